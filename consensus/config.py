@@ -1,0 +1,70 @@
+"""Tunables of the core. Durations are in ticks, the core's only unit of time."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
+
+from consensus.errors import CoreMisuse
+
+
+class ReadMode(StrEnum):
+    #: Confirm leadership with a heartbeat round per read (always safe).
+    INDEX = "index"
+    #: Serve reads while a lease holds: a quorum acknowledged a heartbeat sent
+    #: less than an election timeout ago, so (with CheckQuorum) no other
+    #: leader can exist yet. Assumes bounded clock drift.
+    LEASE = "lease"
+
+
+@dataclass(slots=True, frozen=True)
+class RaftConfig:
+    election_ticks: int = 10
+    """Minimum election timeout; the actual one is drawn from
+    ``[election_ticks, 2 * election_ticks)`` after every reset."""
+    heartbeat_ticks: int = 1
+    pre_vote: bool = True
+    """Campaign only after a pre-vote majority says we could win, so that a
+    node rejoining from a partition does not disrupt a healthy leader."""
+    check_quorum: bool = True
+    """A leader that heard from no quorum within an election timeout steps
+    down, and followers ignore vote requests while they hear from a leader."""
+    max_entries_per_msg: int = 64
+    max_bytes_per_msg: int = 64 * 1024
+    max_inflight: int = 16
+    """Unacknowledged appends per follower in the replicate state."""
+    read_mode: ReadMode = ReadMode.INDEX
+    lease_margin_ticks: int = 1
+    """Lease shortened by this much to absorb tick quantization and drift."""
+
+    def validate(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+                if f.name != "lease_margin_ticks" or value < 0:
+                    raise CoreMisuse(f"{f.name} must be positive, got {value}")
+        if self.heartbeat_ticks >= self.election_ticks:
+            raise CoreMisuse(
+                f"heartbeat_ticks ({self.heartbeat_ticks}) must be below "
+                f"election_ticks ({self.election_ticks})"
+            )
+        if self.read_mode is ReadMode.LEASE and not self.check_quorum:
+            raise CoreMisuse("lease-based reads are only safe with check_quorum on")
+        if self.lease_margin_ticks >= self.election_ticks:
+            raise CoreMisuse("lease_margin_ticks must be below election_ticks")
+
+    def to_json(self) -> dict[str, object]:
+        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(self).items()}
+
+    @staticmethod
+    def from_json(obj: dict[str, object]) -> RaftConfig:
+        known = {f.name for f in fields(RaftConfig)}
+        unknown = sorted(set(obj) - known)
+        if unknown:
+            raise CoreMisuse(f"unknown raft config option(s): {', '.join(unknown)}")
+        values = dict(obj)
+        if "read_mode" in values:
+            values["read_mode"] = ReadMode(str(values["read_mode"]))
+        config = RaftConfig(**values)  # type: ignore[arg-type]
+        config.validate()
+        return config

@@ -1,0 +1,28 @@
+"""The ``raftlab`` command line.
+
+Each sub-command lives in its own ``raftlab/cmd_*.py`` module and is
+registered here, so this file stays a table of contents. Commands import
+their heavy dependencies lazily so that ``raftlab --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="raftlab",
+    help=(
+        "Run, break and verify Raft clusters.\n\n"
+        "Typical session: `raftlab sim --seed 7 --out run.jsonl` to simulate a cluster "
+        "with faults, `raftlab check run.jsonl` to check it, `raftlab replay run.jsonl` "
+        "to prove the run is deterministic."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
