@@ -1,0 +1,1 @@
+"""Checkers over traces and histories."""

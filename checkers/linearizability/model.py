@@ -1,0 +1,108 @@
+"""The model interface: a sequential specification as a few pure functions.
+
+The searches (:mod:`.jit`, :mod:`.wgl`) know nothing about key-value stores;
+everything they need to know about the object under test comes through this
+interface, as in Porcupine.  The required part is ``init``, ``step``,
+``partition`` and the ``describe_*`` functions.  States must be hashable and
+compare by value, because the searches deduplicate configurations with them.
+
+The optional hints let the search prune without knowing what a "read" is.
+Each has a precise meaning, and a model that leaves the defaults gets a
+correct (if slower) search:
+
+``readonly(op)``
+    ``op`` never changes the state.  Such an op is linearized as soon as it is
+    legal, because a configuration that has placed it dominates one that has
+    not (it can still do everything the other can).
+``required_state(op)``
+    For a read-only op: the one state in which it is legal, or ``ANY`` when
+    there is no such single state.  Lets the search find matching reads with
+    a dictionary look-up instead of calling ``step`` on each.
+``blind(op)``
+    ``op`` is legal in every state and its resulting state does not depend
+    on the prior one (a plain write).  The search may absorb *invisible*
+    operations just before a blind one (see :mod:`.normalize`).
+``reduce(ops)``
+    Model-specific normalization (see :mod:`.normalize` for the proofs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from checkers.linearizability.history import Operation
+
+State = Hashable
+
+
+class _Any:
+    """Sentinel type for :data:`ANY`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+#: ``required_state`` result meaning "no single required state".
+ANY: Final = _Any()
+
+
+@dataclass(slots=True, frozen=True)
+class Reduction:
+    """What a model's ``reduce`` decided about one partition.
+
+    ``ops`` are the operations left to search; ``dropped`` pairs each removed
+    operation with the reason (shown in reports); ``ret_bound`` gives an
+    unknown-outcome operation a latest possible linearization time, because
+    a completed operation observed its effect; ``invisible`` names
+    operations whose effect no completed operation can observe.
+    """
+
+    ops: list[Operation]
+    dropped: list[tuple[Operation, str]] = field(default_factory=list)
+    ret_bound: dict[int, int] = field(default_factory=dict)
+    invisible: frozenset[int] = frozenset()
+
+
+class Model:
+    """Base class: override ``init``, ``step``, ``describe_op`` at least."""
+
+    name: str = "model"
+
+    def init(self) -> State:
+        raise NotImplementedError
+
+    def step(self, state: State, op: Operation) -> tuple[bool, State]:
+        """Apply ``op`` in ``state``: ``(legal, next_state)``."""
+        raise NotImplementedError
+
+    def partition(self, ops: Sequence[Operation]) -> list[tuple[str, list[Operation]]]:
+        """Split into independently checkable parts; one part by default."""
+        return [("", list(ops))]
+
+    def describe_op(self, op: Operation) -> str:
+        return f"{op.f}({op.arg!r}) -> {op.result!r}"
+
+    def describe_state(self, state: State) -> str:
+        return repr(state)
+
+    def why_illegal(self, state: State, op: Operation) -> str:
+        """Plain words for why ``step(state, op)`` is illegal."""
+        return (
+            f"{self.describe_op(op)} is not possible when the state is {self.describe_state(state)}"
+        )
+
+    def readonly(self, op: Operation) -> bool:
+        return False
+
+    def required_state(self, op: Operation) -> object:
+        return ANY
+
+    def blind(self, op: Operation) -> bool:
+        return False
+
+    def reduce(self, ops: list[Operation]) -> Reduction:
+        return Reduction(ops=ops)

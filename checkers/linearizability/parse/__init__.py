@@ -1,0 +1,124 @@
+"""Reading histories: the project's JSONL, Jepsen EDN maps, Jepsen log lines.
+
+Each format has its own module that turns lines into
+:class:`~checkers.linearizability.history.Event` values; this module picks
+the format, checks each event's shape for its function (so that a ``cas``
+without ``[expected, new]`` is reported at its line, not deep inside a
+search), and pairs invocations with completions.
+
+Every problem raises :class:`~checkers.linearizability.history.HistoryError`
+naming the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from checkers.linearizability.history import Event, History, HistoryError, Value, pair_events
+from checkers.linearizability.parse.edn import parse_edn_lines
+from checkers.linearizability.parse.jepsen_log import parse_jepsen_log_lines
+from checkers.linearizability.parse.jsonl import events_from_records, parse_jsonl_lines
+
+__all__ = ["FORMATS", "detect_format", "history_from_records", "load_history", "parse_text"]
+
+FORMATS = ("auto", "jsonl", "edn", "jepsen-log")
+KNOWN_F = ("get", "put", "delete", "cas", "append", "read", "write")
+
+
+def detect_format(first_lines: list[str], name: str = "") -> str:
+    """Guess the format from the file name, then from the first non-blank line."""
+    suffix = Path(name).suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return "jsonl"
+    if suffix == ".edn":
+        return "edn"
+    for line in first_lines:
+        s = line.strip()
+        if not s:
+            continue
+        if "jepsen.util" in s:
+            return "jepsen-log"
+        if s.startswith("{") and (":type" in s or ":process" in s):
+            return "edn"
+        if s.startswith("{"):
+            return "jsonl"
+        break
+    return "jsonl" if suffix != ".log" else "jepsen-log"
+
+
+def _check_shapes(events: list[Event], source: str) -> None:
+    for ev in events:
+        if ev.f not in KNOWN_F:
+            raise HistoryError(
+                f"unknown operation {ev.f!r}; expected one of {', '.join(KNOWN_F)}",
+                source,
+                ev.line,
+            )
+        if ev.type != "invoke":
+            continue
+        v = ev.value
+        if ev.f == "cas" and not (isinstance(v, tuple) and len(v) == 2):
+            raise HistoryError(f"cas needs the value [expected, new], got {v!r}", source, ev.line)
+        if ev.f in ("put", "write") and v is None:
+            raise HistoryError(
+                f"{ev.f} needs a value (use delete to remove a key)", source, ev.line
+            )
+        if ev.f == "append" and not isinstance(v, str):
+            raise HistoryError(f"append needs a string value, got {v!r}", source, ev.line)
+
+
+def _initial(fmt: str, events: list[Event]) -> Value:
+    # Jepsen/Knossos/Porcupine key-value histories read an unwritten key as "".
+    if fmt == "edn" and any(ev.f in ("get", "put", "append") for ev in events):
+        return ""
+    return None
+
+
+def parse_text(text: str, fmt: str = "auto", source: str = "<history>") -> History:
+    """Parse a whole history held in memory."""
+    lines = text.splitlines()
+    if fmt == "auto":
+        fmt = detect_format(lines[:20], source)
+    if fmt == "jsonl":
+        events = parse_jsonl_lines(lines, source)
+    elif fmt == "edn":
+        events = parse_edn_lines(lines, source)
+    elif fmt == "jepsen-log":
+        events = parse_jepsen_log_lines(lines, source)
+    else:
+        raise HistoryError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", source)
+    if not events:
+        raise HistoryError(f"no operations found (read as {fmt})", source)
+    _check_shapes(events, source)
+    return pair_events(events, source=source, fmt=fmt, initial=_initial(fmt, events))
+
+
+def load_history(path: str | Path, fmt: str = "auto") -> History:
+    """Read a history file; ``fmt`` is one of :data:`FORMATS`."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise HistoryError(f"cannot read: {exc.strerror or exc}", str(p)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise HistoryError("not UTF-8 text", str(p), line) from None
+    return parse_text(text, fmt, str(p))
+
+
+def history_from_records(
+    records: Iterable[Mapping[str, Any]], source: str = "<records>"
+) -> History:
+    """A history from decoded JSONL objects (e.g. client events taken from a trace).
+
+    Line numbers in errors count records from 1.
+    """
+    events = events_from_records(enumerate(records, start=1), source)
+    if not events:
+        raise HistoryError("no operations found", source)
+    _check_shapes(events, source)
+    return pair_events(events, source=source, fmt="jsonl", initial=None)

@@ -1,0 +1,296 @@
+"""Running the searches: partitions in parallel processes, and a race per partition.
+
+Why processes: the searches are pure Python and CPU-bound, so threads would
+share one core.  Partitions are independent (P-compositionality), so they
+go to separate worker processes, largest first.  When a worker falls idle
+and a large partition is still being searched by the configuration-set
+search, the idle worker starts the depth-first search on the same
+partition; whichever answers first wins and the other is stopped.  A search
+that gives up (too many configurations) hands over to the other algorithm.
+
+Small inputs are checked inline: forking costs milliseconds, and most
+histories from a single simulation run are small.
+
+The time budget is one deadline on the monotonic clock, shared by every
+process; past it, unanswered partitions are ``unknown``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Final
+
+from checkers.linearizability.jit import search_jit
+from checkers.linearizability.model import Model
+from checkers.linearizability.normalize import Partition
+from checkers.linearizability.result import LINEARIZABLE, UNKNOWN, PartitionResult
+from checkers.linearizability.wgl import search_wgl
+
+#: Below this many operations in total, everything runs in this process.
+INLINE_LIMIT: Final = 4000
+#: Partitions at least this big get their own task (and may be raced).
+BIG: Final = 2000
+
+Progress = Callable[[int, int, str, str], None]
+Search = Callable[[Partition, Model, float | None], PartitionResult]
+
+_SEARCHES: dict[str, Search] = {
+    "jit": lambda p, m, d: search_jit(p, m, d),
+    "wgl": lambda p, m, d: search_wgl(p, m, d),
+}
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def solve(
+    part: Partition, model: Model, deadline: float | None, first: str = "jit"
+) -> PartitionResult:
+    """One partition in this process: one search, then the other if it gave up."""
+    if not part.ops:
+        return PartitionResult(
+            key=part.key,
+            verdict=LINEARIZABLE,
+            algorithm="trivial",
+            elapsed=0.0,
+            searched=0,
+            order=(),
+        )
+    res = _SEARCHES[first](part, model, deadline)
+    if res.verdict != UNKNOWN or (deadline is not None and time.monotonic() >= deadline):
+        return res
+    other = "wgl" if first == "jit" else "jit"
+    alt = _SEARCHES[other](part, model, deadline)
+    return alt if alt.verdict != UNKNOWN else res
+
+
+def check_partitions(
+    parts: Sequence[Partition],
+    model: Model,
+    timeout: float | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> list[PartitionResult]:
+    """Decide every partition; results are in the order of ``parts``."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    workers = default_workers() if workers is None else max(1, workers)
+    total = sum(len(p) for p in parts)
+    if workers == 1 or total < INLINE_LIMIT:
+        out: list[PartitionResult] = []
+        for i, p in enumerate(parts):
+            out.append(solve(p, model, deadline))
+            if progress is not None:
+                progress(i + 1, len(parts), p.key, out[-1].verdict)
+        return out
+    return _Scheduler(parts, model, deadline, workers, progress).run()
+
+
+@dataclass(slots=True)
+class _Task:
+    algorithm: str
+    indices: list[int]
+    fallback: bool
+
+
+@dataclass(slots=True)
+class _Running:
+    proc: BaseProcess
+    task: _Task
+    left: set[int] = field(default_factory=set)
+
+
+def _child(
+    conn: Connection, parts: list[Partition], model: Model, task: _Task, deadline: float | None
+) -> None:
+    try:
+        for p in parts:
+            if task.fallback:
+                res = solve(p, model, deadline, task.algorithm)
+            elif not p.ops:
+                res = solve(p, model, deadline)
+            else:
+                res = _SEARCHES[task.algorithm](p, model, deadline)
+            conn.send(res)
+        conn.send(None)
+    finally:
+        conn.close()
+
+
+class _Scheduler:
+    """Hands tasks to at most ``workers`` processes and collects the answers."""
+
+    def __init__(
+        self,
+        parts: Sequence[Partition],
+        model: Model,
+        deadline: float | None,
+        workers: int,
+        progress: Progress | None,
+    ) -> None:
+        self.parts = list(parts)
+        self.model = model
+        self.deadline = deadline
+        self.workers = workers
+        self.progress = progress
+        self.results: dict[int, PartitionResult] = {}
+        self.gave_up: dict[int, set[str]] = {}
+        self.running: dict[Connection, _Running] = {}
+        self.ctx = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        order = sorted(range(len(parts)), key=lambda i: (-len(parts[i]), i))
+        big = [i for i in order if len(parts[i]) >= BIG]
+        small = [i for i in order if len(parts[i]) < BIG]
+        self.queue: list[_Task] = [_Task("jit", [i], False) for i in big]
+        # Small partitions travel in batches, enough of them to balance the workers.
+        budget = max(BIG // 2, sum(len(parts[i]) for i in small) // (4 * workers) + 1)
+        batch: list[int] = []
+        size = 0
+        for i in small:
+            batch.append(i)
+            size += len(parts[i])
+            if size >= budget:
+                self.queue.append(_Task("jit", batch, True))
+                batch, size = [], 0
+        if batch:
+            self.queue.append(_Task("jit", batch, True))
+
+    def run(self) -> list[PartitionResult]:
+        try:
+            while len(self.results) < len(self.parts):
+                self._fill()
+                if not self.running:
+                    break
+                timeout = (
+                    None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+                )
+                ready = wait(list(self.running), timeout)
+                if not ready:
+                    break  # deadline
+                for conn in ready:
+                    if conn in self.running:
+                        self._receive(conn)  # type: ignore[arg-type]
+        finally:
+            for conn in list(self.running):
+                self._stop(conn)
+        for i, p in enumerate(self.parts):
+            if i not in self.results:
+                self.results[i] = PartitionResult(
+                    key=p.key,
+                    verdict=UNKNOWN,
+                    algorithm="none",
+                    elapsed=0.0,
+                    searched=len(p),
+                    reason="time budget exhausted",
+                )
+        return [self.results[i] for i in range(len(self.parts))]
+
+    def _fill(self) -> None:
+        while len(self.running) < self.workers:
+            task = self._next_task()
+            if task is None:
+                return
+            self._start(task)
+
+    def _next_task(self) -> _Task | None:
+        while self.queue:
+            task = self.queue.pop(0)
+            task.indices = [i for i in task.indices if i not in self.results]
+            if task.indices:
+                return task
+        # Idle worker: race the other search on a big partition still running alone.
+        racing = {
+            (r.task.indices[0], r.task.algorithm)
+            for r in self.running.values()
+            if len(r.task.indices) == 1
+        }
+        for i, alg in sorted(racing):
+            other = "wgl" if alg == "jit" else "jit"
+            if (i, other) not in racing and other not in self.gave_up.get(i, set()):
+                return _Task(other, [i], False)
+        return None
+
+    def _start(self, task: _Task) -> None:
+        parent, child = self.ctx.Pipe(duplex=False)
+        proc = self.ctx.Process(
+            target=_child,
+            args=(child, [self.parts[i] for i in task.indices], self.model, task, self.deadline),
+            daemon=True,
+        )
+        proc.start()
+        child.close()
+        self.running[parent] = _Running(proc=proc, task=task, left=set(task.indices))
+
+    def _stop(self, conn: Connection) -> None:
+        run = self.running.pop(conn)
+        if run.proc.is_alive():
+            run.proc.terminate()
+        run.proc.join(2)
+        if run.proc.is_alive():  # pragma: no cover - SIGTERM ignored
+            run.proc.kill()
+            run.proc.join()
+        conn.close()
+
+    def _receive(self, conn: Connection) -> None:
+        run = self.running[conn]
+        try:
+            msg = conn.recv()
+        except EOFError:
+            msg = None
+            for i in sorted(run.left):
+                self._record(
+                    i,
+                    PartitionResult(
+                        key=self.parts[i].key,
+                        verdict=UNKNOWN,
+                        algorithm=run.task.algorithm,
+                        elapsed=0.0,
+                        searched=len(self.parts[i]),
+                        reason="search process died (out of memory?)",
+                    ),
+                    run.task.algorithm,
+                )
+            run.left.clear()
+        if msg is None:
+            self._stop(conn)
+            return
+        res: PartitionResult = msg
+        idx = run.task.indices[len(run.task.indices) - len(run.left)]
+        run.left.discard(idx)
+        self._record(idx, res, run.task.algorithm)
+
+    def _record(self, i: int, res: PartitionResult, algorithm: str) -> None:
+        if i in self.results:
+            return
+        if res.verdict == UNKNOWN:
+            tried = self.gave_up.setdefault(i, set())
+            tried.add(algorithm)
+            if ("jit" in tried and "wgl" in tried) or res.reason.startswith("time"):
+                self._finish(i, res)
+            elif not any(
+                i in r.task.indices and r.task.algorithm != algorithm for r in self.running.values()
+            ):
+                other = "wgl" if algorithm == "jit" else "jit"
+                self.queue.insert(0, _Task(other, [i], False))
+            return
+        self._finish(i, res)
+        # Stop a racer that is now pointless.
+        for conn, r in list(self.running.items()):
+            if r.task.indices == [i]:
+                self._stop(conn)
+
+    def _finish(self, i: int, res: PartitionResult) -> None:
+        self.results[i] = res
+        if self.progress is not None:
+            self.progress(len(self.results), len(self.parts), res.key, res.verdict)
