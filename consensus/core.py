@@ -115,10 +115,19 @@ class DurableState:
 
     @staticmethod
     def bootstrap(membership: Membership) -> DurableState:
-        """A brand-new node. Members of the initial cluster get its
-        membership; a node that will join later gets an empty one and learns
-        its configuration from the leader."""
-        return DurableState(HardState(), Snapshot(0, 0, membership))
+        """A brand-new node.
+
+        Founders of a cluster (``membership`` has voters) start from a
+        snapshot at index 1 that holds the initial membership, as if a
+        bootstrap entry had been committed and compacted. A node that joins
+        later starts empty at index 0 with no configuration. The difference
+        matters: a joiner can then only catch up through a snapshot (index 1
+        or later), which carries the configuration, and never replays
+        configuration changes on top of an empty membership.
+        """
+        if not membership.voters:
+            return DurableState(HardState(), Snapshot(0, 0, Membership()))
+        return DurableState(HardState(0, 0, 1), Snapshot(1, 0, membership))
 
 
 _LEADER_MESSAGES = (AppendRequest, Heartbeat, InstallSnapshot)
@@ -426,7 +435,7 @@ class RaftCore:
         snap = Snapshot(inp.index, term, self.membership, inp.data, log.hash_at(inp.index))
         log.compact(snap)
         self._write_snapshot = snap
-        self._note(Action.SNAPSHOT_TAKE, index=snap.index, term=snap.term)
+        self._note(Action.SNAPSHOT_TAKE, index=snap.index, last_term=snap.term)
 
     # ------------------------------------------------------------ receiving
 
@@ -552,7 +561,7 @@ class RaftCore:
             self.planned_index = snap.index
             self._write_snapshot = snap
             self._write_from = 0
-            self._note(Action.SNAPSHOT_INSTALL, index=snap.index, term=snap.term)
+            self._note(Action.SNAPSHOT_INSTALL, index=snap.index, last_term=snap.term, src=m.src)
             self._out.append(RestoreSnapshot(snap))
         self._send(AppendResponse(self.term, self.id, m.src, True, log.committed))
 
@@ -750,7 +759,6 @@ class RaftCore:
 
     def _refuse(self, reason: str) -> None:
         self._out.append(Refused(reason, self.lead))
-        self._note(Action.REFUSED, reason=reason)
 
     def _append_own(self, entries: list[Entry]) -> None:
         self.log.append(entries)
@@ -931,7 +939,6 @@ class RaftCore:
         reads = self.pending_reads
         while reads and reads[0][2] <= confirmed:
             ctx, index, _ = reads.popleft()
-            self._note(Action.READ_READY, ctx=ctx, index=index)
             self._out.append(ReadReady(ctx, index))
 
     # ------------------------------------------------------------- plumbing

@@ -1,0 +1,144 @@
+"""Re-running a trace's node steps on fresh cores.
+
+Plugs into ``traces.replay`` (which knows the trace model, not Raft). The
+replayer keeps, per node, a ``TracedNode`` (the same renderer the recording
+used), a ``MemoryStorage`` that receives each write when its ``Persisted``
+input is replayed (exactly when the simulator's disk made it durable), and
+the recorded messages still in flight, so a ``recv`` can be re-fed the very
+message that was sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consensus.codec import CodecError, decode_input, decode_message
+from consensus.config import RaftConfig
+from consensus.core import DurableState, RaftCore
+from consensus.effects import Persist
+from consensus.errors import PeerError, RaftError
+from consensus.inputs import Persisted, Receive
+from consensus.membership import Membership
+from consensus.storage import MemoryStorage
+from consensus.traced import Envelope, TracedNode, durable_summary
+from traces.schema import actor_node
+
+Event = dict[str, Any]
+
+
+class ReplayError(ValueError):
+    """The trace lacks something replay needs (e.g. a message's send event)."""
+
+
+class _ListSink:
+    def __init__(self, first_seq: int) -> None:
+        self.events: list[Event] = []
+        self.next_seq = first_seq
+
+    def emit(self, event: Event) -> int:
+        event["seq"] = self.next_seq
+        self.next_seq += 1
+        self.events.append(event)
+        return event["seq"]  # type: ignore[no-any-return]
+
+
+class CoreReplayer:
+    def __init__(self, header: Event) -> None:
+        try:
+            self.config = RaftConfig.from_json(dict(header.get("raft", {})))
+        except (RaftError, TypeError, ValueError) as err:
+            raise ReplayError(f"trace header has a bad raft config: {err}") from None
+        self.nodes: dict[int, TracedNode] = {}
+        self.storage: dict[int, MemoryStorage] = {}
+        self.unacked: dict[int, list[Persist]] = {}
+        self.in_flight: dict[str, list[Any]] = {}  # mid -> [encoded message, deliveries left]
+
+    # -- Replayer protocol ---------------------------------------------------
+
+    def observe(self, event: Event) -> None:
+        action = event["act"]
+        if action == "send":
+            self.in_flight[event["mid"]] = [event["msg"], 1]
+        elif action == "duplicate":
+            slot = self.in_flight.get(event.get("mid", ""))
+            if slot is not None:
+                slot[1] += 1
+        elif action in ("drop", "recv"):
+            mid = event.get("mid") if action == "drop" else event.get("in", {}).get("mid")
+            slot = self.in_flight.get(mid or "")
+            if slot is not None:
+                slot[1] -= 1
+                if slot[1] <= 0:
+                    del self.in_flight[mid or ""]
+        elif action == "crash":
+            node = event.get("node")
+            if isinstance(node, int) and node in self.nodes:
+                self.nodes[node].stop()
+                self.unacked[node] = []
+
+    def replay(self, event: Event) -> list[Event]:
+        node = actor_node(event["n"])
+        assert node is not None
+        sink = _ListSink(event["seq"])
+        traced = self.nodes.get(node)
+        if traced is None:
+            traced = self.nodes[node] = TracedNode(node, sink)
+        traced.sink = sink
+        action = event["act"]
+        payload = event.get("in") or {}
+        now = event.get("tk", 0)
+        try:
+            if action in ("boot", "restart"):
+                self._start(node, traced, event, payload, now)
+            else:
+                self._step(node, traced, event, action, payload, now)
+        except PeerError:
+            pass  # recorded as the step's "error" field, compared like any other
+        except (CodecError, RaftError, KeyError, TypeError) as err:
+            raise ReplayError(f"seq {event['seq']}: cannot replay {action}: {err}") from None
+        return sink.events
+
+    # -- internals -------------------------------------------------------------
+
+    def _start(self, node: int, traced: TracedNode, event: Event, payload: Event, now: int) -> None:
+        seed = int(payload["seed"])
+        if event["act"] == "boot":
+            durable = DurableState.bootstrap(Membership.from_json(payload["conf"]))
+            self.storage[node] = MemoryStorage(durable)
+        else:
+            durable = self.storage[node].durable()
+            recorded = payload.get("durable")
+            if recorded is not None and recorded != durable_summary(durable):
+                raise ReplayError(
+                    f"seq {event['seq']}: node {node} restarts from {recorded} on record, "
+                    f"but replay rebuilt {durable_summary(durable)}"
+                )
+        self.unacked[node] = []
+        core = RaftCore(node, self.config, seed, durable, now)
+        traced.start(core, event["t"], seed, durable)
+
+    def _step(
+        self, node: int, traced: TracedNode, event: Event, action: str, payload: Event, now: int
+    ) -> None:
+        envelope = None
+        if action == "recv":
+            mid = payload["mid"]
+            slot = self.in_flight.get(mid)
+            if slot is None:
+                raise ReplayError(f"seq {event['seq']}: message {mid} was never sent")
+            message = decode_message(slot[0])
+            inp: Any = Receive(message)
+            envelope = Envelope(message, mid, 0)
+        else:
+            inp = decode_input(action, payload)
+        if isinstance(inp, Persisted):
+            storage = self.storage[node]
+            pending = self.unacked[node]
+            while pending and pending[0].id <= inp.id:
+                storage.write(pending.pop(0))
+        try:
+            effects: list[Any] = traced.step(event["t"], now, inp, envelope=envelope)
+        except PeerError as err:
+            self.unacked[node].extend(e for e in err.effects if isinstance(e, Persist))
+            raise
+        self.unacked[node].extend(e for e in effects if isinstance(e, Persist))

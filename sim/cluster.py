@@ -1,0 +1,639 @@
+"""The deterministic cluster simulator.
+
+One event queue ordered by (virtual time, insertion number) drives every
+node, the network, the disks, the clients, the fault injector and the
+membership actor. All randomness comes from ``random.Random`` streams derived
+from the run's seed, one per concern, so that, say, adding a client does not
+change the network's draws; nothing iterates over a set without sorting.
+The same seed therefore gives a byte-identical trace under any
+PYTHONHASHSEED.
+
+Time is in integer microseconds. A node's Raft clock is
+``(t + phase) // tick``, with a per-node phase so that nodes do not tick in
+lockstep; a node gets a ``Tick`` only when its core's ``next_deadline()``
+arrives, never for idle ticks.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from consensus import (
+    Accepted,
+    Applied,
+    ApplyEntries,
+    Compact,
+    DurableState,
+    Effect,
+    Membership,
+    Note,
+    PeerError,
+    Persist,
+    Persisted,
+    Propose,
+    ProposeConfChange,
+    RaftConfig,
+    RaftCore,
+    ReadIndex,
+    ReadReady,
+    ReadRefused,
+    Refused,
+    RestoreSnapshot,
+    Role,
+    Tick,
+    TransferLeader,
+)
+from consensus.inputs import Input, Receive
+from consensus.rng import mix64
+from consensus.traced import Envelope, Sink, TracedNode
+from kv import Command, encode_command
+from sim.membership import (
+    AdminAction,
+    ChangeMembership,
+    ClusterView,
+    MembershipActor,
+    NoActor,
+    StartNode,
+    StopNode,
+    TransferLeadership,
+)
+from sim.network import Network
+from sim.node import NEVER, SimNode
+from sim.profiles import PROFILES, FaultProfile
+from sim.workload import Client, Operation, Workload, WorkloadConfig
+
+# Event kinds, in the queue as small ints.
+_DELIVER, _TIMER, _DISK, _ARRIVE, _REPLY, _WAKE, _FAULT, _ACTOR = range(8)
+
+# Independent random streams.
+_NET, _FAULTS, _CLIENTS, _ACTOR_RNG, _DISK_RNG, _PHASES, _CORES = range(7)
+
+
+@dataclass(slots=True, frozen=True)
+class SimConfig:
+    nodes: int = 5
+    seed: int = 1
+    duration_s: float = 30.0
+    profile: FaultProfile = PROFILES["default"]
+    tick_ms: float = 10.0
+    raft: RaftConfig = field(
+        default_factory=lambda: RaftConfig(election_ticks=15, heartbeat_ticks=5)
+    )
+    workload: WorkloadConfig = field(default_factory=WorkloadConfig)
+    snapshot_every: int = 200
+    """Entries applied between snapshots (log compaction)."""
+    actor_every_ms: float = 250.0
+
+    def validate(self) -> None:
+        if not 1 <= self.nodes <= 64:
+            raise ValueError(f"--nodes must be between 1 and 64, got {self.nodes}")
+        if self.duration_s <= 0:
+            raise ValueError(f"--duration must be positive, got {self.duration_s}")
+        if self.tick_ms <= 0:
+            raise ValueError("tick must be positive")
+        self.raft.validate()
+        self.workload.validate()
+
+    def header_fields(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "nodes": list(range(1, self.nodes + 1)),
+            "duration_s": self.duration_s,
+            "tick_us": int(self.tick_ms * 1000),
+            "raft": self.raft.to_json(),
+            "faults": self.profile.to_json(),
+            "workload": {
+                "clients": self.workload.clients,
+                "rate": self.workload.rate,
+                "keys": self.workload.keys,
+            },
+            "snapshot_every": self.snapshot_every,
+        }
+
+
+@dataclass(slots=True)
+class SimStats:
+    sim_seconds: float = 0.0
+    steps: int = 0
+    leaders: dict[int, list[int]] = field(default_factory=dict)
+    commit: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    membership: list[str] = field(default_factory=list)
+    ops: Counter[str] = field(default_factory=Counter)
+    peer_errors: int = 0
+    final_membership: str = ""
+
+
+class Simulation:
+    def __init__(
+        self,
+        config: SimConfig,
+        sink: Sink | None = None,
+        actor: MembershipActor | None = None,
+    ) -> None:
+        config.validate()
+        self.config = config
+        self.sink = sink
+        self.actor: MembershipActor = actor or NoActor()
+        self.now = 0
+        self.end = int(config.duration_s * 1_000_000)
+        self.tick_us = int(config.tick_ms * 1000)
+        self._queue: list[tuple[int, int, int, Any, Any]] = []
+        self._counter = 0
+        rngs = [random.Random(mix64(config.seed * 7919 + k)) for k in range(7)]
+        self.net = Network(config.profile, rngs[_NET])
+        self.fault_rng = rngs[_FAULTS]
+        self.disk_rng = rngs[_DISK_RNG]
+        self.phase_rng = rngs[_PHASES]
+        self.core_rng = rngs[_CORES]
+        self.workload = Workload(config.workload, rngs[_CLIENTS])
+        self.stats = SimStats()
+        self.nodes: dict[int, SimNode] = {}
+        self.clients: list[Client] = []
+        self._read_ctx = 0
+        self._lc: dict[str, int] = {}
+        self._partitioned = False
+        self._retired: set[int] = set()
+        self._handlers: list[Callable[[Any, Any], None]] = [
+            self._on_deliver,
+            self._on_timer,
+            self._on_disk,
+            self._on_arrive,
+            self._on_reply,
+            self._on_wake,
+            self._on_fault,
+            self._on_actor,
+        ]
+        initial = Membership(tuple(range(1, config.nodes + 1)))
+        for node_id in initial.voters:
+            self._start_node(node_id, DurableState.bootstrap(initial))
+        for c in range(1, config.workload.clients + 1):
+            client = Client(c, target=self.workload.rng.randint(1, config.nodes))
+            self.clients.append(client)
+            self._push(self.workload.think_us(), _WAKE, client, None)
+        p = config.profile
+        if p.partition_every_s:
+            self._push(self._interval(p.partition_every_s), _FAULT, "partition", None)
+        if p.crash_every_s:
+            self._push(self._interval(p.crash_every_s), _FAULT, "crash", None)
+        if not isinstance(self.actor, NoActor):
+            self._push(int(config.actor_every_ms * 1000), _ACTOR, None, None)
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self, progress: Callable[[float], None] | None = None) -> SimStats:
+        queue, handlers, end = self._queue, self._handlers, self.end
+        next_report = 0
+        while queue and queue[0][0] <= end:
+            t, _, kind, a, b = heapq.heappop(queue)
+            self.now = t
+            handlers[kind](a, b)
+            if progress is not None and t >= next_report:
+                progress(t / 1_000_000)
+                next_report = t + 250_000
+        self.now = end
+        self.stats.sim_seconds = end / 1_000_000
+        self._final_summary()
+        if progress is not None:
+            progress(end / 1_000_000)
+        return self.stats
+
+    def _push(self, delay_us: int, kind: int, a: Any, b: Any) -> None:
+        self._counter += 1
+        heapq.heappush(self._queue, (self.now + delay_us, self._counter, kind, a, b))
+
+    def _interval(self, mean_s: float) -> int:
+        return max(1000, int(self.fault_rng.expovariate(1.0 / mean_s) * 1_000_000))
+
+    # --------------------------------------------------------------- tracing
+
+    def _record(self, actor: str, action: str, cause: int = 0, **fields: Any) -> int:
+        if self.sink is None:
+            return 0
+        lc = self._lc.get(actor, 0) + 1
+        self._lc[actor] = lc
+        event: dict[str, Any] = {"seq": 0, "t": self.now, "n": actor, "lc": lc, "act": action}
+        if cause:
+            event["cause"] = cause
+        event.update(fields)
+        return self.sink.emit(event)
+
+    # ----------------------------------------------------------------- nodes
+
+    def _start_node(self, node_id: int, durable: DurableState, cause: int = 0) -> None:
+        node = self.nodes.get(node_id)
+        if node is None:
+            phase = self.phase_rng.randrange(self.tick_us)
+            node = SimNode(node_id, TracedNode(node_id, self.sink), durable, self.tick_us, phase)
+            self.nodes[node_id] = node
+        seed = mix64(self.config.seed * 1_000_003 + node_id * 101 + node.incarnation)
+        core = RaftCore(node_id, self.config.raft, seed, durable, node.ticks(self.now))
+        node.up = True
+        node.sm.restore(durable.snapshot.data, durable.snapshot.index)
+        node.traced.start(core, self.now, seed, durable, cause)
+        self._arm_timer(node)
+
+    def _stop_node(self, node: SimNode, reason: str) -> int:
+        node.forget_volatile()
+        node.traced.stop()
+        return self._record("env", "crash", node=node.id, reason=reason)
+
+    def _step(
+        self, node: SimNode, inp: Input, envelope: Envelope | None = None, cause: int = 0
+    ) -> list[Effect]:
+        sent: list[Envelope] = []
+        self.stats.steps += 1
+        try:
+            effects = node.traced.step(
+                self.now, node.ticks(self.now), inp, envelope, cause, sent.append
+            )
+        except PeerError as err:
+            self.stats.peer_errors += 1
+            effects = list(err.effects)  # type: ignore[arg-type]
+        for env in sent:
+            self._transmit(env)
+        followups: list[Input] = []
+        for effect in effects:
+            kind = type(effect)
+            if kind is Persist:
+                self._write(node, effect)  # type: ignore[arg-type]
+            elif kind is ApplyEntries:
+                followups.extend(self._apply(node, effect))  # type: ignore[arg-type]
+            elif kind is Note:
+                self._observe(node, effect)  # type: ignore[arg-type]
+            elif kind is ReadReady:
+                self._read_ready(node, effect)  # type: ignore[arg-type]
+            elif kind is ReadRefused:
+                self._read_refused(node, effect)  # type: ignore[arg-type]
+            elif kind is RestoreSnapshot:
+                snap = effect.snapshot  # type: ignore[union-attr]
+                node.sm.restore(snap.data, snap.index)
+                node.waiting_reads.clear()
+        for inp2 in followups:
+            if node.up:
+                self._step(node, inp2)
+        self._arm_timer(node)
+        return effects
+
+    def _arm_timer(self, node: SimNode) -> None:
+        traced_core = node.traced.core
+        if traced_core is None:
+            return
+        at = max(self.now, node.tick_time(traced_core.next_deadline()))
+        if at < node.timer_at:
+            node.timer_at = at
+            node.timer_gen += 1
+            self._push(at - self.now, _TIMER, node, node.timer_gen)
+
+    def _on_timer(self, node: SimNode, gen: int) -> None:
+        if gen != node.timer_gen or not node.up:
+            return
+        node.timer_at = NEVER
+        core = node.traced.core
+        assert core is not None
+        if core.next_deadline() <= node.ticks(self.now):
+            self._step(node, Tick())
+        else:
+            self._arm_timer(node)
+
+    def _write(self, node: SimNode, persist: Persist) -> None:
+        latency = int(
+            self.disk_rng.expovariate(1.0 / max(self.config.profile.disk_ms, 0.001)) * 1000
+        )
+        done = max(self.now, node.disk_free_at) + max(latency, 20)
+        node.disk_free_at = done
+        self._push(done - self.now, _DISK, node, (node.incarnation, persist))
+
+    def _on_disk(self, node: SimNode, item: tuple[int, Persist]) -> None:
+        incarnation, persist = item
+        if incarnation != node.incarnation or not node.up:
+            return  # the write was lost in a crash
+        node.storage.write(persist)
+        self._step(node, Persisted(persist.id))
+
+    def _apply(self, node: SimNode, effect: ApplyEntries) -> list[Input]:
+        sm = node.sm
+        last = 0
+        for entry in effect.entries:
+            result = sm.apply(entry.index, entry.data)
+            last = entry.index
+            pending = node.proposals.pop(entry.index, None)
+            if pending is not None:
+                op, attempt, term = pending
+                if entry.term == term:
+                    reply = ("ok", result.ok if result else True, result.value if result else None)
+                else:
+                    reply = ("retry", False, None)
+                self._reply(op, attempt, reply)
+        if node.waiting_reads:
+            still = []
+            for index, op, attempt in node.waiting_reads:
+                if index <= sm.applied:
+                    self._reply(op, attempt, ("ok", True, sm.read(op.key)))
+                else:
+                    still.append((index, op, attempt))
+            node.waiting_reads = still
+        followups: list[Input] = [Applied(last)]
+        if last - node.storage.snapshot.index >= self.config.snapshot_every:
+            followups.append(Compact(last, sm.snapshot()))
+        return followups
+
+    def _observe(self, node: SimNode, note: Note) -> None:
+        action = note.action
+        if action == "become_leader":
+            core = node.traced.core
+            assert core is not None
+            self.stats.leaders.setdefault(core.term, []).append(node.id)
+        elif action == "commit":
+            index = note.detail.get("index", 0)
+            if isinstance(index, int) and index > self.stats.commit:
+                self.stats.commit = index
+        elif action == "conf_apply":
+            core = node.traced.core
+            if core is not None and core.role is Role.LEADER:
+                self.stats.membership.append(f"{note.detail.get('change')}")
+
+    # -------------------------------------------------------------- network
+
+    def _transmit(self, env: Envelope) -> None:
+        msg = env.msg
+        reason, delays = self.net.fate(msg.src, msg.dst)
+        if reason:
+            self.stats.faults[f"drop:{reason}"] += 1
+            self._record(
+                "net", "drop", env.seq, mid=env.mid, src=msg.src, dst=msg.dst, reason=reason
+            )
+            return
+        if len(delays) > 1:
+            self.stats.faults["duplicate"] += 1
+            self._record("net", "duplicate", env.seq, mid=env.mid, src=msg.src, dst=msg.dst)
+        for delay in delays:
+            self._push(delay, _DELIVER, msg.dst, env)
+
+    def _on_deliver(self, dst: int, env: Envelope) -> None:
+        node = self.nodes.get(dst)
+        if node is None or not node.up:
+            self._record(
+                "net", "drop", env.seq, mid=env.mid, src=env.msg.src, dst=dst, reason="node down"
+            )
+            return
+        self._step(node, Receive(env.msg), env)
+
+    # --------------------------------------------------------------- clients
+
+    def _on_wake(self, client: Client, why: Any) -> None:
+        if why is None:  # time for the next operation
+            op = self.workload.next_operation(client, self.now)
+            value = op.value if op.f != "get" else None
+            op.invoke_seq = self._record(
+                "client", "invoke", client=client.id, f=op.f, key=op.key, value=value
+            )
+            client.op = op
+            client.attempt = 0
+            client.next_at = self.now + self.workload.think_us()
+            self._attempt(client)
+            return
+        kind, attempt = why
+        op = client.op
+        if op is None or attempt != client.attempt:
+            return  # that attempt was answered already
+        if self.now - op.invoked_us >= self.config.workload.op_timeout_ms * 1000:
+            self._complete(client, "info", None)
+            return
+        if kind == "timeout":
+            client.target = self._other_node(client.target)
+        self._attempt(client)
+
+    def _attempt(self, client: Client) -> None:
+        client.attempt += 1
+        op = client.op
+        assert op is not None
+        self._push(self.net.latency_us(), _ARRIVE, client.target, (op, client.attempt))
+        timeout = int(self.config.workload.attempt_timeout_ms * 1000)
+        self._push(timeout, _WAKE, client, ("timeout", client.attempt))
+
+    def _on_arrive(self, node_id: int, request: tuple[Operation, int]) -> None:
+        node = self.nodes.get(node_id)
+        if node is None or not node.up:
+            return  # lost; the client's attempt timeout handles it
+        op, attempt = request
+        if op.f == "get":
+            self._read_ctx += 1
+            node.reads[self._read_ctx] = (op, attempt)
+            self._step(node, ReadIndex(self._read_ctx), cause=op.invoke_seq)
+            return
+        command = encode_command(Command(op.f, op.key, op.value, op.client, op.seq))
+        for effect in self._step(node, Propose(command), cause=op.invoke_seq):
+            if isinstance(effect, Accepted):
+                node.proposals[effect.index] = (op, attempt, effect.term)
+            elif isinstance(effect, Refused):
+                self._reply(op, attempt, ("redirect", effect.leader, None))
+
+    def _read_ready(self, node: SimNode, effect: ReadReady) -> None:
+        pending = node.reads.pop(effect.ctx, None)
+        if pending is None:
+            return
+        op, attempt = pending
+        if node.sm.applied >= effect.index:
+            self._reply(op, attempt, ("ok", True, node.sm.read(op.key)))
+        else:
+            node.waiting_reads.append((effect.index, op, attempt))
+
+    def _read_refused(self, node: SimNode, effect: ReadRefused) -> None:
+        pending = node.reads.pop(effect.ctx, None)
+        if pending is not None:
+            self._reply(pending[0], pending[1], ("redirect", effect.leader, None))
+
+    def _reply(self, op: Operation, attempt: int, reply: tuple[str, Any, Any]) -> None:
+        self._push(self.net.latency_us(), _REPLY, (op, attempt), reply)
+
+    def _on_reply(self, request: tuple[Operation, int], reply: tuple[str, Any, Any]) -> None:
+        op, attempt = request
+        client = self.clients[op.client - 1]
+        if client.op is not op or client.attempt != attempt:
+            return
+        kind, a, b = reply
+        if kind == "ok":
+            if op.f == "cas" and not a:
+                self._complete(client, "fail", op.value)
+            elif op.f == "get":
+                self._complete(client, "ok", b)
+            else:
+                self._complete(client, "ok", op.value)
+            return
+        if kind == "redirect" and a:
+            client.target = a
+        elif kind == "redirect":
+            client.target = self._other_node(client.target)
+        client.attempt += 1  # cancels the pending attempt timeout
+        self._push(20_000, _WAKE, client, ("retry", client.attempt))
+
+    def _complete(self, client: Client, outcome: str, value: Any) -> None:
+        op = client.op
+        assert op is not None
+        self._record(
+            "client",
+            "complete",
+            op.invoke_seq,
+            client=client.id,
+            type=outcome,
+            f=op.f,
+            key=op.key,
+            value=value,
+        )
+        self.stats.ops[outcome] += 1
+        client.op = None
+        self._push(max(0, client.next_at - self.now), _WAKE, client, None)
+
+    def _other_node(self, current: int) -> int:
+        candidates = sorted(n for n, node in self.nodes.items() if node.up and n != current)
+        return self.workload.rng.choice(candidates) if candidates else current
+
+    # ---------------------------------------------------------------- faults
+
+    def _on_fault(self, kind: str, payload: Any) -> None:
+        p = self.config.profile
+        if kind == "partition":
+            self._partition()
+            self._push(self._interval(p.partition_every_s), _FAULT, "partition", None)
+        elif kind == "heal":
+            self.net.heal()
+            self._partitioned = False
+            self.stats.faults["heal"] += 1
+            self._record("net", "heal")
+        elif kind == "crash":
+            self._crash()
+            self._push(self._interval(p.crash_every_s), _FAULT, "crash", None)
+        elif kind == "restart":
+            node_id, cause = payload
+            node = self.nodes[node_id]
+            if not node.up and node_id not in self._retired:
+                self.stats.faults["restart"] += 1
+                self._start_node(node_id, node.storage.durable(), cause)
+
+    def _running(self) -> list[int]:
+        return sorted(n for n, node in self.nodes.items() if node.up)
+
+    def _leader(self) -> int:
+        best, best_term = 0, -1
+        for n in self._running():
+            core = self.nodes[n].traced.core
+            if core is not None and core.role is Role.LEADER and core.term > best_term:
+                best, best_term = n, core.term
+        return best
+
+    def _partition(self) -> None:
+        if self._partitioned:
+            return
+        rng, p = self.fault_rng, self.config.profile
+        running = self._running()
+        if len(running) < 2:
+            return
+        leader = self._leader()
+        duration = int(rng.uniform(*p.partition_s) * 1_000_000)
+        if rng.random() < p.asymmetric_share:
+            src = leader if leader and rng.random() < 0.5 else rng.choice(running)
+            others = [n for n in running if n != src]
+            cut = rng.sample(others, rng.randint(1, len(others)))
+            for dst in sorted(cut):
+                self.net.block(src, dst)
+            detail: dict[str, Any] = {"kind": "one-way", "from": src, "to": sorted(cut)}
+        else:
+            size = rng.randint(1, len(running) // 2)
+            if leader and rng.random() < 0.5:
+                minority = [leader, *rng.sample([n for n in running if n != leader], size - 1)]
+            else:
+                minority = rng.sample(running, size)
+            groups = [sorted(minority), sorted(set(running) - set(minority))]
+            self.net.partition(groups)
+            detail = {"kind": "split", "groups": groups}
+        self._partitioned = True
+        self.stats.faults["partition"] += 1
+        self._record("net", "partition", **detail, heal_after_us=duration)
+        self._push(duration, _FAULT, "heal", None)
+
+    def _crash(self) -> None:
+        rng, p = self.fault_rng, self.config.profile
+        running = self._running()
+        voters = self._voters()
+        down_voters = sum(1 for v in voters if v not in running)
+        if down_voters + 1 > (len(voters) - 1) // 2:
+            return  # keep a quorum alive so the run makes progress
+        leader = self._leader()
+        victim = leader if leader and rng.random() < 0.3 else rng.choice(running)
+        cause = self._stop_node(self.nodes[victim], "crash")
+        self.stats.faults["crash"] += 1
+        downtime = int(rng.uniform(*p.downtime_s) * 1_000_000)
+        self._push(downtime, _FAULT, "restart", (victim, cause))
+
+    def _voters(self) -> tuple[int, ...]:
+        leader = self._leader()
+        source = self.nodes[leader] if leader else None
+        core = source.traced.core if source else None
+        if core is None:
+            cores = [n.traced.core for n in self.nodes.values() if n.traced.core is not None]
+            if not cores:
+                return ()
+            core = max(cores, key=lambda c: (c.term, c.log.applied, c.id))
+        return core.membership.all_voters()
+
+    # ------------------------------------------------------------ membership
+
+    def _view(self) -> ClusterView:
+        leader = self._leader()
+        if leader:
+            core = self.nodes[leader].traced.core
+            assert core is not None
+            match = tuple((n, core.progress[n].match) for n in sorted(core.progress))
+            membership, commit = core.membership, core.log.committed
+        else:
+            cores = [n.traced.core for n in self.nodes.values() if n.traced.core is not None]
+            best = max(cores, key=lambda c: (c.term, c.log.applied, c.id)) if cores else None
+            membership = best.membership if best else Membership()
+            commit, match = (best.log.committed if best else 0), ()
+        return ClusterView(self.now, leader, membership, tuple(self._running()), match, commit)
+
+    def _on_actor(self, _a: Any, _b: Any) -> None:
+        view = self._view()
+        for action in self.actor.act(view):
+            self._carry_out(action, view)
+        self._push(int(self.config.actor_every_ms * 1000), _ACTOR, None, None)
+
+    def _carry_out(self, action: AdminAction, view: ClusterView) -> None:
+        if isinstance(action, StartNode):
+            if action.node not in self.nodes:
+                cause = self._record("ctrl", "act", do="start", node=action.node)
+                self._start_node(action.node, DurableState.bootstrap(Membership()), cause)
+            return
+        if isinstance(action, StopNode):
+            node = self.nodes.get(action.node)
+            if node is not None and node.up:
+                self._retired.add(action.node)
+                self._stop_node(node, "removed from the cluster")
+            return
+        leader = self.nodes.get(view.leader)
+        if leader is None or not leader.up:
+            self.actor.result(action, False, "no leader")
+            return
+        if isinstance(action, ChangeMembership):
+            cause = self._record("ctrl", "act", do="change", change=action.change.describe())
+            inp: Input = ProposeConfChange(action.change)
+        else:
+            assert isinstance(action, TransferLeadership)
+            cause = self._record("ctrl", "act", do="transfer", target=action.target)
+            inp = TransferLeader(action.target)
+        refused = next(
+            (e for e in self._step(leader, inp, cause=cause) if isinstance(e, Refused)), None
+        )
+        reason = refused.reason if refused else ""
+        self._record("ctrl", "result", cause, ok=refused is None, reason=reason)
+        self.actor.result(action, refused is None, reason)
+
+    def _final_summary(self) -> None:
+        view = self._view()
+        self.stats.final_membership = view.membership.describe()
