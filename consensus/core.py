@@ -446,10 +446,16 @@ class RaftCore:
         _check_message(m, self.id)
         if m.term > self.term:
             if isinstance(m, VoteRequest):
-                in_lease = (
-                    self.config.check_quorum
-                    and self.lead != 0
-                    and self.now - self.heard_leader_at < self.config.election_ticks
+                # A leader counts as in its own lease: with CheckQuorum it steps
+                # down by itself once it stops hearing from a quorum, and until
+                # then granting a pre-vote (or adopting a candidate's term) would
+                # let a node rejoining from a partition depose a healthy leader.
+                in_lease = self.config.check_quorum and (
+                    self.role is Role.LEADER
+                    or (
+                        self.lead != 0
+                        and self.now - self.heard_leader_at < self.config.election_ticks
+                    )
                 )
                 if in_lease and not m.transfer:
                     # Leader stickiness: we heard from a live leader less than
@@ -586,6 +592,7 @@ class RaftCore:
                     pr.become_probe()
                 self._send_append(m.src)
             return
+        was_paused = pr.is_paused()
         if not pr.maybe_update(m.index):
             return
         if pr.state is ProgressState.PROBE:
@@ -599,8 +606,14 @@ class RaftCore:
         if self._maybe_commit():
             self._broadcast_append()
         else:
+            sent = False
             while self._send_append(m.src, send_if_empty=False):
-                pass
+                sent = True
+            if was_paused and not sent:
+                # The commit index may have moved while it was paused (its
+                # ack came after the quorum's): tell it now, not a heartbeat
+                # later.
+                self._send_append(m.src)
         if m.src == self.transfer_target and pr.match == self.log.last_index:
             self._send_timeout_now(m.src)
 
@@ -612,6 +625,16 @@ class RaftCore:
             return
         pr.last_heard = self.now
         pr.probe_sent = False
+        if pr.state is ProgressState.REPLICATE and pr.inflights.full():
+            pr.inflights.free_first_one()
+        elif (
+            pr.state is ProgressState.SNAPSHOT
+            and self.now - pr.snapshot_sent_at >= self.config.election_ticks
+        ):
+            # The follower is alive but has not acknowledged the snapshot for
+            # an election timeout: it (or its answer) was lost. Probe again,
+            # which resends the snapshot if the follower still needs it.
+            pr.become_probe()
         if m.round > pr.read_round:
             pr.read_round = m.round
             self._confirm_reads()
@@ -778,7 +801,7 @@ class RaftCore:
         log = self.log
         self._note(
             Action.APPEND,
-            entries=[[e.index, e.term, log.crc(e.index)] for e in entries],
+            entries=[_entry_note(e, log.crc(e.index)) for e in entries],
         )
 
     def _track(self, node: int) -> None:
@@ -794,7 +817,7 @@ class RaftCore:
         prev_term = log.term(prev)
         if prev_term is None:
             snap = log.snapshot
-            pr.become_snapshot(snap.index)
+            pr.become_snapshot(snap.index, self.now)
             self._note(Action.SNAPSHOT_SEND, to=to, index=snap.index)
             self._send(InstallSnapshot(self.term, self.id, to, snap))
             return True
@@ -981,7 +1004,7 @@ class RaftCore:
             out.append(
                 Note(
                     Action.APPLY,
-                    {"entries": [[e.index, e.term, log.crc(e.index)] for e in entries]},
+                    {"entries": [_entry_note(e, log.crc(e.index)) for e in entries]},
                 )
             )
             out.append(ApplyEntries(entries))
@@ -1014,3 +1037,12 @@ def _check_message(m: Message, me: int) -> None:
             raise PeerError(f"snapshot from node {m.src} has a bad membership: {err}") from None
     elif isinstance(m, VoteRequest) and (m.last_index < 0 or m.last_term < 0):
         raise PeerError(f"vote request from node {m.src} has negative indexes")
+
+
+def _entry_note(entry: Entry, crc: int) -> list[int]:
+    """How an entry appears in append/apply notes: ``[index, term, crc]``,
+    with a fourth element 1 for configuration entries (checkers need to know
+    which entries change the membership)."""
+    if entry.conf is not None:
+        return [entry.index, entry.term, crc, 1]
+    return [entry.index, entry.term, crc]

@@ -22,6 +22,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+from raftlab import cmd_check, cmd_replay, cmd_run, cmd_sim  # noqa: E402
+
+app.command("run", help=cmd_run.RUN_HELP)(cmd_run.run)
+app.command("sim", help=cmd_sim.SIM_HELP)(cmd_sim.sim)
+app.command("check", help=cmd_check.CHECK_HELP)(cmd_check.check)
+app.command("replay", help=cmd_replay.REPLAY_HELP)(cmd_replay.replay)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -1,0 +1,94 @@
+"""What every trace checker is and what it reports.
+
+A checker is fed the events of one trace in order and says, at the end, which
+invariants were violated. Like Porcupine's models, checkers are small and
+know one property each; the runner (runner.py) does the reading, the
+dispatching and the shared bookkeeping (model.py), so a new checker is a
+class with a name, the actions it wants and two methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from checkers.model import ClusterModel
+
+Event = dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class Violation:
+    """One broken invariant, explained.
+
+    ``witnesses`` are the sequence numbers of the events that together show
+    the violation; ``message`` says in prose what happened and why it is
+    wrong; ``states`` gives the relevant nodes' state at the last witness.
+    """
+
+    invariant: str
+    checker: str
+    witnesses: tuple[int, ...]
+    message: str
+    states: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        seqs = ", ".join(map(str, self.witnesses))
+        text = f"{self.invariant} violated (events {seqs}):\n  {self.message}"
+        for state in self.states:
+            text += f"\n    {state}"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "invariant": self.invariant,
+            "checker": self.checker,
+            "witnesses": list(self.witnesses),
+            "message": self.message,
+            "states": list(self.states),
+        }
+
+
+class TraceChecker(Protocol):
+    #: Registry name, e.g. ``election-safety``.
+    name: str
+    #: The invariant's name as people say it, e.g. ``Election Safety``.
+    invariant: str
+    #: Actions this checker wants to see (the runner dispatches only those).
+    actions: frozenset[str]
+
+    def feed(self, event: Event, model: ClusterModel) -> None:
+        """See one event, after the shared model has taken it into account."""
+
+    def finish(self) -> list[Violation]:
+        """Violations found, in the order they happened."""
+        ...
+
+
+@dataclass(slots=True, frozen=True)
+class CheckerInfo:
+    name: str
+    invariant: str
+    summary: str
+    factory: Callable[[Event], TraceChecker]
+    """Makes a fresh checker for a trace, given the trace's header."""
+
+
+@dataclass(slots=True)
+class Findings:
+    """A helper for checkers: collects violations, at most ``limit`` per
+    checker so that one root cause does not drown the report."""
+
+    checker: str
+    invariant: str
+    limit: int = 20
+    violations: list[Violation] = field(default_factory=list)
+    suppressed: int = 0
+
+    def add(self, witnesses: tuple[int, ...], message: str, states: tuple[str, ...] = ()) -> None:
+        if len(self.violations) >= self.limit:
+            self.suppressed += 1
+            return
+        self.violations.append(Violation(self.invariant, self.checker, witnesses, message, states))

@@ -1,0 +1,97 @@
+"""Running checkers over a trace in one pass.
+
+The runner owns the shared ``ClusterModel`` and hands each event only to the
+checkers that asked for its action, so checking cost grows with what the
+checkers need, not with the size of the trace times the number of checkers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from checkers.base import TraceChecker, Violation
+from checkers.model import ClusterModel
+from traces.schema import INPUT_ACTIONS
+
+Event = dict[str, Any]
+
+
+@dataclass(slots=True)
+class CheckReport:
+    checkers: list[str]
+    events: int = 0
+    seconds: float = 0.0
+    violations: list[Violation] = field(default_factory=list)
+    suppressed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def by_checker(self) -> dict[str, list[Violation]]:
+        out: dict[str, list[Violation]] = {name: [] for name in self.checkers}
+        for v in self.violations:
+            out.setdefault(v.checker, []).append(v)
+        return out
+
+
+def run_checkers(
+    events: Iterable[Event],
+    checkers: list[TraceChecker],
+    progress: Callable[[int], None] | None = None,
+) -> CheckReport:
+    report = CheckReport([c.name for c in checkers])
+    model = ClusterModel()
+    dispatch: dict[str, list[Callable[[Event, ClusterModel], None]]] = {}
+    for checker in checkers:
+        for action in sorted(checker.actions):
+            dispatch.setdefault(action, []).append(checker.feed)
+    started = time.perf_counter()
+    step: Event | None = None
+    count = 0
+    update, end_step = model.update, model.end_step
+    for event in events:
+        count += 1
+        if step is not None and (event.get("cause") != step["seq"] or event["n"] != step["n"]):
+            end_step(step)
+            step = None
+        action = event["act"]
+        if action in INPUT_ACTIONS and "dg" in event:
+            step = model.step = event
+        update(event)
+        feeds = dispatch.get(action)
+        if feeds:
+            for feed in feeds:
+                feed(event, model)
+        if progress is not None and count % 16384 == 0:
+            progress(count)
+    if step is not None:
+        end_step(step)
+    report.events = count
+    report.seconds = time.perf_counter() - started
+    for checker in checkers:
+        report.violations.extend(checker.finish())
+        report.suppressed += getattr(getattr(checker, "found", None), "suppressed", 0)
+    report.violations.sort(key=lambda v: v.witnesses[-1] if v.witnesses else 0)
+    return report
+
+
+def collect_client_events(events: Iterable[Event], into: list[Event]) -> Iterator[Event]:
+    """Pass events through, keeping the client ``invoke``/``complete`` ones as
+    history records (the format of docs/history-format.md)."""
+    for event in events:
+        action = event["act"]
+        if action == "invoke" or action == "complete":
+            record = {
+                "client": event.get("client"),
+                "type": "invoke" if action == "invoke" else event.get("type"),
+                "f": event.get("f"),
+                "key": event.get("key"),
+                "value": event.get("value"),
+                "time": event["t"],
+            }
+            into.append(record)
+        yield event

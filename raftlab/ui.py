@@ -1,0 +1,52 @@
+"""Terminal output shared by the commands: progress bars, tables, errors.
+
+Progress bars go to stderr and only when it is a terminal, so that piped
+output and tests see clean text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def progress_bar(
+    label: str, total: float | None, unit: str = ""
+) -> Iterator[Callable[[float], None]]:
+    """Yields ``update(done)``; draws nothing unless stderr is a terminal."""
+    if not err.is_terminal:
+        yield lambda done: None
+        return
+    columns = [
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.1f}" + unit if total else "{task.completed:,.0f}" + unit),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def table(rows: list[tuple[str, str]], title: str | None = None) -> Table:
+    grid = Table(title=title, show_header=False, box=None, pad_edge=False)
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print an error the way every command does and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
