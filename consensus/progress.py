@@ -44,6 +44,13 @@ class Inflights:
         while indexes and indexes[0] <= index:
             indexes.popleft()
 
+    def free_first_one(self) -> None:
+        """Forget the oldest append: a heartbeat answer proves the follower is
+        alive, so if every append filling the window was lost, this lets one
+        more through and its rejection moves the follower back to probe."""
+        if self.indexes:
+            self.indexes.popleft()
+
     def full(self) -> bool:
         return len(self.indexes) >= self.capacity
 
@@ -63,6 +70,7 @@ class Progress:
         "pending_snapshot",
         "probe_sent",
         "read_round",
+        "snapshot_sent_at",
         "state",
     )
 
@@ -73,6 +81,8 @@ class Progress:
         self.probe_sent = False
         self.inflights = Inflights(max_inflight)
         self.pending_snapshot = 0
+        #: Tick at which the pending snapshot was sent (to retry a lost one).
+        self.snapshot_sent_at = 0
         #: Tick at which we last heard from this peer (CheckQuorum, leases).
         self.last_heard = now
         #: Highest heartbeat round this peer acknowledged (ReadIndex).
@@ -94,9 +104,10 @@ class Progress:
         self.probe_sent = False
         self.inflights.reset()
 
-    def become_snapshot(self, index: int) -> None:
+    def become_snapshot(self, index: int, now: int) -> None:
         self.state = ProgressState.SNAPSHOT
         self.pending_snapshot = index
+        self.snapshot_sent_at = now
         self.probe_sent = False
         self.inflights.reset()
 
@@ -140,13 +151,19 @@ class Progress:
         elif self.state is ProgressState.PROBE:
             self.probe_sent = True
 
-    def digest_tuple(self) -> tuple[int, int, str, bool, int, int, int]:
+    def digest_ints(self) -> tuple[int, ...]:
+        """The progress as integers, for the node's state digest."""
         return (
             self.match,
             self.next,
-            self.state.value,
-            self.probe_sent,
+            _STATE_CODES[self.state],
+            int(self.probe_sent),
             len(self.inflights),
             self.last_heard,
             self.read_round,
+            self.pending_snapshot,
+            self.snapshot_sent_at,
         )
+
+
+_STATE_CODES = {state: code for code, state in enumerate(ProgressState)}

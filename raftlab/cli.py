@@ -33,3 +33,7 @@ app.command("replay", help=cmd_replay.REPLAY_HELP)(cmd_replay.replay)
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

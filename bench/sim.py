@@ -1,0 +1,119 @@
+"""Simulator and invariant-checker speed, as JSON.
+
+For 3- and 5-node clusters under the default fault profile with a steady
+client load (10 ms network latency, 50 ms heartbeat, 100 client operations
+per simulated second), prints simulated seconds per wall second and trace
+events per wall second, with tracing on (the normal case) and off; then the
+invariant checkers' throughput in events per second, both reading the trace
+file (parse included) and over events already in memory.
+
+Medians over several seeds; machines here are noisy, so compare medians and
+ratios, not single runs.
+
+    python bench/sim.py                 # full run (about a minute)
+    python bench/sim.py --quick         # one seed, short runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Python puts this script's folder first on sys.path, where "sim" would mean
+# this very file; the benchmark needs the simulator package instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+from checkers import default_registry, run_checkers  # noqa: E402
+from sim import NoActor, SimConfig, Simulation, WorkloadConfig, get_profile  # noqa: E402
+from traces.reader import load_trace, open_trace  # noqa: E402
+from traces.recorder import FileRecorder, make_header  # noqa: E402
+
+
+def config(nodes: int, seed: int, duration: float) -> SimConfig:
+    return SimConfig(
+        nodes=nodes,
+        seed=seed,
+        duration_s=duration,
+        profile=get_profile("default"),
+        workload=WorkloadConfig(clients=10, rate=100.0, keys=8),
+    )
+
+
+def run_sim(cfg: SimConfig, trace: Path | None) -> dict[str, float]:
+    recorder = None
+    if trace is not None:
+        recorder = FileRecorder(trace, make_header("raftlab-sim", **cfg.header_fields()))
+    started = time.perf_counter()
+    stats = Simulation(cfg, recorder, NoActor()).run()
+    if recorder is not None:
+        recorder.close()
+    wall = time.perf_counter() - started
+    events = recorder.seq if recorder is not None else 0
+    return {
+        "wall_s": wall,
+        "sim_per_wall": cfg.duration_s / wall,
+        "events": events,
+        "events_per_s": events / wall,
+        "steps_per_s": stats.steps / wall,
+        "client_ops_per_sim_s": sum(stats.ops.values()) / cfg.duration_s,
+    }
+
+
+def check_speed(trace: Path) -> dict[str, float]:
+    header, events = open_trace(trace)
+    started = time.perf_counter()
+    report = run_checkers(events, default_registry().create(header))
+    with_parse = report.events / (time.perf_counter() - started)
+    header, loaded = load_trace(trace)
+    in_memory = run_checkers(loaded, default_registry().create(header))
+    assert report.ok and in_memory.ok, "benchmark run violated an invariant"
+    return {
+        "events": report.events,
+        "events_per_s_with_parse": with_parse,
+        "events_per_s_in_memory": in_memory.events / in_memory.seconds,
+    }
+
+
+def median_of(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {key: round(statistics.median(r[key] for r in rows), 2) for key in rows[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="simulated seconds per run")
+    parser.add_argument("--seeds", type=int, default=3, help="runs per configuration")
+    parser.add_argument("--quick", action="store_true", help="one seed, 5 simulated seconds")
+    args = parser.parse_args()
+    seeds = 1 if args.quick else args.seeds
+    duration = 5.0 if args.quick else args.duration
+    results: dict[str, object] = {
+        "benchmark": "sim",
+        "python": sys.version.split()[0],
+        "duration_s": duration,
+        "seeds": seeds,
+        "setup": "default faults, 10 ms latency, 50 ms heartbeat, 100 ops/s, 10 clients",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for nodes in (3, 5):
+            traced, untraced, checks = [], [], []
+            for seed in range(1, seeds + 1):
+                trace = Path(tmp) / f"n{nodes}-s{seed}.jsonl"
+                traced.append(run_sim(config(nodes, seed, duration), trace))
+                untraced.append(run_sim(config(nodes, seed, duration), None))
+                checks.append(check_speed(trace))
+            results[f"nodes_{nodes}"] = {
+                "traced": median_of(traced),
+                "untraced": median_of(untraced),
+                "checkers": median_of(checks),
+            }
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
