@@ -44,11 +44,12 @@ class Config:
     def from_json(obj: Any) -> Config:
         if not isinstance(obj, dict):
             return Config()
-        learners = set(obj.get("learners", ())) | set(obj.get("learners_next", ()))
+        # ``learners_next`` are left out on purpose: they are voters of the
+        # outgoing half until the joint configuration is left.
         return Config(
             frozenset(obj.get("voters", ())),
             frozenset(obj.get("outgoing", ())),
-            frozenset(learners),
+            frozenset(obj.get("learners", ())),
         )
 
     @property
@@ -71,14 +72,15 @@ class Config:
             need = len(half) // 2 + 1
             if len(have) < need:
                 members = ",".join(map(str, sorted(half)))
+                who = "the voters" if name == "voters" else f"the {name} voters"
                 return False, (
-                    f"the {name} voters {{{members}}} need {need} but only "
+                    f"{who} {{{members}}} need {need} but only "
                     f"{len(have)} ({','.join(map(str, have)) or 'none'}) are among them"
                 )
         return True, ""
 
     def describe(self) -> str:
-        text = "voters " + ",".join(map(str, sorted(self.voters)))
+        text = "voters " + (",".join(map(str, sorted(self.voters))) or "none")
         if self.outgoing:
             text += " & " + ",".join(map(str, sorted(self.outgoing)))
         if self.learners:
