@@ -1,19 +1,34 @@
-"""A tiny synchronous network of cores for unit tests (etcd's rafttest in spirit).
+"""A tiny synchronous network of cores for unit and scenario tests.
 
-Every node has its own logical clock, a ``MemoryStorage`` that acknowledges
-writes at once, and a state machine that is just the list of applied
-entries. Messages wait in one FIFO mailbox until ``deliver`` or
-``stabilize``; ``cut`` drops messages between nodes, as a partition would.
+Etcd's rafttest in spirit. Every node has its own logical clock, a
+``MemoryStorage`` as its disk and a state machine that is the list of applied
+payloads. Messages wait in one FIFO mailbox until ``deliver`` or
+``stabilize``; ``cut``/``isolate`` drop messages between nodes, as a
+partition would.
+
+Persistence has two modes. With ``auto_persist`` (the default) every
+``Persist`` is written and acknowledged at once. Without it, writes queue in
+``pending_writes`` and reach the disk only on ``flush`` (which also sends
+``Persisted``); ``crash`` throws the queue away, so tests can check what a
+crash before the acknowledgement loses.
+
+``events`` records every ``(node, input)`` and ``(node, effect)`` in order;
+the scenario runner renders it, tests may inspect it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 
 from consensus import (
     Applied,
     ApplyEntries,
     Campaign,
+    ChangeItem,
+    ChangeOp,
+    Compact,
+    ConfChange,
     DurableState,
     Effect,
     Entry,
@@ -24,15 +39,35 @@ from consensus import (
     Persist,
     Persisted,
     Propose,
+    ProposeConfChange,
     RaftConfig,
     RaftCore,
+    ReadIndex,
     Receive,
     RestoreSnapshot,
     Role,
     Send,
     Tick,
+    TransferLeader,
+    Transition,
 )
 from consensus.storage import MemoryStorage
+
+
+def change(spec: str) -> ConfChange:
+    """A ``ConfChange`` from text: ``"add_voter 4 remove 3 joint_explicit"``
+    (pairs of op and node, optionally ending in a transition) or ``"leave"``."""
+    words = spec.split()
+    if words == ["leave"]:
+        return ConfChange.leave()
+    transition = Transition.AUTO
+    if len(words) % 2 == 1:
+        transition = Transition(words.pop())
+    items = tuple(
+        ChangeItem(ChangeOp(op), int(node))
+        for op, node in zip(words[::2], words[1::2], strict=True)
+    )
+    return ConfChange(items, transition)
 
 
 class Harness:
@@ -42,50 +77,75 @@ class Harness:
         learners: Iterable[int] = (),
         config: RaftConfig | None = None,
         seed: int = 1,
+        auto_persist: bool = True,
+        membership: Membership | None = None,
     ) -> None:
+        """Founders are ``voters`` and ``learners``, or every member of
+        ``membership`` (which may be joint) when given."""
         self.config = config or RaftConfig(election_ticks=10, heartbeat_ticks=1)
         self.seed = seed
-        membership = Membership(tuple(sorted(voters)), learners=tuple(sorted(learners)))
+        self.auto_persist = auto_persist
+        self.initial = membership or Membership(
+            tuple(sorted(voters)), learners=tuple(sorted(learners))
+        )
         self.cores: dict[int, RaftCore] = {}
         self.storage: dict[int, MemoryStorage] = {}
+        self.pending_writes: dict[int, list[Persist]] = {}
         self.now: dict[int, int] = {}
+        self.restarts: dict[int, int] = {}
+        #: Entries applied since the state machine last started from a snapshot.
         self.applied: dict[int, list[Entry]] = {}
+        #: The state machine: every non-empty payload applied, in order.
+        self.sm: dict[int, list[str]] = {}
         self.mailbox: list[Message] = []
         self.cuts: set[tuple[int, int]] = set()
         self.notes: list[tuple[int, Note]] = []
         self.effects: dict[int, list[Effect]] = {}
-        self.auto_ack = True
-        for node in membership.members():
-            self.add_node(node, membership)
+        self.events: list[tuple[int, Input | Effect]] = []
+        #: Called with (node, message) for each ``Send`` as it is carried out,
+        #: when the node's disk holds exactly the writes acknowledged so far.
+        self.on_send: Callable[[int, Message], None] | None = None
+        for node in self.initial.members():
+            self.add_node(node, self.initial)
 
     # -- topology -------------------------------------------------------
 
     def add_node(self, node: int, membership: Membership | None = None) -> RaftCore:
-        """Start a node; without a membership it joins empty and learns from the leader."""
+        """Start a brand-new node. Founders get the initial membership; a
+        joiner (no membership) starts empty at index 0 and learns its
+        configuration from the leader's snapshot."""
         durable = DurableState.bootstrap(membership or Membership())
         self.storage[node] = MemoryStorage(durable)
-        self.now[node] = self.now.get(node, 0)
+        self.pending_writes[node] = []
+        self.now.setdefault(node, 0)
+        self.restarts.setdefault(node, 0)
         self.applied[node] = []
+        self.sm[node] = []
         core = RaftCore(node, self.config, self.seed, durable, self.now[node])
         self.cores[node] = core
         return core
 
-    def restart(self, node: int) -> RaftCore:
-        """Crash and restart from durable state; the state machine restarts empty
-        (from the snapshot) and re-applies."""
+    def crash(self, node: int) -> RaftCore:
+        """Crash (losing unacknowledged writes and queued messages to the
+        node) and restart from the disk. The state machine restarts from the
+        stored snapshot and re-applies."""
+        self.pending_writes[node] = []
         durable = self.storage[node].durable()
-        core = RaftCore(node, self.config, self.seed + 1, durable, self.now[node])
+        self.restarts[node] += 1
+        core = RaftCore(node, self.config, self.seed + self.restarts[node], durable, self.now[node])
         self.cores[node] = core
-        snap = durable.snapshot
-        self.applied[node] = [e for e in self.applied[node] if e.index <= snap.index]
+        self.applied[node] = []
+        self.sm[node] = _sm_from(durable.snapshot.data)
         self.mailbox = [m for m in self.mailbox if m.dst != node]
         return core
+
+    restart = crash
 
     def cut(self, a: int, b: int) -> None:
         self.cuts |= {(a, b), (b, a)}
 
     def isolate(self, node: int) -> None:
-        for other in self.cores:
+        for other in sorted(self.cores):
             if other != node:
                 self.cut(node, other)
 
@@ -95,29 +155,50 @@ class Harness:
     # -- driving --------------------------------------------------------
 
     def step(self, node: int, inp: Input) -> list[Effect]:
+        """Step ``node`` and carry its effects out, acking what is due."""
+        self.events.append((node, inp))
         effects = self.cores[node].step(self.now[node], inp)
         self.effects.setdefault(node, []).extend(effects)
         acks: list[Input] = []
         for effect in effects:
+            self.events.append((node, effect))
             if isinstance(effect, Send):
+                if self.on_send is not None:
+                    self.on_send(node, effect.msg)
                 if (effect.msg.src, effect.msg.dst) not in self.cuts:
                     self.mailbox.append(effect.msg)
             elif isinstance(effect, Persist):
-                self.storage[node].write(effect)
-                if self.auto_ack:
+                if self.auto_persist:
+                    self.storage[node].write(effect)
                     acks.append(Persisted(effect.id))
+                else:
+                    self.pending_writes[node].append(effect)
             elif isinstance(effect, ApplyEntries):
                 self.applied[node].extend(effect.entries)
+                self.sm[node].extend(e.data for e in effect.entries if e.data)
                 acks.append(Applied(effect.entries[-1].index))
             elif isinstance(effect, RestoreSnapshot):
                 self.applied[node] = []
+                self.sm[node] = _sm_from(effect.snapshot.data)
             elif isinstance(effect, Note):
                 self.notes.append((node, effect))
         for ack in acks:
             self.step(node, ack)
         return effects
 
+    def flush(self, node: int, count: int | None = None) -> None:
+        """Make the oldest ``count`` queued writes durable (all if None) and
+        acknowledge them."""
+        queue = self.pending_writes[node]
+        batch = queue if count is None else queue[:count]
+        self.pending_writes[node] = queue[len(batch) :]
+        for persist in batch:
+            self.storage[node].write(persist)
+        if batch:
+            self.step(node, Persisted(batch[-1].id))
+
     def tick(self, node: int, ticks: int = 1) -> list[Effect]:
+        """Advance ``node``'s clock by ``ticks`` and deliver one ``Tick``."""
         self.now[node] += ticks
         return self.step(node, Tick())
 
@@ -125,11 +206,25 @@ class Harness:
         for node in sorted(self.cores):
             self.tick(node, ticks)
 
-    def campaign(self, node: int) -> None:
-        self.step(node, Campaign())
+    def campaign(self, node: int) -> list[Effect]:
+        return self.step(node, Campaign())
 
     def propose(self, node: int, data: str) -> list[Effect]:
         return self.step(node, Propose(data))
+
+    def propose_conf(self, node: int, change: ConfChange) -> list[Effect]:
+        return self.step(node, ProposeConfChange(change))
+
+    def transfer(self, node: int, target: int) -> list[Effect]:
+        return self.step(node, TransferLeader(target))
+
+    def read(self, node: int, ctx: int) -> list[Effect]:
+        return self.step(node, ReadIndex(ctx))
+
+    def compact(self, node: int) -> list[Effect]:
+        """Snapshot the state machine at the applied index."""
+        index = self.cores[node].log.applied
+        return self.step(node, Compact(index, json.dumps(self.sm[node])))
 
     def deliver(self, count: int | None = None) -> int:
         """Deliver up to ``count`` queued messages (all currently queued if None)."""
@@ -138,9 +233,25 @@ class Harness:
             batch, rest = batch[:count], batch[count:]
             self.mailbox = rest + self.mailbox
         for msg in batch:
-            if msg.dst in self.cores and (msg.src, msg.dst) not in self.cuts:
-                self.step(msg.dst, Receive(msg))
+            self.receive(msg)
         return len(batch)
+
+    def deliver_where(self, pred: Callable[[Message], bool]) -> int:
+        """Deliver the queued messages matching ``pred``; keep the others."""
+        batch = [m for m in self.mailbox if pred(m)]
+        self.mailbox = [m for m in self.mailbox if not pred(m)]
+        for msg in batch:
+            self.receive(msg)
+        return len(batch)
+
+    def drop_where(self, pred: Callable[[Message], bool]) -> int:
+        before = len(self.mailbox)
+        self.mailbox = [m for m in self.mailbox if not pred(m)]
+        return before - len(self.mailbox)
+
+    def receive(self, msg: Message) -> None:
+        if msg.dst in self.cores and (msg.src, msg.dst) not in self.cuts:
+            self.step(msg.dst, Receive(msg))
 
     def stabilize(self, limit: int = 10_000) -> None:
         rounds = 0
@@ -150,11 +261,21 @@ class Harness:
             assert rounds < limit, "cluster did not stabilize"
 
     def elect(self, node: int) -> RaftCore:
+        """Campaign and stabilize; the node must win."""
         self.campaign(node)
         self.stabilize()
         core = self.cores[node]
         assert core.role is Role.LEADER, f"node {node} did not win: {core.role}"
         return core
+
+    def run_until(self, done: Callable[[], bool], max_ticks: int = 1_000) -> None:
+        """Tick every node one tick at a time and stabilize, until ``done``."""
+        for _ in range(max_ticks):
+            if done():
+                return
+            self.tick_all()
+            self.stabilize()
+        assert done(), "condition not reached"
 
     # -- observation ----------------------------------------------------
 
@@ -162,7 +283,21 @@ class Harness:
         return sorted(n for n, c in self.cores.items() if c.role is Role.LEADER)
 
     def data_applied(self, node: int) -> list[str]:
-        return [e.data for e in self.applied[node] if e.data]
+        return list(self.sm[node])
+
+    def log_terms(self, node: int) -> list[int]:
+        """Terms of the node's in-memory log entries after its snapshot."""
+        return [e.term for e in self.cores[node].log.entries]
 
     def notes_of(self, action: str, node: int | None = None) -> list[Note]:
         return [n for who, n in self.notes if n.action == action and node in (None, who)]
+
+    def sent(self, node: int | None = None) -> list[Message]:
+        """Every message released by ``node`` (any node if None), in order."""
+        return [
+            e.msg for who, e in self.events if isinstance(e, Send) and (node is None or who == node)
+        ]
+
+
+def _sm_from(data: str) -> list[str]:
+    return list(json.loads(data)) if data else []

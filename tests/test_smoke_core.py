@@ -1,5 +1,4 @@
 from consensus import Role
-
 from tests.harness import Harness
 
 

@@ -1,0 +1,30 @@
+"""Shared pytest setup.
+
+- Hypothesis runs derandomized (a fixed seed per test) with no deadline and
+  no example database, so the suite is deterministic and machine-independent.
+  ``HYPOTHESIS_PROFILE=explore`` switches to fresh random seeds for local bug
+  hunting.
+- ``--rewrite-scenarios`` makes the scenario tests (tests/scenarios/) write
+  the output they observe back into their files instead of comparing. Only
+  commit the rewritten expectations if you understand what caused them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import settings
+
+settings.register_profile("raftlab", derandomize=True, deadline=None, database=None)
+settings.register_profile("explore", deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "raftlab"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--rewrite-scenarios",
+        action="store_true",
+        default=False,
+        help="rewrite the expected output of tests/scenarios/*.txt with what the core does now",
+    )
