@@ -15,11 +15,12 @@ Public API::
 
 from checkers.base import CheckerInfo, TraceChecker, Violation
 from checkers.registry import Registry, RegistryError, default_registry
-from checkers.runner import CheckReport, collect_client_events, run_checkers
+from checkers.runner import CheckReport, MalformedEvent, collect_client_events, run_checkers
 
 __all__ = [
     "CheckReport",
     "CheckerInfo",
+    "MalformedEvent",
     "Registry",
     "RegistryError",
     "TraceChecker",

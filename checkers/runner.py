@@ -19,6 +19,23 @@ from traces.schema import INPUT_ACTIONS
 Event = dict[str, Any]
 
 
+#: What reading a field of the wrong shape raises.
+_MALFORMED = (KeyError, IndexError, TypeError, AttributeError, ValueError)
+
+
+class MalformedEvent(ValueError):
+    """An event that the reader accepted but whose fields the model or a
+    checker cannot read (a field missing or of the wrong type)."""
+
+    def __init__(self, event: Event, error: Exception) -> None:
+        what = f"no field {error.args[0]!r}" if isinstance(error, KeyError) else str(error)
+        super().__init__(
+            f"event {event.get('seq')} ({event.get('act')} of {event.get('n')}) "
+            f"is malformed: {what}"
+        )
+        self.seq = event.get("seq")
+
+
 @dataclass(slots=True)
 class CheckReport:
     checkers: list[str]
@@ -56,20 +73,29 @@ def run_checkers(
     for event in events:
         count += 1
         if step is not None and (event.get("cause") != step["seq"] or event["n"] != step["n"]):
-            end_step(step)
+            try:
+                end_step(step)
+            except _MALFORMED as error:
+                raise MalformedEvent(step, error) from error
             step = None
-        action = event["act"]
-        if action in INPUT_ACTIONS and "dg" in event:
-            step = model.step = event
-        update(event)
-        feeds = dispatch.get(action)
-        if feeds:
-            for feed in feeds:
-                feed(event, model)
+        try:
+            action = event["act"]
+            if action in INPUT_ACTIONS and "dg" in event:
+                step = model.step = event
+            update(event)
+            feeds = dispatch.get(action)
+            if feeds:
+                for feed in feeds:
+                    feed(event, model)
+        except _MALFORMED as error:
+            raise MalformedEvent(event, error) from error
         if progress is not None and count % 16384 == 0:
             progress(count)
     if step is not None:
-        end_step(step)
+        try:
+            end_step(step)
+        except _MALFORMED as error:
+            raise MalformedEvent(step, error) from error
     report.events = count
     report.seconds = time.perf_counter() - started
     for checker in checkers:

@@ -58,7 +58,10 @@ class CoreReplayer:
     def observe(self, event: Event) -> None:
         action = event["act"]
         if action == "send":
-            self.in_flight[event["mid"]] = [event["msg"], 1]
+            # A send without an id or message cannot be delivered: its recv
+            # will report it as never sent.
+            if "mid" in event and "msg" in event:
+                self.in_flight[event["mid"]] = [event["msg"], 1]
         elif action == "duplicate":
             slot = self.in_flight.get(event.get("mid", ""))
             if slot is not None:

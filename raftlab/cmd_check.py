@@ -6,11 +6,11 @@ from pathlib import Path
 
 import orjson
 import typer
+from rich.markup import escape
 
 from raftlab import ui
 
-CHECK_HELP = """Check a trace against every registered invariant, and its client history
-for linearizability.
+CHECK_HELP = """Check a trace against every invariant, and its client history for linearizability.
 
 Invariants: the five safety properties of the Raft paper (Election Safety,
 Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety),
@@ -33,7 +33,7 @@ Examples:
 
 
 def check(
-    trace: Path = typer.Argument(..., help="A trace written by `raftlab sim` or a node."),
+    trace: Path = typer.Argument(None, help="A trace written by `raftlab sim` or a node."),
     checker: list[str] = typer.Option(
         None, "--checker", "-c", help="Run only this checker (repeatable)."
     ),
@@ -52,6 +52,8 @@ def check(
         infos = default_registry().infos()
         ui.out.print(ui.table([(i.name, f"{i.invariant}: {i.summary}") for i in infos]))
         return
+    if trace is None:
+        raise ui.fail("which trace? `raftlab check TRACE` (or `--list` for the checkers)")
     passed = report_check(trace, checker or None, html, lin_timeout, as_json)
     if passed is None:
         raise typer.Exit(2)
@@ -67,7 +69,7 @@ def report_check(
     as_json: bool = False,
 ) -> bool | None:
     """Check and print; True if everything passed, None if undecided."""
-    from checkers import RegistryError
+    from checkers import MalformedEvent, RegistryError
     from raftlab.experiment import check_trace
     from traces.reader import TraceError
 
@@ -78,6 +80,8 @@ def report_check(
             outcome = check_trace(trace, names, html, lin_timeout, update)
     except (TraceError, RegistryError) as error:
         raise ui.fail(str(error)) from None
+    except MalformedEvent as error:
+        raise ui.fail(f"{trace}: {error}") from None
     report = outcome.report
     if as_json:
         doc = {
@@ -89,7 +93,7 @@ def report_check(
             "linearizability": outcome.lin_verdict or None,
             "ok": outcome.ok,
         }
-        ui.out.print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+        ui.out.print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode(), markup=False)
     else:
         rate = report.events / report.seconds if report.seconds else 0.0
         ui.out.print(
@@ -108,7 +112,7 @@ def report_check(
             color = "green" if outcome.lin_verdict == "linearizable" else "red"
             ui.out.print(
                 f"client history ({len(outcome.history)} events): [{color}]{outcome.lin_verdict}[/]"
-                + (f", report {outcome.lin_html}" if outcome.lin_html else "")
+                + (f", report {escape(str(outcome.lin_html))}" if outcome.lin_html else "")
             )
             if outcome.lin_verdict == "not-linearizable":
                 ui.out.print(outcome.lin_explanation, markup=False)

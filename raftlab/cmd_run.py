@@ -8,14 +8,14 @@ import typer
 
 from raftlab import ui
 
-RUN_HELP = """Simulate a faulty cluster with membership changes, check it, replay it,
-and write a report.
+RUN_HELP = """Simulate a faulty cluster with membership changes, check it, replay it, report.
 
 Everything goes to one directory (default runs/seed<SEED>-<FAULTS>/):
 trace.jsonl, history.jsonl (the clients' operations), linearizability.html
 and report.md. The last line printed is the report's path.
 
-Exit codes: 0 every check passed, 1 something failed (see the report).
+Exit codes: 0 every check passed, 1 something failed (see the report),
+2 bad arguments.
 
 Example:
 
@@ -41,18 +41,23 @@ def run(
         write_history,
         write_report,
     )
-    from sim import SimConfig, get_profile
+    from sim import ScriptError, SimConfig, get_profile
 
     try:
         config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=get_profile(faults))
         config.validate()
     except ValueError as error:
         raise ui.fail(str(error)) from None
+    if membership not in ("random", "none") and not Path(membership).is_file():
+        raise ui.fail(f"--membership: {membership!r} is not 'random', 'none' or a script file")
     directory = out_dir or Path("runs") / f"seed{seed}-{faults}"
     directory.mkdir(parents=True, exist_ok=True)
     trace = directory / "trace.jsonl"
-    with ui.progress_bar("simulating", duration, " s") as update:
-        stats = simulate(config, membership, trace, update)
+    try:
+        with ui.progress_bar("simulating", duration, " s") as update:
+            stats = simulate(config, membership, trace, update)
+    except ScriptError as error:
+        raise ui.fail(str(error)) from None
     ui.out.print(
         ui.table(summary_lines(stats), title=f"seed {seed}, {nodes} nodes, faults {faults}")
     )
@@ -72,7 +77,7 @@ def run(
     ui.out.print(f"replay: {'deterministic' if replayed.ok else 'DIVERGED'}")
     passed = outcome.ok and replayed.ok
     ui.out.print("verdict: " + ("[bold green]PASS[/]" if passed else "[bold red]FAIL[/]"))
-    ui.out.print(f"trace: {trace}")
-    ui.out.print(f"report: {report}")
+    ui.out.print(f"trace: {trace}", markup=False)
+    ui.out.print(f"report: {report}", markup=False)
     if not passed:
         raise typer.Exit(1)

@@ -13,10 +13,13 @@ SIM_HELP = """Simulate a Raft cluster under faults, deterministically, and write
 The run is a function of its arguments: the same seed gives the same trace,
 byte for byte, on any machine. The summary lists the leaders of every term,
 the commit index reached, the faults injected, the membership changes, the
-client operations and the invariant violations found (exit code 1 if any).
+client operations and the invariant violations found.
 
 Fault profiles: none, default, lossy, partitions, crashes, chaos
 (`raftlab sim --list-faults` describes them).
+
+Exit codes: 0 the run passed every check (or --no-check), 1 a violation or a
+non-linearizable history, 2 bad arguments or an undecided linearizability check.
 
 Examples:
 
@@ -74,9 +77,12 @@ def sim(
     ui.out.print(
         ui.table(summary_lines(stats), title=f"seed {seed}, {nodes} nodes, faults {faults}")
     )
-    ui.out.print(f"trace: {out}")
+    ui.out.print(f"trace: {out}", markup=False)
     if check:
         from raftlab.cmd_check import report_check
 
-        if not report_check(out):
+        passed = report_check(out)
+        if passed is None:
+            raise typer.Exit(2)
+        if not passed:
             raise typer.Exit(1)

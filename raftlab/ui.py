@@ -11,11 +11,13 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# Errors name files and lines: never hard-wrapped, so they stay greppable.
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
@@ -48,5 +50,5 @@ def table(rows: list[tuple[str, str]], title: str | None = None) -> Table:
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error the way every command does and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)

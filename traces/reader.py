@@ -19,10 +19,11 @@ Event = dict[str, Any]
 
 
 class TraceError(ValueError):
-    """A trace that cannot be read: ``path:line: what is wrong``."""
+    """A trace that cannot be read: ``path:line: what is wrong`` (``path:
+    what is wrong`` when the file itself cannot be opened, ``line`` 0)."""
 
     def __init__(self, where: str, line: int, message: str) -> None:
-        super().__init__(f"{where}:{line}: {message}")
+        super().__init__(f"{where}:{line}: {message}" if line else f"{where}: {message}")
         self.where = where
         self.line = line
         self.reason = message

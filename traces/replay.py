@@ -77,8 +77,9 @@ def replay_trace(
         report.steps += 1
         report.nodes.add(head["n"])
         divergence = compare(group, replayer.replay(head))
-        for event in group:
-            replayer.observe(event)
+        if divergence is None:  # a diverged step ends the replay: nothing to observe
+            for event in group:
+                replayer.observe(event)
         group.clear()
         return divergence
 
@@ -105,7 +106,9 @@ def compare(recorded: list[Event], replayed: list[Event]) -> Divergence | None:
         expected = recorded[i] if i < len(recorded) else None
         got = replayed[i] if i < len(replayed) else None
         if expected is None or got is None or _normal(expected) != _normal(got):
-            seq = expected["seq"] if expected is not None else recorded[-1]["seq"]
+            # A step's events are consecutive, so a missing one would have
+            # been at the position right after the last recorded one.
+            seq = expected["seq"] if expected is not None else recorded[0]["seq"] + i
             return Divergence(seq, expected, got)
     return None
 
