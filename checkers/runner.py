@@ -72,7 +72,12 @@ def run_checkers(
     update, end_step = model.update, model.end_step
     for event in events:
         count += 1
-        if step is not None and (event.get("cause") != step["seq"] or event["n"] != step["n"]):
+        # An input event always starts a new step, even one caused by the last.
+        if step is not None and (
+            event.get("cause") != step["seq"]
+            or event["n"] != step["n"]
+            or event["act"] in INPUT_ACTIONS
+        ):
             try:
                 end_step(step)
             except _MALFORMED as error:

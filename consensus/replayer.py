@@ -97,7 +97,9 @@ class CoreReplayer:
                 self._step(node, traced, event, action, payload, now)
         except PeerError:
             pass  # recorded as the step's "error" field, compared like any other
-        except (CodecError, RaftError, KeyError, TypeError) as err:
+        except ReplayError:
+            raise
+        except (CodecError, RaftError, KeyError, TypeError, ValueError) as err:
             raise ReplayError(f"seq {event['seq']}: cannot replay {action}: {err}") from None
         return sink.events
 
@@ -108,6 +110,8 @@ class CoreReplayer:
         if event["act"] == "boot":
             durable = DurableState.bootstrap(Membership.from_json(payload["conf"]))
             self.storage[node] = MemoryStorage(durable)
+        elif node not in self.storage:
+            raise ReplayError(f"seq {event['seq']}: n{node} restarts but never booted")
         else:
             durable = self.storage[node].durable()
             recorded = payload.get("durable")
@@ -123,6 +127,11 @@ class CoreReplayer:
     def _step(
         self, node: int, traced: TracedNode, event: Event, action: str, payload: Event, now: int
     ) -> None:
+        if traced.core is None:
+            raise ReplayError(
+                f"seq {event['seq']}: n{node} is not running (no boot or restart since "
+                f"{'it crashed' if node in self.storage else 'the trace began'})"
+            )
         envelope = None
         if action == "recv":
             mid = payload["mid"]

@@ -87,7 +87,12 @@ def replay_trace(
         report.events += 1
         if progress is not None and report.events % 4096 == 0:
             progress(report.events)
-        if group and event.get("cause") == group[0]["seq"] and event["n"] == group[0]["n"]:
+        if (
+            group
+            and event.get("cause") == group[0]["seq"]
+            and event["n"] == group[0]["n"]
+            and event["act"] not in INPUT_ACTIONS  # an input always starts a new step
+        ):
             group.append(event)
             continue
         report.divergence = flush()

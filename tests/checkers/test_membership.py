@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.checkers import scenarios as s
-from tests.checkers.builder import TraceBuilder
+from tests.checkers.builder import TraceBuilder, become
 from tests.checkers.scenarios import rejected
 
 # -- At most one change pending -------------------------------------------------------
@@ -141,3 +141,25 @@ def test_no_campaign_rejects_campaigning_over_a_committed_unapplied_change() -> 
 
 def test_no_campaign_accepts_campaigning_once_the_change_is_applied() -> None:
     s.clean(s.run_all(s.campaign_with_unapplied_change(applied_first=True).trace))
+
+
+def test_an_input_caused_by_the_previous_step_starts_a_step_of_its_own() -> None:
+    """A driver may record that a storage acknowledgement was caused by the
+    step that asked for the write. That ``persisted`` input is a new step,
+    not an effect of the last one: the commit index n2 learned in that last
+    step still counts, and the campaign is still rejected."""
+    b = TraceBuilder([1, 2, 3], learners=[4])
+    b.elect(1, 1, [1, 2], entry=(2, 1, 0))
+    ack = b.replicate(1, 2, (2, 1, 0))
+    b.leader_commit(1, ack, 2, support=[1, 2])
+    b.propose(1, (3, 1, 0xC1, 1))
+    ack = b.replicate(1, 2, (3, 1, 0xC1, 1))
+    b.leader_commit(1, ack, 3, support=[1, 2])
+    learned = b.replicate(1, 2)  # n2 learns commit 3, the change is handed over
+    assert b.event(learned.seq)["st"]["commit"] == 3
+    b.step(2, "persisted", inp={"id": 1}, cause=learned.seq)
+    st = {"term": 2, "vote": 2, "lead": 0}
+    campaign = b.step(2, "tick", st=st, effects=[become("candidate", transfer=False)])
+    violation = s.only(s.run_all(b), "no-campaign-unapplied-conf")
+    assert violation.witnesses == (campaign.effect("become_candidate"),)
+    assert "(commit 3)" in violation.message

@@ -4,6 +4,7 @@ with a node step is reported at the first event that differs."""
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,58 @@ def test_a_bad_raft_config_in_the_header_is_a_clear_error(raft: object) -> None:
     header, _ = trace()
     with pytest.raises(ReplayError, match="trace header has a bad raft config: "):
         CoreReplayer({**header, "raft": raft})
+
+
+def test_an_input_caused_by_the_previous_step_is_replayed_as_its_own_step(
+    tmp_path: Path,
+) -> None:
+    """Inputs whose cause is the node's previous step (say, a storage
+    acknowledgement that names the step that asked for the write) are steps
+    of their own, not effects of that step."""
+    header, events = trace()
+    linked = 0
+    for before, event in itertools.pairwise(events):
+        if event["act"] == "persisted" and before["n"] == event["n"] and "cause" in before:
+            head = events[before["cause"] - 1]
+            if head["n"] == event["n"] and "dg" in head:
+                event["cause"] = head["seq"]
+                linked += 1
+    assert linked > 10
+    report = replay(tmp_path, header, events)
+    assert report.ok, report.divergence and report.divergence.describe()
+
+
+def _delete_restart(events: list[Event]) -> tuple[list[Event], str]:
+    restart = next(e for e in events if e["act"] == "restart")
+    later = next(e for e in events[restart["seq"] :] if e["n"] == restart["n"] and "dg" in e)
+    events.remove(restart)
+    return renumbered(events), f"seq {later['seq'] - 1}: {restart['n']} is not running"
+
+
+def _restart_a_stranger(events: list[Event]) -> tuple[list[Event], str]:
+    restart = next(e for e in events if e["act"] == "restart")
+    restart["n"] = "n9"
+    return events, f"seq {restart['seq']}: n9 restarts but never booted"
+
+
+def _unreadable_seed(events: list[Event]) -> tuple[list[Event], str]:
+    events[0]["in"]["seed"] = "seven"
+    return events, "seq 1: cannot replay boot: invalid literal for int()"
+
+
+def _step_on_a_node_never_booted(events: list[Event]) -> tuple[list[Event], str]:
+    tick = next(e for e in events[100:] if e["act"] == "tick")
+    tick["n"] = "n9"
+    return events, f"seq {tick['seq']}: n9 is not running (no boot or restart since the trace"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_delete_restart, _restart_a_stranger, _unreadable_seed, _step_on_a_node_never_booted],
+)
+def test_a_trace_replay_cannot_follow_is_a_clear_error(tmp_path: Path, tamper: Any) -> None:
+    header, events = simulated("chaos", 3, 2.5)
+    events, message = tamper(events)
+    with pytest.raises(ReplayError) as caught:
+        replay(tmp_path, header, events)
+    assert str(caught.value).startswith(message)
