@@ -51,6 +51,8 @@ def run(
     if membership not in ("random", "none") and not Path(membership).is_file():
         raise ui.fail(f"--membership: {membership!r} is not 'random', 'none' or a script file")
     directory = out_dir or Path("runs") / f"seed{seed}-{faults}"
+    if directory.exists() and not directory.is_dir():
+        raise ui.fail(f"--out-dir: {directory} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     trace = directory / "trace.jsonl"
     try:

@@ -67,6 +67,8 @@ def sim(
         raise ui.fail(str(error)) from None
     if membership not in ("random", "none") and not Path(membership).is_file():
         raise ui.fail(f"--membership: {membership!r} is not 'random', 'none' or a script file")
+    if out.is_dir():
+        raise ui.fail(f"--out: {out} is a directory; give the trace file's path")
     from raftlab.experiment import simulate, summary_lines
 
     try:

@@ -90,6 +90,14 @@ def test_bad_simulation_arguments_exit_2_and_name_the_problem(
     assert list(tmp_path.iterdir()) == [], "nothing is written for bad arguments"
 
 
+def test_an_output_path_of_the_wrong_kind_exits_2(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    failed(invoke("sim", "--out", tmp_path), 2, f"--out: {tmp_path} is a directory")
+    failed(invoke("run", "--out-dir", a_file), 2, f"--out-dir: {a_file} exists and is not a")
+    assert sorted(tmp_path.iterdir()) == [a_file]
+
+
 def test_a_bad_membership_script_exits_2(tmp_path: Path) -> None:
     script = tmp_path / "plan.json"
     script.write_text('{"at": 1}')
