@@ -96,26 +96,40 @@ class LogMatching:
 
     def __init__(self, header: Event | None = None) -> None:
         self.found = Findings(self.name, self.invariant)
-        self.seen: dict[tuple[int, int], tuple[int, str, int]] = {}
+        #: (index, term) -> (chain hash, first holder, its seq, and a second
+        #: holder of the same chain and its seq, "" and 0 until there is one).
+        self.seen: dict[tuple[int, int], tuple[int, str, int, str, int]] = {}
 
     def feed(self, event: Event, model: ClusterModel) -> None:
-        actor = event["n"]
+        actor, seq = event["n"], event["seq"]
         for index, term, link, _ in model.appended:
             if link is None:
                 continue
             first = self.seen.get((index, term))
             if first is None:
-                self.seen[(index, term)] = (link, actor, event["seq"])
-            elif first[0] != link and first[1] != actor:
-                self.found.add(
-                    (first[2], event["seq"]),
-                    f"{first[1]} and {actor} both hold entry {index} of term {term}, but the "
-                    f"entries before it differ{_first_difference(model, first[1], actor, index)}. "
-                    "Two logs that agree on an entry's index and term must agree on everything "
-                    "before it.",
-                    (model.describe(first[1]), model.describe(actor)),
-                )
-                return
+                self.seen[(index, term)] = (link, actor, seq, "", 0)
+                continue
+            known, holder, at, other, other_at = first
+            if known == link:
+                if not other and holder != actor:
+                    self.seen[(index, term)] = (known, holder, at, actor, seq)
+                continue
+            if holder == actor:
+                # The node that first held the entry holds it over other
+                # entries now: compare with another holder of the old one.
+                if not other:
+                    self.seen[(index, term)] = (link, actor, seq, "", 0)
+                    continue
+                holder, at = other, other_at
+            self.found.add(
+                (at, seq),
+                f"{holder} and {actor} both hold entry {index} of term {term}, but the "
+                f"entries before it differ{_first_difference(model, holder, actor, index)}. "
+                "Two logs that agree on an entry's index and term must agree on everything "
+                "before it.",
+                (model.describe(holder), model.describe(actor)),
+            )
+            return
 
     def finish(self) -> list[Violation]:
         return self.found.violations

@@ -453,9 +453,35 @@ __all__ = [
     "learner_counted",
     "mismatched_prefix",
     "only",
+    "prefix_changed_under_the_first_holder",
     "rejected",
     "run_all",
     "second_change",
     "two_leaders",
     "vote_from",
 ]
+
+
+def prefix_changed_under_the_first_holder() -> Scenario:
+    """The node that first held an entry is the one whose log goes wrong.
+
+    n3 leads term 2 and appends entries 2 and 3 (term 2), which n2 takes.
+    n1, elected for term 3, overwrites n3's entry 2 with its own entry 2 of
+    term 1. n2, elected for term 4, then sends n3 its entry 3 with prev
+    (2, term 2), and n3 appends it without checking that its entry 2 has
+    term 2: n2 and n3 now both hold entry 3 of term 2 over different
+    entries 2, although n3 is the node that appended that entry first."""
+    b = TraceBuilder([1, 2, 3, 4, 5])
+    b.elect(1, 1, [1, 4, 5], entry=(2, 1, 0xA1))
+    b.elect(3, 2, [3, 4, 5], entry=(2, 2, 0xB2))
+    b.propose(3, (3, 2, 0xC3))
+    first = b.replicate(3, 2, (2, 2, 0xB2), (3, 2, 0xC3)).effect("append")
+    b.elect(1, 3, [1, 4, 5])
+    b.replicate(1, 3, (2, 1, 0xA1))
+    b.elect(2, 4, [2, 4, 5])
+    request = message(
+        "append_req", 2, 3, 4, prev_index=2, prev_term=2, entries=[[3, 2, ""]], commit=1
+    )
+    mid = b.send_from(2, request)
+    step = b.recv(3, mid, st={"term": 4, "lead": 2}, effects=[append((3, 2, 0xC3))])
+    return Scenario(b, (first, step.effect("append")))

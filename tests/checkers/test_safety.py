@@ -66,6 +66,16 @@ def test_log_matching_rejects_same_entry_over_different_prefixes() -> None:
     )
 
 
+def test_log_matching_rejects_it_when_the_first_holder_is_the_one_that_went_wrong() -> None:
+    rejected(
+        s.prefix_changed_under_the_first_holder(),
+        "log-matching",
+        "Log Matching",
+        "n2 and n3 both hold entry 3 of term 2",
+        "first differ at index 2 (n2 has term 2, n3 has term 1)",
+    )
+
+
 def test_log_matching_accepts_a_follower_that_repairs_its_log() -> None:
     scenario = s.mismatched_prefix(follower_checks=True)
     s.clean(s.run_all(scenario.trace))
