@@ -49,7 +49,7 @@ def check_event(event: Any, expected_seq: int) -> str:
     if not isinstance(event, dict):
         return f"an event must be a JSON object, got {type(event).__name__}"
     seq = event.get("seq")
-    if seq != expected_seq:
+    if seq != expected_seq or type(seq) is not int:  # true and 2.0 compare equal to 1 and 2
         return f"expected seq {expected_seq}, got {seq!r}"
     for key in ("t", "lc"):
         value = event.get(key)

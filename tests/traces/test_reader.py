@@ -39,6 +39,11 @@ def test_a_valid_trace_reads_back(tmp_path: Path) -> None:
     assert [e["seq"] for e in events] == [1, 2]
 
 
+def test_the_first_event_must_be_seq_1_not_true(tmp_path: Path) -> None:
+    err = error(write(tmp_path, HEADER, event(1) | {"seq": True}))
+    assert (err.line, err.reason) == (2, "expected seq 1, got True")
+
+
 def test_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER, b"", b"   ", event(1), b"", b"{oops")
     err = error(path)
@@ -73,6 +78,7 @@ def test_invalid_utf8_is_malformed_json(tmp_path: Path) -> None:
         (event(1), "expected seq 2, got 1"),
         ({k: v for k, v in event(2).items() if k != "seq"}, "expected seq 2, got None"),
         (event(2) | {"seq": "2"}, "expected seq 2, got '2'"),
+        (event(2) | {"seq": 2.0}, "expected seq 2, got 2.0"),
         (event(2, act="teleport"), "unknown action 'teleport'"),
         ({k: v for k, v in event(2).items() if k != "act"}, "unknown action None"),
         ({k: v for k, v in event(2).items() if k != "t"}, "field 't' must be a non-negative"),

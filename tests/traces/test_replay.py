@@ -15,7 +15,7 @@ from raftlab.experiment import replay_file, simulate
 from sim import SimConfig, get_profile
 from tests.traces.simulated import simulate as simulated
 from tests.traces.simulated import write_trace
-from traces.replay import ReplayReport
+from traces.replay import ReplayReport, replay_trace
 
 Event = dict[str, Any]
 
@@ -77,6 +77,14 @@ def test_a_recorded_run_replays_without_divergence(tmp_path: Path, profile: str,
     assert report.steps >= stats.steps > 0
     assert report.nodes >= {"n1", "n2", "n3", "n4", "n5"}
     assert report.events == len(path.read_bytes().splitlines()) - 1
+
+
+def test_membership_changes_and_a_leader_transfer_replay_too() -> None:
+    header, events = simulated("chaos", 5, 2.5, "joint")
+    actions = {e["act"] for e in events}
+    assert {"enter_joint", "leave_joint", "voter_demote", "transfer_start"} <= actions
+    report = replay_trace(events, CoreReplayer(header))
+    assert report.ok, report.divergence and report.divergence.describe()
 
 
 def test_a_changed_digest_diverges_at_its_step(tmp_path: Path) -> None:
