@@ -20,7 +20,7 @@ from typing import Protocol
 
 import orjson
 
-from consensus import ChangeItem, ChangeOp, ConfChange, Membership, Transition
+from consensus import ChangeItem, ChangeOp, ConfChange, ConfChangeError, Membership, Transition
 
 
 @dataclass(slots=True, frozen=True)
@@ -261,7 +261,7 @@ def load_script(path: str | Path) -> ScriptedActor:
                 change = ConfChange.from_json(
                     {"items": step.get("items", []), "transition": step.get("transition", "auto")}
                 )
-            except ValueError as err:
+            except ConfChangeError as err:
                 raise ScriptError(f"{where}: {err}") from None
             steps.extend((at, StartNode(i.node)) for i in change.items if step.get("start"))
             steps.append((at, ChangeMembership(change)))
