@@ -52,8 +52,7 @@ def simulate(
     try:
         stats = Simulation(config, recorder, actor).run(progress)
     except BaseException:
-        recorder.close()
-        out.unlink(missing_ok=True)
+        recorder.abort()
         raise
     recorder.close()
     return stats

@@ -75,3 +75,11 @@ class FileRecorder:
             self._file.close()
             os.replace(self.partial, self.path)
         return self.path
+
+    def abort(self) -> Path:
+        """The run failed: write what there is and leave it as ``<name>.partial``
+        (a file under the final name, if any, is left as it was)."""
+        if not self._file.closed:
+            self._flush()
+            self._file.close()
+        return self.partial

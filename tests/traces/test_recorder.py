@@ -68,3 +68,19 @@ def test_the_memory_recorder_numbers_events_like_the_file_recorder() -> None:
     assert [recorder.emit(tick(t)) for t in (5, 6)] == [1, 2]
     assert [e["seq"] for e in recorder.events] == [1, 2]
     recorder.close()
+
+
+def test_an_aborted_trace_stays_partial_and_spares_the_old_one(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    old = FileRecorder(path, make_header("old"))
+    old.emit(tick(1))
+    old.close()
+    before = path.read_bytes()
+    recorder = FileRecorder(path, make_header("new"))
+    for t in (1, 2):
+        recorder.emit(tick(t))
+    partial = recorder.abort()
+    assert partial == tmp_path / "trace.jsonl.partial"
+    assert len(partial.read_bytes().splitlines()) == 3  # header and both events, flushed
+    assert path.read_bytes() == before
+    assert recorder.abort() == partial  # harmless twice
