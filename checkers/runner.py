@@ -60,6 +60,10 @@ def run_checkers(
     checkers: list[TraceChecker],
     progress: Callable[[int], None] | None = None,
 ) -> CheckReport:
+    """Feed ``events`` (read and validated by ``traces.reader``) to every
+    checker. A node step is its input event and the non-input events right
+    after it that name it as their ``cause``. An event whose fields the model
+    or a checker cannot read raises ``MalformedEvent``."""
     report = CheckReport([c.name for c in checkers])
     model = ClusterModel()
     dispatch: dict[str, list[Callable[[Event, ClusterModel], None]]] = {}
