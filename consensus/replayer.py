@@ -45,7 +45,12 @@ class _ListSink:
 class CoreReplayer:
     def __init__(self, header: Event) -> None:
         try:
-            self.config = RaftConfig.from_json(dict(header.get("raft", {})))
+            if not isinstance(header.get("raft"), dict):
+                raise ReplayError(
+                    "the trace header has no 'raft' object: replay needs the core configuration "
+                    "the run used"
+                )
+            self.config = RaftConfig.from_json(dict(header["raft"]))
         except (RaftError, TypeError, ValueError) as err:
             raise ReplayError(f"trace header has a bad raft config: {err}") from None
         self.nodes: dict[int, TracedNode] = {}
