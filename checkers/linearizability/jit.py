@@ -44,6 +44,7 @@ import time
 from collections import deque
 from typing import Final
 
+from checkers.linearizability.history import Operation
 from checkers.linearizability.model import ANY, Model, State
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import ILLEGAL, LINEARIZABLE, UNKNOWN, PartitionResult
@@ -104,6 +105,49 @@ def search_jit(
     blind = [model.blind(op) for op in ops]
     invisible = [op.id in part.invisible for op in ops]
     forever = [r is None for r in part.ret]
+    # Pruning 4 bookkeeping: which states are still needed, and who can produce them.
+    needs: list[object] = [
+        ANY if forever[i] else model.required_state(op) for i, op in enumerate(ops)
+    ]
+    makes: list[object] = [
+        ANY if readonly[i] else model.result_state(op) for i, op in enumerate(ops)
+    ]
+    track_lost = all(makes[i] is not ANY for i in range(n) if not readonly[i])
+    future_needers: dict[State, int] = {}
+    future_makers: dict[State, int] = {}
+    if track_lost:
+        for i in range(n):
+            if needs[i] is not ANY:
+                future_needers[needs[i]] = future_needers.get(needs[i], 0) + 1
+            if makes[i] is not ANY:
+                future_makers[makes[i]] = future_makers.get(makes[i], 0) + 1
+    pending_needers: dict[State, int] = {}
+    pending_makers: dict[State, int] = {}
+    # Pruning 2b: blocks.  A blind write of a unique value that only reads
+    # observe, once all those reads have been invoked, can be placed together
+    # with its reads just before any blind write, like an invisible one.
+    head_of: dict[State, int] = {}
+    if track_lost:
+        init0 = model.init()
+        nonread_need: set[State] = set()
+        for i, op in enumerate(ops):
+            if not readonly[i]:
+                x = model.required_state(op)
+                if x is not ANY:
+                    nonread_need.add(x)
+        for i in range(n):
+            y = makes[i]
+            if (
+                y is not ANY
+                and blind[i]
+                and not invisible[i]
+                and future_makers[y] == 1
+                and y != init0
+                and y not in nonread_need
+            ):
+                head_of[y] = i
+    block_mask = 0
+    live: set[int] = set()  # block heads invoked and not yet returned
 
     def done(verdict: str, **kw: object) -> PartitionResult:
         return PartitionResult(
@@ -122,6 +166,10 @@ def search_jit(
     next_slot = 0
     op_of_bit: dict[int, int] = {}
     writers: list[tuple[int, int]] = []  # pending, not read-only: (op, bit)
+    # Open-forever ops that are indistinguishable (same function, argument,
+    # result) are interchangeable: only the first unplaced one of each class
+    # is ever tried (pruning 3b), so placing k of them is one choice, not C(n, k).
+    twins: dict[tuple[object, ...], list[tuple[int, int]]] = {}
     reads_by_state: dict[State, int] = {}  # required state -> mask of pending reads
     generic_reads: list[tuple[int, int]] = []  # read-only without a single required state
     inv_mask = 0
@@ -156,6 +204,22 @@ def search_jit(
             op_of_bit[bit] = o
             if forever[o]:
                 forever_mask |= bit
+            if track_lost:
+                x = needs[o]
+                if x is not ANY:
+                    future_needers[x] -= 1
+                    pending_needers[x] = pending_needers.get(x, 0) | bit
+                    h = head_of.get(x)
+                    if h is not None and not future_needers[x] and slot_bit[h] and h in live:
+                        block_mask |= slot_bit[h]
+                x = makes[o]
+                if x is not ANY:
+                    future_makers[x] -= 1
+                    pending_makers[x] = pending_makers.get(x, 0) | bit
+                    if head_of.get(x) == o:
+                        live.add(o)
+                        if not future_needers.get(x, 0):
+                            block_mask |= bit
             if readonly[o]:
                 req = required[o]
                 if req is ANY:
@@ -178,7 +242,10 @@ def search_jit(
                             rebuilt[k] = t
                     configs = rebuilt
             else:
-                writers.append((o, bit))
+                if forever[o]:
+                    twins.setdefault(_twin_key(ops[o]), []).append((o, bit))
+                else:
+                    writers.append((o, bit))
                 if invisible[o]:
                     inv_mask |= bit
             continue
@@ -189,6 +256,8 @@ def search_jit(
         nb = ~b
         seen: set[tuple[State, int]] = set()
         minimal: dict[tuple[State, int], list[int]] = {}
+        target_need = model.required_state(ops[o])
+        doom = track_lost and (blind[o] or target_need is not ANY)
         for (s, m), t in configs.items():
             if m & b:
                 k = (s, m & nb)
@@ -207,9 +276,40 @@ def search_jit(
                 ticks += 1
                 if deadline is not None and not ticks & 1023 and time.monotonic() > deadline:
                     return done(UNKNOWN, reason="time budget exhausted", configurations=peak)
-                for i, pb in writers:
-                    if cm & pb:
+                cands = writers
+                if twins:
+                    cands = writers + [_first_unplaced(cls, cm) for cls in twins.values()]
+                # Pinned: the current state is still needed and nothing left can
+                # bring it back, so no blind write may overwrite it (pruning 4,
+                # decided once for the node instead of once per candidate).
+                pinned = (
+                    track_lost
+                    and not future_makers.get(cs, 0)
+                    and not pending_makers.get(cs, 0) & ~cm
+                    and (future_needers.get(cs, 0) or pending_needers.get(cs, 0) & ~cm)
+                )
+                for i, pb in cands:
+                    if cm & pb or (pinned and blind[i] and makes[i] != cs):
                         continue
+                    if i != o and (invisible[i] or (block_mask & pb and makes[i] != target_need)):
+                        # Pruning 2c: an absorbable op placed on its own is only
+                        # useful as the target or to satisfy the target; anywhere
+                        # else, absorbing it before the next blind write does better.
+                        continue
+                    if doom:
+                        # Pruning 5: i would install y, which o's placement must
+                        # overwrite, while a future op still needs y and nothing
+                        # left can bring it back.
+                        y = makes[i]
+                        if (
+                            i != o
+                            and y is not ANY
+                            and y != target_need
+                            and future_needers.get(y, 0)
+                            and not future_makers.get(y, 0)
+                            and not pending_makers.get(y, 0) & ~(cm | pb)
+                        ):
+                            continue
                     ok, s2 = step(cs, ops[i])
                     if not ok or (forever[i] and s2 == cs):
                         continue
@@ -217,6 +317,20 @@ def search_jit(
                     t2 = ct
                     d = 0 if ct is None else ct[1]
                     if blind[i]:
+                        blk = block_mask & ~m2
+                        while blk:
+                            low = blk & -blk
+                            blk ^= low
+                            h = op_of_bit[low]
+                            d += 1
+                            t2 = (h, d, t2)
+                            rd = reads_by_state.get(makes[h], 0) & ~m2
+                            m2 |= low | rd
+                            while rd:
+                                rlow = rd & -rd
+                                rd ^= rlow
+                                d += 1
+                                t2 = (op_of_bit[rlow], d, t2)
                         absorb = inv_mask & ~m2
                         if absorb:
                             m2 |= absorb
@@ -228,6 +342,14 @@ def search_jit(
                     t2 = (i, d + 1, t2)
                     if invisible[i]:
                         s2 = UNSEEN
+                    if (
+                        track_lost
+                        and s2 != cs
+                        and not future_makers.get(cs, 0)
+                        and not pending_makers.get(cs, 0) & ~m2
+                        and (future_needers.get(cs, 0) or pending_needers.get(cs, 0) & ~m2)
+                    ):
+                        continue  # pruning 4: cs is gone for good but still needed
                     m2, t2 = settle(s2, m2, t2)
                     key = (s2, m2)
                     if key in seen:
@@ -267,6 +389,11 @@ def search_jit(
             writers.remove((o, b))
             inv_mask &= nb
         free_bits.append(b)
+        block_mask &= nb
+        live.discard(o)
+        if track_lost:
+            _unmark(pending_needers, needs[o], b)
+            _unmark(pending_makers, makes[o], b)
         if forever_mask:
             new = _retire_forever(new, forever_mask)
             all_mask = -1
@@ -277,7 +404,16 @@ def search_jit(
                 forever_mask &= ~retired
                 keep = ~retired
                 new = {(s, m & keep): t for (s, m), t in new.items()}
-                writers = [(i, pb) for i, pb in writers if not retired & pb]
+                for ck in list(twins):
+                    cls = twins[ck]
+                    for i, pb in cls:
+                        if retired & pb and track_lost:
+                            _unmark(pending_makers, makes[i], pb)
+                    cls = [(i, pb) for i, pb in cls if not retired & pb]
+                    if cls:
+                        twins[ck] = cls
+                    else:
+                        del twins[ck]
                 inv_mask &= keep
                 while retired:
                     low = retired & -retired
@@ -297,6 +433,27 @@ def search_jit(
 
     first = next(iter(configs.values()))
     return done(LINEARIZABLE, order=tuple(ops[i].id for i in _unwind(first)), configurations=peak)
+
+
+def _twin_key(op: Operation) -> tuple[object, ...]:
+    return (op.f, op.key, op.arg, op.result)
+
+
+def _first_unplaced(cls: list[tuple[int, int]], m: int) -> tuple[int, int]:
+    for pair in cls:
+        if not m & pair[1]:
+            return pair
+    return cls[-1]
+
+
+def _unmark(masks: dict[State, int], x: object, bit: int) -> None:
+    if x is ANY:
+        return
+    left = masks.get(x, 0) & ~bit
+    if left:
+        masks[x] = left
+    else:
+        masks.pop(x, None)
 
 
 def _dominated(

@@ -15,9 +15,14 @@ correct (if slower) search:
     legal, because a configuration that has placed it dominates one that has
     not (it can still do everything the other can).
 ``required_state(op)``
-    For a read-only op: the one state in which it is legal, or ``ANY`` when
-    there is no such single state.  Lets the search find matching reads with
-    a dictionary look-up instead of calling ``step`` on each.
+    The one state in which ``op`` is legal, or ``ANY`` when there is no such
+    single state.  Lets the search find matching reads with a dictionary
+    look-up instead of calling ``step`` on each.
+``result_state(op)``
+    The state ``op`` leaves whenever it is legal, when that depends on the
+    op alone (a write of 3 leaves 3), else ``ANY``.  With ``required_state``
+    it lets the search drop a configuration that overwrote a state some
+    operation still needs while nothing left can bring it back.
 ``blind(op)``
     ``op`` is legal in every state and its resulting state does not depend
     on the prior one (a plain write).  The search may absorb *invisible*
@@ -99,6 +104,9 @@ class Model:
         return False
 
     def required_state(self, op: Operation) -> object:
+        return ANY
+
+    def result_state(self, op: Operation) -> object:
         return ANY
 
     def blind(self, op: Operation) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from checkers.linearizability.history import Operation, Value
-from checkers.linearizability.model import Model, Reduction, State
+from checkers.linearizability.model import ANY, Model, Reduction, State
 
 KV_FUNCTIONS = ("get", "put", "delete", "cas", "append")
 _ALIASES = {"read": "get", "write": "put"}
@@ -94,7 +94,20 @@ class KVModel(Model):
         return op.f in ("get", "read")
 
     def required_state(self, op: Operation) -> object:
-        return op.result
+        if op.f in ("get", "read"):
+            return op.result
+        if op.f == "cas":
+            return op.arg[0]  # type: ignore[index]
+        return ANY
+
+    def result_state(self, op: Operation) -> object:
+        if op.f in ("put", "write"):
+            return op.arg
+        if op.f == "cas":
+            return op.arg[1]  # type: ignore[index]
+        if op.f == "delete":
+            return self.initial
+        return ANY
 
     def blind(self, op: Operation) -> bool:
         return op.f in ("put", "write", "delete")
