@@ -29,6 +29,10 @@ app.command("sim", help=cmd_sim.SIM_HELP)(cmd_sim.sim)
 app.command("check", help=cmd_check.CHECK_HELP)(cmd_check.check)
 app.command("replay", help=cmd_replay.REPLAY_HELP)(cmd_replay.replay)
 
+from raftlab import cmd_lincheck  # noqa: E402
+
+app.command("lincheck", help=cmd_lincheck.LINCHECK_HELP)(cmd_lincheck.lincheck)
+
 
 def main() -> None:
     """Console-script entry point."""

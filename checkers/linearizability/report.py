@@ -50,6 +50,9 @@ class Violation:
     candidates: tuple[Candidate, ...]
     more_candidates: int
     algorithm: str
+    #: When the search blamed ``blocked`` by looking ahead: the later
+    #: operation that needs the value ``blocked`` would overwrite for good.
+    needer: Operation | None = None
 
 
 def replay(model: Model, ops: list[Operation]) -> list[Step]:
@@ -89,25 +92,31 @@ def violation(
         ok, nxt = model.step(state, op)
         if not ok:
             cands.append(Candidate(op=op, legal=False, reason=model.why_illegal(state, op)))
+            continue
+        lost = _still_needed(part, model, placed, op, state, nxt)
+        if lost is not None:
+            reason = (
+                f"could take effect here, but it would overwrite {model.describe_state(state)} "
+                f"for good (nothing left writes it again) while #{lost.id} "
+                f"{model.describe_op(lost)} (line {lost.call_line}) still needs it"
+            )
         elif op.id == blocked.id:
-            cands.append(
-                Candidate(
-                    op=op,
-                    legal=True,
-                    reason=f"legal here (the value would become {model.describe_state(nxt)}), "
-                    "but no order of the other pending operations then explains what followed",
-                )
+            reason = (
+                f"legal here (the value would become {model.describe_state(nxt)}), "
+                "but no order of the other pending operations then explains what followed"
             )
         else:
-            cands.append(
-                Candidate(
-                    op=op,
-                    legal=True,
-                    reason=f"could take effect here (the value would become "
-                    f"{model.describe_state(nxt)}), but then #{blocked.id} still cannot",
-                )
+            reason = (
+                f"could take effect here (the value would become "
+                f"{model.describe_state(nxt)}), but then #{blocked.id} still cannot"
             )
+        cands.append(Candidate(op=op, legal=True, reason=reason))
+    needer = None
+    ok, nxt = model.step(state, blocked)
+    if ok:
+        needer = _still_needed(part, model, placed, blocked, state, nxt)
     return Violation(
+        needer=needer,
         key=part.key,
         blocked=blocked,
         prefix=tuple(steps),
@@ -116,6 +125,32 @@ def violation(
         more_candidates=max(0, len(pending) - MAX_CANDIDATES),
         algorithm=res.algorithm,
     )
+
+
+def _still_needed(
+    part: Partition,
+    model: Model,
+    placed: set[int],
+    op: Operation,
+    state: object,
+    nxt: object,
+) -> Operation | None:
+    """The op that still needs ``state`` if ``op`` overwrites it for good, else None.
+
+    Mirrors the search's lost-state pruning, so that a violation it found by
+    looking ahead is explained in the same terms.
+    """
+    if nxt == state:
+        return None
+    needer: Operation | None = None
+    for i, other in enumerate(part.ops):
+        if other.id in placed or other.id == op.id:
+            continue
+        if model.result_state(other) == state and not model.readonly(other):
+            return None  # something can write it again
+        if needer is None and part.ret[i] is not None and model.required_state(other) == state:
+            needer = other
+    return needer
 
 
 def op_line(op: Operation, model: Model) -> str:
@@ -152,7 +187,7 @@ def explain_text(
     bad = [r for r in results if r.verdict == ILLEGAL]
     unknown = [r for r in results if r.verdict == UNKNOWN]
     summary = verdict.upper()
-    if bad:
+    if bad and len(results) > 1:
         summary += f" ({len(bad)} of {len(results)} partitions)"
     lines.append(f"Verdict: {summary}  [{elapsed:.2f} s]")
     lines.append("")
@@ -193,6 +228,13 @@ def _violation_lines(v: Violation, model: Model, max_steps: int) -> list[str]:
     out = [f"Violation on {_key_label(v.key)} (found by {v.algorithm}):"]
     out.append("  The first operation that cannot be linearized:")
     out.append(f"    {op_line(v.blocked, model)}")
+    if v.needer is not None:
+        out.append(
+            f"  It must take effect before it returns, and that would overwrite {v.state} "
+            "for good, while"
+        )
+        out.append(f"    {op_line(v.needer, model)}")
+        out.append("  still needs that value.")
     n = len(v.prefix)
     if n == 0:
         out.append(

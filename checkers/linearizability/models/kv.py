@@ -141,7 +141,9 @@ def why(state: State, op: Operation) -> str:
         return f"{f} returned {_show(op.result)} but the value is {_show(state)}"
     if f == "cas":
         expected, _new = op.arg  # type: ignore[misc]
-        return f"cas succeeded expecting {_show(expected)} but the value is {_show(state)}"
+        if op.status == "ok":
+            return f"cas succeeded expecting {_show(expected)} but the value is {_show(state)}"
+        return f"cas needs the value {_show(expected)} but it is {_show(state)}"
     if f == "append":
         return f"cannot append {op.arg!r} to the non-string value {_show(state)}"
     return f"{describe(op)} is not possible when the value is {_show(state)}"

@@ -1,0 +1,74 @@
+"""``raftlab lincheck``: exit codes, errors, reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from checkers.linearizability.generate import generate, mutate, records_to_jsonl
+from raftlab.cli import app
+
+runner = CliRunner()
+
+
+def _write(tmp_path: Path, name: str, records: list[dict[str, object]]) -> Path:
+    p = tmp_path / name
+    p.write_text(records_to_jsonl(records))
+    return p
+
+
+def test_linearizable_exits_0(tmp_path: Path) -> None:
+    p = _write(tmp_path, "ok.jsonl", generate(200, 4, 2, seed=1))
+    res = runner.invoke(app, ["lincheck", str(p)])
+    assert res.exit_code == 0, res.output
+    assert "Verdict: LINEARIZABLE" in res.output
+
+
+def test_violation_exits_1_and_writes_html(tmp_path: Path) -> None:
+    bad, _ = mutate(generate(200, 4, 2, seed=1), 1, "read")
+    p = _write(tmp_path, "bad.jsonl", bad)
+    out = tmp_path / "r.html"
+    res = runner.invoke(app, ["lincheck", str(p), "--html", str(out), "--model", "kv"])
+    assert res.exit_code == 1, res.output
+    assert "cannot be linearized" in res.output
+    assert out.exists() and 'id="violation"' in out.read_text()
+    assert f"HTML report: {out}" in res.output
+
+
+def test_json_summary(tmp_path: Path) -> None:
+    p = _write(tmp_path, "ok.jsonl", generate(100, 3, 1, seed=4))
+    res = runner.invoke(app, ["lincheck", str(p), "--json"])
+    assert res.exit_code == 0
+    assert '"verdict": "linearizable"' in res.output
+
+
+def test_bad_input_exits_2_with_file_and_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n{oops\n')
+    res = runner.invoke(app, ["lincheck", str(p)])
+    assert res.exit_code == 2
+    assert f"{p}:2:" in res.output and "invalid JSON" in res.output
+
+
+def test_unknown_exits_2(tmp_path: Path) -> None:
+    p = _write(tmp_path, "h.jsonl", generate(3000, 20, 1, seed=3))
+    res = runner.invoke(app, ["lincheck", str(p), "--timeout", "0.000001", "--workers", "1"])
+    assert res.exit_code == 2
+    assert "UNKNOWN" in res.output
+
+
+def test_bad_options_exit_2(tmp_path: Path) -> None:
+    p = _write(tmp_path, "ok.jsonl", generate(20, 2, 1, seed=1))
+    assert runner.invoke(app, ["lincheck", str(p), "--model", "queue"]).exit_code == 2
+    assert runner.invoke(app, ["lincheck", str(p), "--format", "xml"]).exit_code == 2
+    assert runner.invoke(app, ["lincheck", str(p), "--timeout", "-1"]).exit_code == 2
+
+
+def test_help_teaches_exit_codes_and_examples() -> None:
+    res = runner.invoke(app, ["lincheck", "--help"])
+    assert res.exit_code == 0
+    assert "Exit codes: 0 linearizable, 1 not linearizable, 2 unknown" in " ".join(
+        res.output.split()
+    )
+    assert "raftlab lincheck" in res.output

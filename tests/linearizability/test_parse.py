@@ -1,0 +1,237 @@
+"""Reading the three formats, and the errors that name the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkers.linearizability import HistoryError, history_from_records, load_history, parse_text
+
+GOOD = """\
+{"history": 1, "seed": 7}
+{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1", "time": 10}
+{"client": 1, "type": "invoke", "f": "get", "key": "x", "value": null, "time": 11}
+{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1", "time": 12}
+{"client": 1, "type": "ok", "f": "get", "key": "x", "value": "1", "time": 13}
+{"client": 0, "type": "invoke", "f": "cas", "key": "x", "value": ["1", "2"], "time": 14}
+{"client": 0, "type": "info", "f": "cas", "key": "x", "value": ["1", "2"], "time": 15}
+"""
+
+
+def test_jsonl_pairs_operations_and_skips_header() -> None:
+    h = parse_text(GOOD, source="h.jsonl")
+    assert h.format == "jsonl"
+    assert [(o.f, o.status, o.call, o.ret) for o in h.ops] == [
+        ("put", "ok", 10, 12),
+        ("get", "ok", 11, 13),
+        ("cas", "info", 14, None),
+    ]
+    assert h.ops[1].result == "1"
+    assert h.ops[2].arg == ("1", "2")
+    assert (h.ops[0].call_line, h.ops[0].ret_line) == (2, 4)
+
+
+def test_time_is_optional_and_defaults_to_line_order() -> None:
+    text = (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n'
+        '{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1"}\n'
+    )
+    h = parse_text(text)
+    assert (h.ops[0].call, h.ops[0].ret) == (1, 2)
+
+
+def test_open_invocation_at_end_counts_as_unknown() -> None:
+    h = parse_text('{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n')
+    assert h.ops[0].status == "info" and h.ops[0].ret is None
+
+
+BAD = [
+    ("{not json\n", 1, "invalid JSON"),
+    ("[1, 2]\n", 1, "expected a JSON object"),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1", "seq": 3}\n',
+        1,
+        "unexpected key 'seq'",
+    ),
+    ('{"seq": 1, "act": "elect"}\n', 1, "unexpected key"),
+    ('{"type": "invoke", "f": "put", "key": "x", "value": "1"}\n', 1, "missing 'client'"),
+    ('{"client": 0, "type": "begin", "f": "put", "key": "x", "value": "1"}\n', 1, "'type'"),
+    ('{"client": 0, "type": "invoke", "f": "frob", "key": "x"}\n', 1, "unknown operation 'frob'"),
+    (
+        '{"client": 0, "type": "invoke", "f": "cas", "key": "x", "value": "1"}\n',
+        1,
+        "cas needs the value [expected, new]",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": null}\n',
+        1,
+        "put needs a value",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "append", "key": "x", "value": 3}\n',
+        1,
+        "append needs a string",
+    ),
+    (
+        '{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1"}\n',
+        1,
+        "without an open invocation",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n'
+        '{"client": 0, "type": "invoke", "f": "get", "key": "x", "value": null}\n',
+        2,
+        "has not completed",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n'
+        '{"client": 0, "type": "ok", "f": "get", "key": "x", "value": "1"}\n',
+        2,
+        "but invoked put",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1", "time": 5}\n'
+        '{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1", "time": 4}\n',
+        2,
+        "time goes backwards",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1", "time": 5}\n'
+        '{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1"}\n',
+        2,
+        "'time' must be on every line",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1", "time": "5"}\n',
+        1,
+        "'time' must be an integer",
+    ),
+    (
+        '{"client": true, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n',
+        1,
+        "'client' must be",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": ["x"], "value": "1"}\n',
+        1,
+        "'key' must be a string",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), BAD, ids=[b[2] for b in BAD])
+def test_jsonl_errors_name_the_line(text: str, line: int, words: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(text)
+    with pytest.raises(HistoryError) as info:
+        load_history(path)
+    assert info.value.line == line
+    assert words in str(info.value)
+    assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    with pytest.raises(HistoryError, match="no operations"):
+        load_history(empty)
+    with pytest.raises(HistoryError, match="cannot read"):
+        load_history(tmp_path / "nope.jsonl")
+    binary = tmp_path / "b.jsonl"
+    binary.write_bytes(b'{"a": 1}\n\xff\xfe\n')
+    with pytest.raises(HistoryError, match="UTF-8") as info:
+        load_history(binary)
+    assert info.value.line == 2
+
+
+def test_history_from_records_counts_records_as_lines() -> None:
+    recs = [
+        {"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"},
+        {"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1", "bogus": 1},
+    ]
+    with pytest.raises(HistoryError) as info:
+        history_from_records(recs)
+    assert info.value.line == 2
+
+
+EDN = """\
+{:process 0, :type :invoke, :f :put, :key "x", :value "a"}
+{:process 1, :type :invoke, :f :get, :key "x", :value nil}
+{:process :nemesis, :type :info, :f :start, :value nil}
+{:process 0, :type :ok, :f :put, :key "x", :value "a"}
+{:process 1, :type :ok, :f :get, :key "x", :value ""}
+"""
+
+
+def test_edn_maps() -> None:
+    h = parse_text(EDN, source="h.edn")
+    assert h.format == "edn"
+    assert h.initial == ""  # Jepsen/Porcupine key-value histories read unset keys as ""
+    assert [(o.client, o.f, o.key) for o in h.ops] == [(0, "put", "x"), (1, "get", "x")]
+    assert h.ops[1].result == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (
+            '{:process 0, :type :invoke, :f :put, :key "x", :value "a"}\n{:process 0 :type}\n',
+            2,
+            "odd number",
+        ),
+        ('{:process 0, :type :invoke, :f :put, :key "x", :value "a\n', 1, "unterminated"),
+        ("[1 2 3]\n", 1, "expected an EDN map"),
+        ("{:type :invoke, :f :put}\n", 1, ":process"),
+        ("{:process 0, :type :call, :f :put}\n", 1, ":type"),
+        ("{:process 0, :type :invoke}\n", 1, ":f"),
+    ],
+)
+def test_edn_errors_name_the_line(text: str, line: int, words: str) -> None:
+    with pytest.raises(HistoryError) as info:
+        parse_text(text, fmt="edn")
+    assert info.value.line == line
+    assert words in str(info.value)
+
+
+LOG = (
+    "INFO  jepsen.util - 0\t:invoke\t:read\tnil\n"
+    "INFO  jepsen.core - some other logger line\n"
+    "INFO  jepsen.util - 1\t:invoke\t:cas\t[3 0]\n"
+    "INFO  jepsen.util - 0\t:ok\t:read\tnil\n"
+    "INFO  jepsen.util - 1\t:info\t:cas\t:timed-out\n"
+)
+
+
+def test_jepsen_log_lines() -> None:
+    h = parse_text(LOG, source="etcd.log")
+    assert h.format == "jepsen-log"
+    assert [(o.f, o.status, o.arg, o.result) for o in h.ops] == [
+        ("read", "ok", None, None),
+        ("cas", "info", (3, 0), None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (
+            "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - zero :ok :read nil\n",
+            2,
+            "malformed jepsen.util line",
+        ),
+        ("INFO  jepsen.util - 0\t:invoke\t:cas\t[3 0\n", 1, "malformed value"),
+        ("hello world\n", 1, "not a Jepsen log line"),
+        ("INFO  jepsen.util - x\t:invoke\t:read\tnil\n", 1, "not a number"),
+    ],
+)
+def test_jepsen_log_errors_name_the_line(text: str, line: int, words: str) -> None:
+    with pytest.raises(HistoryError) as info:
+        parse_text(text, fmt="jepsen-log")
+    assert info.value.line == line
+    assert words in str(info.value)
+
+
+def test_unknown_format_is_an_error() -> None:
+    with pytest.raises(HistoryError, match="unknown format"):
+        parse_text(GOOD, fmt="xml")
