@@ -597,6 +597,9 @@ class RaftCore:
             self.membership = snap.membership
             self.apply_sent = snap.index
             self.persisted_index = min(self.persisted_index, snap.index)
+            # Writes still in flight hold entries the snapshot replaced: when
+            # acknowledged they make nothing past the snapshot durable.
+            self.unacked = deque((i, min(d, snap.index)) for i, d in self.unacked)
             self.planned_index = snap.index
             self._write_snapshot = snap
             self._write_from = 0

@@ -312,27 +312,39 @@ class SafetyMonitor:
 
     def __init__(self, h: Harness) -> None:
         self.h = h
+        self.seen = 0
         self.leader_of_term: dict[int, int] = {}
         self.applied: dict[int, tuple[int, str]] = {}  # index -> (term, data) applied anywhere
+        #: index -> (entry term, a term by which it was committed): the term of
+        #: the first node seen holding it as committed bounds the commit term.
+        self.committed: dict[int, tuple[int, int]] = {}
 
     def check(self) -> None:
         h = self.h
-        for node, core in h.cores.items():
+        cores = list(h.cores.values())
+        for core in cores:
             if core.role is Role.LEADER:
                 # Election safety: at most one leader per term.
-                assert self.leader_of_term.setdefault(core.term, node) == node
+                assert self.leader_of_term.setdefault(core.term, core.id) == core.id
         for _node, effect in h.events[self.seen :]:
             if isinstance(effect, ApplyEntries):
                 for e in effect.entries:
                     # State machine safety: one entry per index, everywhere.
                     assert self.applied.setdefault(e.index, (e.term, e.data)) == (e.term, e.data)
         self.seen = len(h.events)
-        cores = list(h.cores.values())
+        for core in cores:
+            log = core.log
+            for index in range(log.snapshot.index, log.committed + 1):
+                term = log.term(index)
+                assert term is not None
+                known = self.committed.setdefault(index, (term, core.term))
+                assert known[0] == term, f"committed entry {index} differs on node {core.id}"
         for core in cores:
             if core.role is Role.LEADER:
-                # Leader completeness: a leader holds every applied entry.
-                for index, (term, _) in self.applied.items():
-                    if index > core.log.snapshot.index:
+                # Leader completeness: a leader of a later term holds every
+                # committed entry.
+                for index, (term, by) in self.committed.items():
+                    if by < core.term and index >= core.log.snapshot.index:
                         assert core.log.term(index) == term, f"leader {core.id} lacks {index}"
         # Log matching: same index and term means the same prefix.
         for a in cores:
@@ -344,8 +356,6 @@ class SafetyMonitor:
                         if a.log.term(index) == b.log.term(index):
                             assert a.log.hash_at(index) == b.log.hash_at(index)
                             break
-
-    seen = 0
 
 
 def run_cluster(ops: list[tuple[str, int, int]]) -> SafetyMonitor:

@@ -19,15 +19,18 @@ from consensus import (
     DurableState,
     Entry,
     HardState,
+    InstallSnapshot,
     Membership,
     Message,
     Persist,
     Persisted,
     RaftConfig,
+    RaftCore,
     Receive,
     Role,
     Send,
     Snapshot,
+    TimeoutNow,
     VoteRequest,
     VoteResponse,
 )
@@ -271,3 +274,29 @@ def committed_is_durable_on_a_majority(h: Harness) -> None:
 def test_random_schedules_never_lose_acknowledged_state(ops: list[tuple[str, int]]) -> None:
     h = checked(config=RaftConfig(election_ticks=4, heartbeat_ticks=1))
     run_schedule(h, ops)
+
+
+def test_snapshot_install_forgets_older_unacknowledged_writes() -> None:
+    """Bug found by this suite: installing a snapshot clamped the persisted
+    index but not the writes still in flight, so when an older write (of
+    entries the snapshot replaced) was acknowledged first, the node believed
+    entries past its log were durable, and as a new leader (a transfer makes
+    it campaign at once) counted itself for entries it had not persisted."""
+    m = Membership((1, 2, 3))
+    core = RaftCore(2, RaftConfig(), 1, DurableState.bootstrap(m))
+    old = tuple(Entry(i, 1) for i in range(2, 21))
+    first = core.step(0, Receive(AppendRequest(1, 1, 2, 1, 0, old, 1)))
+    (write_old,) = [e for e in first if isinstance(e, Persist)]
+    snap = Snapshot(10, 2, m, "[]")
+    second = core.step(0, Receive(InstallSnapshot(2, 3, 2, snap)))
+    assert [e for e in second if isinstance(e, Persist)]  # the snapshot write, unacknowledged
+    core.step(0, Persisted(write_old.id))  # the older write lands first
+    assert core.log.last_index == 10
+    assert core.persisted_index <= core.log.last_index
+    # Now as leader (votes arrive before the snapshot write is durable): its
+    # own progress may only count what is durable.
+    core.step(0, Receive(TimeoutNow(2, 3, 2)))
+    for voter in (1, 3):
+        core.step(0, Receive(VoteResponse(3, voter, 2, True)))
+    assert core.role is Role.LEADER
+    assert core.progress[2].match <= core.log.last_index
