@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-LINCHECK_HELP = """Decide whether a history of client operations is linearizable, and explain why not.
+LINCHECK_HELP = """Decide whether a history of client operations is linearizable; explain why not.
 
 The history is the project's JSONL (docs/history-format.md), Jepsen EDN maps
 ({:process 0, :type :invoke, :f :put, ...}) or Jepsen log lines

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from checkers.linearizability.gcpause import paused_gc
 from checkers.linearizability.history import History
 from checkers.linearizability.model import Model
 from checkers.linearizability.models import get_model
@@ -86,20 +87,26 @@ def check(
     timeout: float | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    race: bool | None = None,
 ) -> LinResult:
     """Decide whether ``history`` is linearizable under ``model``.
 
     ``history`` may also be an iterable of decoded JSONL records.
     ``timeout`` (seconds) bounds the whole check; partitions without an
     answer by then are ``unknown``.  ``workers`` caps the processes used
-    (default: the cores available; 1 keeps everything in this process).
+    (default: the cores available; 1 keeps everything in this process);
+    ``race`` lets idle workers run the second search on a partition that is
+    still being searched (default: only with 4 or more workers).
     """
     started = time.monotonic()
-    if not isinstance(history, History):
-        history = history_from_records(history)
-    m = get_model(model, history.initial) if isinstance(model, str) else model
-    parts = prepare(history.ops, m)
-    results = check_partitions(parts, m, timeout=timeout, workers=workers, progress=progress)
+    with paused_gc():
+        if not isinstance(history, History):
+            history = history_from_records(history)
+        m = get_model(model, history.initial) if isinstance(model, str) else model
+        parts = prepare(history.ops, m)
+        results = check_partitions(
+            parts, m, timeout=timeout, workers=workers, progress=progress, race=race
+        )
     return LinResult(
         verdict=combine([r.verdict for r in results]),
         history=history,

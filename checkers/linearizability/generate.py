@@ -61,6 +61,7 @@ def generate(
         ret = eff + 1 + rng.randrange(latency)
         key = names[rng.randrange(keys)]
         x = rng.random()
+        arg: Any
         if x < mix.put:
             counter += 1
             f, arg = "put", str(counter)

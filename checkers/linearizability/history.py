@@ -118,7 +118,7 @@ def freeze(value: object) -> Value:
         return tuple(freeze(v) for v in value)
     if isinstance(value, dict):
         return tuple(sorted((str(k), freeze(v)) for k, v in value.items()))
-    return value  # type: ignore[return-value]
+    return value
 
 
 def pair_events(
@@ -177,7 +177,7 @@ def pair_events(
                 source,
                 ev.line,
             )
-        status: Status = ev.type  # type: ignore[assignment]
+        status: Status = ev.type
         ops.append(_make_op(len(ops), call, ev, status))
     for call in sorted(open_calls.values(), key=lambda e: e.line):
         ops.append(_make_op(len(ops), call, None, "info"))

@@ -37,7 +37,7 @@ from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import ILLEGAL, LINEARIZABLE, UNKNOWN, PartitionResult
 from checkers.linearizability.timeline import CALL, timeline
 
-DEFAULT_MAX_CACHE: Final = 3_000_000
+DEFAULT_MAX_CACHE: Final = 2_000_000
 _ZOBRIST_SEED: Final = 0x11EA5AB1E
 
 Trail = tuple[int, "Trail"] | None
@@ -95,10 +95,15 @@ def search_wgl(
             **kw,  # type: ignore[arg-type]
         )
 
+    # code[e] >= 0: the op of call entry e; -1: a return entry (or the head).
+    code = [op_of[e] if kind[e] == CALL else -1 for e in range(size)]
+    code[0] = -1
     state: State = model.init()
     h = 0
     cache: set[tuple[int, State]] = set()
+    cache_add = cache.add
     stack: list[tuple[int, State, Trail]] = []
+    push = stack.append
     trail: Trail = None
     best: tuple[int, Trail, int] = (-1, None, -1)  # depth, trail, blocked op
     ticks = 0
@@ -114,25 +119,27 @@ def search_wgl(
                     reason=f"more than {max_cache:,} cached configurations",
                     configurations=len(cache),
                 )
-        if entry and kind[entry] == CALL:
-            o = op_of[entry]
+        o = code[entry]
+        if o >= 0:
             ok, s2 = step(state, ops[o])
             if ok:
                 h2 = h ^ zob[o]
                 key = (h2, s2)
                 if key not in cache:
-                    cache.add(key)
-                    stack.append((entry, state, trail))
+                    cache_add(key)
+                    push((entry, state, trail))
                     state = s2
                     h = h2
                     trail = (o, trail)
                     # Lift the call entry and its return entry out of the list.
-                    p, q = prv[entry], nxt[entry]
+                    p = prv[entry]
+                    q = nxt[entry]
                     nxt[p] = q
                     prv[q] = p
                     r = match[entry]
                     if r:
-                        p, q = prv[r], nxt[r]
+                        p = prv[r]
+                        q = nxt[r]
                         nxt[p] = q
                         prv[q] = p
                         remaining -= 1
@@ -151,7 +158,7 @@ def search_wgl(
                 configurations=len(cache),
             )
         entry, state, trail = stack.pop()
-        h ^= zob[op_of[entry]]
+        h ^= zob[code[entry]]
         r = match[entry]
         if r:
             prv[nxt[r]] = r

@@ -72,3 +72,26 @@ def test_help_teaches_exit_codes_and_examples() -> None:
         res.output.split()
     )
     assert "raftlab lincheck" in res.output
+
+
+def test_report_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    bad, _ = mutate(generate(300, 5, 3, seed=8), 2, "read")
+    p = _write(tmp_path, "bad.jsonl", bad)
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        res = subprocess.run(
+            [sys.executable, "-m", "raftlab.cli", "lincheck", str(p), "--workers", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert res.returncode == 1, res.stderr
+        # Drop the timing on the verdict line; everything else must match.
+        outs.append([line for line in res.stdout.splitlines() if not line.startswith("Verdict")])
+    assert outs[0] == outs[1]

@@ -40,9 +40,10 @@ def test_explanations_are_plain_words() -> None:
     m = KVModel()
     assert m.why_illegal("4", _op("get", result="3")) == "get returned '3' but the value is '4'"
     assert m.why_illegal(None, _op("get", result="3")) == "get returned '3' but the value is absent"
-    assert m.why_illegal(
-        "2", _op("cas", ("1", "5"))
-    ) == "cas succeeded expecting '1' but the value is '2'"
+    assert (
+        m.why_illegal("2", _op("cas", ("1", "5")))
+        == "cas succeeded expecting '1' but the value is '2'"
+    )
     assert "needs the value" in m.why_illegal("2", _op("cas", ("1", "5"), status="info"))
     assert "non-string" in m.why_illegal(4, _op("append", "c"))
     assert m.describe_op(_op("put", "1")) == "put(x, '1')"

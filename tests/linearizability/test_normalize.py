@@ -27,13 +27,13 @@ def test_failed_and_unknown_reads_are_set_aside() -> None:
 
 
 def test_unobserved_unknown_write_is_dropped_and_observed_one_bounded() -> None:
-    h, p = _part(
+    _h, p = _part(
         op(0, "put", "x", "1", None, 0, None, status="info"),
         op(1, "put", "x", "2", None, 0, None, status="info"),
         op(2, "get", "x", None, "2", 5, 9),
     )
     assert [o.arg for o, _ in p.dropped] == ["1"]
-    [w, r] = p.ops
+    [w, _r] = p.ops
     assert w.arg == "2" and p.ret[0] == 9  # must precede the read that saw it
 
 
@@ -47,7 +47,7 @@ def test_unobserved_completed_write_is_invisible() -> None:
 
 
 def test_no_value_rules_with_repeated_values() -> None:
-    h, p = _part(
+    _h, p = _part(
         op(0, "put", "x", "1", None, 0, None, status="info"),
         op(1, "put", "x", "1", None, 2, 3),
     )
@@ -55,7 +55,7 @@ def test_no_value_rules_with_repeated_values() -> None:
 
 
 def test_unknown_append_dropped_only_when_unobserved() -> None:
-    h, p = _part(
+    _h, p = _part(
         op(0, "append", "x", "<a>", None, 0, None, status="info"),
         op(1, "append", "x", "<b>", None, 0, None, status="info"),
         op(2, "get", "x", None, "<b>", 5, 6),

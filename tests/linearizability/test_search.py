@@ -165,8 +165,12 @@ def test_parallel_partitions_and_race_agree_with_inline() -> None:
         bad, _ = mutate(recs, 5, "read")
         for records, want in ((recs, "linearizable"), (bad, "not-linearizable")):
             h = history_from_records(records)
-            seen = []
-            result = check(h, workers=2, timeout=60, progress=lambda *a: seen.append(a))
+            seen: list[tuple[object, ...]] = []
+
+            def note(*a: object, seen: list[tuple[object, ...]] = seen) -> None:
+                seen.append(a)
+
+            result = check(h, workers=2, timeout=60, progress=note, race=True)
             assert result.verdict == want
             assert len(seen) == len(result.results)
             assert check(h, workers=1).verdict == want

@@ -39,6 +39,13 @@ def canonical_f(f: str, allowed: Sequence[str], aliases: dict[str, str]) -> str 
     return f if f in allowed else None
 
 
+def cas_arg(op: Operation) -> tuple[Value, Value]:
+    """``(expected, new)`` of a compare-and-set (the parsers check the shape)."""
+    arg = op.arg
+    assert isinstance(arg, tuple) and len(arg) == 2
+    return arg[0], arg[1]
+
+
 def _show(value: object) -> str:
     if value is None:
         return "absent"
@@ -62,7 +69,7 @@ class KVModel(Model):
         if f == "put" or f == "write":
             return True, op.arg
         if f == "cas":
-            expected, new = op.arg  # type: ignore[misc]
+            expected, new = cas_arg(op)
             if state == expected:
                 return True, new
             return False, state
@@ -97,14 +104,14 @@ class KVModel(Model):
         if op.f in ("get", "read"):
             return op.result
         if op.f == "cas":
-            return op.arg[0]  # type: ignore[index]
+            return cas_arg(op)[0]
         return ANY
 
     def result_state(self, op: Operation) -> object:
         if op.f in ("put", "write"):
             return op.arg
         if op.f == "cas":
-            return op.arg[1]  # type: ignore[index]
+            return cas_arg(op)[1]
         if op.f == "delete":
             return self.initial
         return ANY
@@ -129,7 +136,7 @@ def describe(op: Operation) -> str:
     if f == "delete":
         return f"delete({key})"
     if f == "cas":
-        expected, new = op.arg  # type: ignore[misc]
+        expected, new = cas_arg(op)
         return f"cas({key}{sep}{_show(expected)} -> {_show(new)})"
     return f"{f}({key}{sep}{op.arg!r}) -> {op.result!r}"
 
@@ -140,7 +147,7 @@ def why(state: State, op: Operation) -> str:
     if f in ("get", "read"):
         return f"{f} returned {_show(op.result)} but the value is {_show(state)}"
     if f == "cas":
-        expected, _new = op.arg  # type: ignore[misc]
+        expected = cas_arg(op)[0]
         if op.status == "ok":
             return f"cas succeeded expecting {_show(expected)} but the value is {_show(state)}"
         return f"cas needs the value {_show(expected)} but it is {_show(state)}"
@@ -154,7 +161,7 @@ def _writes(op: Operation) -> Value | None:
     if op.f in ("put", "write"):
         return op.arg
     if op.f == "cas":
-        return op.arg[1]  # type: ignore[index]
+        return cas_arg(op)[1]
     return None
 
 
@@ -189,7 +196,7 @@ def reduce_values(ops: list[Operation], initial: Value) -> Reduction:
     dropped: list[tuple[Operation, str]] = []
     if has_append:
         texts = [op.result for op in ops if op.f in ("get", "read") and op.status == "ok"]
-        texts += [op.arg[0] for op in ops if op.f == "cas"]  # type: ignore[index]
+        texts += [cas_arg(op)[0] for op in ops if op.f == "cas"]
         strings = [t for t in texts if isinstance(t, str)]
         opaque = len(strings) != len(texts) - texts.count(None)
         kept: list[Operation] = []
@@ -218,7 +225,7 @@ def reduce_values(ops: list[Operation], initial: Value) -> Reduction:
         if op.f in ("get", "read") and op.status == "ok":
             v = op.result
         elif op.f == "cas":
-            v = op.arg[0]  # type: ignore[index]
+            v = cas_arg(op)[0]
         else:
             continue
         try:

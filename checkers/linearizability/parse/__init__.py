@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from checkers.linearizability.gcpause import paused_gc
 from checkers.linearizability.history import Event, History, HistoryError, Value, pair_events
 from checkers.linearizability.parse.edn import parse_edn_lines
 from checkers.linearizability.parse.jepsen_log import parse_jepsen_log_lines
@@ -107,7 +108,8 @@ def load_history(path: str | Path, fmt: str = "auto") -> History:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise HistoryError("not UTF-8 text", str(p), line) from None
-    return parse_text(text, fmt, str(p))
+    with paused_gc():
+        return parse_text(text, fmt, str(p))
 
 
 def history_from_records(

@@ -197,7 +197,7 @@ def parse_edn_lines(lines: list[str], source: str) -> list[Event]:
         events.append(
             Event(
                 client=process,
-                type=typ,  # type: ignore[arg-type]
+                type=typ,
                 f=f,
                 key=None if key is None else str(key),
                 value=value,

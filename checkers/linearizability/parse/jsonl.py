@@ -9,7 +9,7 @@ first line instead of being half-read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -20,17 +20,19 @@ ALLOWED_KEYS = frozenset({"client", "type", "f", "key", "value", "time", "error"
 
 
 def parse_jsonl_lines(lines: Iterable[str | bytes], source: str) -> list[Event]:
-    """Decode and validate every line."""
-    records: list[tuple[int, Any]] = []
-    for lineno, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if not text:
-            continue
-        try:
-            records.append((lineno, orjson.loads(text)))
-        except orjson.JSONDecodeError as exc:
-            raise HistoryError(f"invalid JSON: {exc}", source, lineno) from None
-    return events_from_records(records, source)
+    """Decode and validate every line (streamed: no list of decoded objects is kept)."""
+
+    def decoded() -> Iterator[tuple[int, Any]]:
+        for lineno, raw in enumerate(lines, start=1):
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                yield lineno, orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                raise HistoryError(f"invalid JSON: {exc}", source, lineno) from None
+
+    return events_from_records(decoded(), source)
 
 
 def events_from_records(records: Iterable[tuple[int, Any]], source: str) -> list[Event]:

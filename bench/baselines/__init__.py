@@ -1,0 +1,1 @@
+"""Reference checkers that the benchmarks compare against."""

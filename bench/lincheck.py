@@ -1,0 +1,319 @@
+"""Benchmark the linearizability checker: time and peak memory per history shape.
+
+Prints one JSON object per line: a ``reference`` line with Porcupine's
+figures (Go, measured earlier on this machine; quoted, not re-measured),
+one line per matrix row, one for the Jepsen etcd logs, and a final
+``summary`` line.  Each row runs in its own subprocess so that its peak
+memory can be measured: the resident set of the whole process tree (the
+checker forks workers) is sampled every 20 ms from /proc, and the largest
+single-process peak comes from ``wait4``.
+
+Each row runs the checker twice: with its defaults (worker processes for
+large multi-key histories) and with ``workers=1``; on a 2-vCPU VM where two
+processes get little more throughput than one, the second is often faster.
+Beside the checker, each row runs ``bench/baselines/porcupine_like.py``: a
+plain Python Wing & Gong search with a bitset memo cache, in the spirit of
+Porcupine, so that the ratio compares algorithms in the same language.
+
+Usage::
+
+    python bench/lincheck.py                 # the full matrix (a few minutes)
+    python bench/lincheck.py --quick         # 10k-operation rows only
+    python bench/lincheck.py --rows 'c50-k1-' --no-baseline
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+ETCD = ROOT / ".." / "shared" / "histories" / "porcupine" / "jepsen-etcd"
+
+#: Porcupine (Go), measured on this machine on the same kind of histories,
+#: as reported in the issue.  Reference constants, not measured by this script.
+PORCUPINE_GO_REFERENCE: dict[str, dict[str, Any]] = {
+    "10k-c10-k1": {"time_s": 4.7, "peak_rss_mb": 1100},
+    "100k-c50-k10": {"time_s": 18.6, "peak_rss_mb": 2500},
+    "100k-c10-k10": {"time_s": 1.5},
+    "100k-c10-k1": {"outcome": "out of memory (over 10 GB)"},
+    "jepsen-etcd": {"time_s": 0.59, "logs": 102, "note": "all 102 logs; 60 of them are here"},
+}
+
+LIMIT_S = 60.0
+LIMIT_MB = 1024.0
+
+
+def row_name(n: int, clients: int, keys: int, hard: bool, bad: bool) -> str:
+    return f"{n // 1000}k-c{clients}-k{keys}-{'hard' if hard else 'plain'}-{'bad' if bad else 'ok'}"
+
+
+def matrix(quick: bool) -> list[tuple[int, int, int, bool, bool]]:
+    sizes = [10_000] if quick else [10_000, 100_000]
+    return [
+        (n, c, k, hard, bad)
+        for n in sizes
+        for c in (10, 50)
+        for k in (1, 10, 1000)
+        for hard in (False, True)
+        for bad in (False, True)
+    ]
+
+
+def history_file(cache: Path, n: int, clients: int, keys: int, hard: bool, bad: bool) -> Path:
+    """Generate (once) the history for a row; ``hard``: 5% CAS and 1% unknown outcomes."""
+    from checkers.linearizability.generate import Mix, generate, mutate, records_to_jsonl
+
+    path = cache / f"{row_name(n, clients, keys, hard, bad)}.jsonl"
+    if path.exists():
+        return path
+    mix = Mix(put=0.40, delete=0.05, cas=0.05, unknown=0.01) if hard else Mix()
+    seed = n + 7 * clients + 13 * keys + (1 if hard else 0)
+    records = generate(n, clients, keys, seed=seed, mix=mix)
+    if bad:
+        records, _why = mutate(records, seed, "read")
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(records_to_jsonl(records))
+    tmp.replace(path)
+    return path
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * page
+    total = 0
+    for pid in rss:
+        p = pid
+        while p and p != root:
+            p = parents.get(p, 0)
+        if p == root:
+            total += rss[pid]
+    return total / 2**20
+
+
+def run_child(args: list[str], mem_cap_mb: float | None = None) -> dict[str, Any]:
+    """Run this script in child mode; return its JSON plus measured memory and wall time."""
+
+    def limit() -> None:
+        if mem_cap_mb is not None:
+            cap = int(mem_cap_mb * 2**20)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--child", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=limit,
+    )
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    wall = time.monotonic() - started
+    try:
+        res: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        res = {"verdict": "crashed", "stderr": err.decode()[-500:]}
+    res["wall_s"] = round(wall, 2)
+    res["peak_rss_mb"] = round(max(peak[0], res.get("maxrss_mb", 0.0)), 1)
+    return res
+
+
+def child(argv: list[str]) -> None:
+    """Child mode: load one history, check it, print one JSON line."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--algo", choices=["ours", "baseline"])
+    p.add_argument("--file", action="append", default=[])
+    p.add_argument("--model", default="kv")
+    p.add_argument("--timeout", type=float, default=LIMIT_S)
+    p.add_argument("--workers", type=int, default=None)
+    a = p.parse_args(argv)
+    from checkers.linearizability import check, load_history
+
+    t0 = time.monotonic()
+    histories = [load_history(f) for f in a.file]
+    t1 = time.monotonic()
+    verdicts = []
+    try:
+        for h in histories:
+            if a.algo == "ours":
+                res = check(h, model=a.model, timeout=a.timeout, workers=a.workers)
+                verdicts.append(res.verdict)
+            else:
+                from bench.baselines.porcupine_like import check as baseline
+
+                verdicts.append(baseline(h, per_key=a.model == "kv", timeout=a.timeout))
+        verdict = verdicts[0] if len(verdicts) == 1 else verdicts
+    except MemoryError:
+        verdict = "out-of-memory"
+    t2 = time.monotonic()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "verdict": verdict,
+                "load_s": round(t1 - t0, 3),
+                "check_s": round(t2 - t1, 3),
+                "maxrss_mb": round(max(own, kids), 1),
+            }
+        )
+    )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+        return
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="only the 10k-operation rows")
+    p.add_argument("--rows", help="regex: run only the rows whose name matches")
+    p.add_argument("--no-baseline", action="store_true", help="skip the Python Porcupine-like run")
+    p.add_argument("--baseline-timeout", type=float, default=60.0)
+    p.add_argument("--baseline-mem-mb", type=float, default=6144.0)
+    p.add_argument("--no-etcd", action="store_true", help="skip the Jepsen etcd logs")
+    p.add_argument(
+        "--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "raftlab-bench"
+    )
+    p.add_argument("--out", type=Path, help="also write every line to this file")
+    a = p.parse_args()
+    lines: list[dict[str, Any]] = []
+
+    def emit(obj: dict[str, Any]) -> None:
+        lines.append(obj)
+        print(json.dumps(obj), flush=True)
+
+    emit(
+        {
+            "reference": "porcupine-go",
+            "measured_on": "this machine, earlier (quoted)",
+            "rows": PORCUPINE_GO_REFERENCE,
+            "limits": {"time_s": LIMIT_S, "peak_rss_mb": LIMIT_MB},
+            "cores": os.cpu_count(),
+        }
+    )
+    rows = matrix(a.quick)
+    if a.rows:
+        rows = [r for r in rows if re.search(a.rows, row_name(*r))]
+    for n, c, k, hard, bad in rows:
+        name = row_name(n, c, k, hard, bad)
+        t = time.monotonic()
+        path = history_file(a.cache, n, c, k, hard, bad)
+        gen_s = time.monotonic() - t
+        want = "not-linearizable" if bad else "linearizable"
+        ours = run_child(["--algo", "ours", "--file", str(path), "--timeout", str(LIMIT_S)])
+        one = run_child(
+            ["--algo", "ours", "--file", str(path), "--timeout", str(LIMIT_S), "--workers", "1"]
+        )
+        row: dict[str, Any] = {
+            "row": name,
+            "ops": n,
+            "clients": c,
+            "keys": k,
+            "cas_and_unknown": hard,
+            "expected": want,
+            "ours": ours,
+            "ours_one_process": one,
+            "ours_ok": ours.get("verdict") == want
+            and ours["wall_s"] <= LIMIT_S
+            and ours["peak_rss_mb"] <= LIMIT_MB,
+            "generate_s": round(gen_s, 2),
+        }
+        ref = PORCUPINE_GO_REFERENCE.get(f"{n // 1000}k-c{c}-k{k}")
+        if ref:
+            row["porcupine_go_reference"] = ref
+            if "time_s" in ref:
+                row["speedup_vs_porcupine_go"] = round(
+                    ref["time_s"] / max(ours["check_s"], 1e-3), 2
+                )
+        if not a.no_baseline:
+            base = run_child(
+                ["--algo", "baseline", "--file", str(path), "--timeout", str(a.baseline_timeout)],
+                mem_cap_mb=a.baseline_mem_mb,
+            )
+            row["baseline"] = base
+            if base.get("verdict") in ("linearizable", "not-linearizable"):
+                row["speedup_vs_baseline"] = round(base["check_s"] / max(ours["check_s"], 1e-3), 2)
+            else:
+                row["speedup_vs_baseline"] = (
+                    f">{round(base['check_s'] / max(ours['check_s'], 1e-3), 1)}"
+                )
+        emit(row)
+    if not a.no_etcd and ETCD.is_dir():
+        logs = sorted(str(f) for f in ETCD.glob("*.log"))
+        args = [x for f in logs for x in ("--file", f)]
+        ours = run_child(["--algo", "ours", "--model", "register", *args])
+        etcd: dict[str, Any] = {
+            "row": "jepsen-etcd",
+            "logs": len(logs),
+            "ours_check_s": ours["check_s"],
+            "ours_peak_rss_mb": ours["peak_rss_mb"],
+            "porcupine_go_reference": PORCUPINE_GO_REFERENCE["jepsen-etcd"],
+        }
+        if not a.no_baseline:
+            base = run_child(
+                [
+                    "--algo",
+                    "baseline",
+                    "--model",
+                    "register",
+                    *args,
+                    "--timeout",
+                    str(a.baseline_timeout),
+                ]
+            )
+            etcd["baseline_check_s"] = base["check_s"]
+        emit(etcd)
+    matrix_rows = [r for r in lines if "ours" in r]
+    emit(
+        {
+            "summary": True,
+            "rows": len(matrix_rows),
+            "all_correct_within_limits": all(r["ours_ok"] for r in matrix_rows),
+            "max_check_s": max((r["ours"]["check_s"] for r in matrix_rows), default=0),
+            "max_peak_rss_mb": max((r["ours"]["peak_rss_mb"] for r in matrix_rows), default=0),
+            "failing_rows": [r["row"] for r in matrix_rows if not r["ours_ok"]],
+        }
+    )
+    if a.out:
+        a.out.write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+
+if __name__ == "__main__":
+    main()
