@@ -93,7 +93,7 @@ def test_digest_is_independent_of_pythonhashseed() -> None:
 
 
 @settings(max_examples=25)
-@given(ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 60)), max_size=100))
+@given(ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 60)), min_size=40, max_size=100))
 def test_random_schedules_replay_identically(ops: list[tuple[str, int]]) -> None:
     runs = []
     for _ in range(2):

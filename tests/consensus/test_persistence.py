@@ -270,7 +270,7 @@ def committed_is_durable_on_a_majority(h: Harness) -> None:
 
 
 @settings(max_examples=60)
-@given(ops=st.lists(op, max_size=150))
+@given(ops=st.lists(op, min_size=60, max_size=150))
 def test_random_schedules_never_lose_acknowledged_state(ops: list[tuple[str, int]]) -> None:
     h = checked(config=RaftConfig(election_ticks=4, heartbeat_ticks=1))
     run_schedule(h, ops)
