@@ -166,6 +166,11 @@ class RaftCore:
         self.heard_leader_at = -(1 << 40)
         self.heartbeat_at = 0
         self.quorum_check_at = 0
+        # A node restarting from durable state may have acknowledged a
+        # leader's heartbeat just before it crashed, and that leader's lease
+        # may count on it: for one election timeout it helps elect no one, as
+        # if it had just heard from a leader (see ``_on_receive``).
+        self.vote_grace_until = now + config.election_ticks if hs.term > 0 else 0
         # Leader bookkeeping.
         self.pending_conf_index = 0
         self.transfer_target = 0
@@ -300,6 +305,7 @@ class RaftCore:
             self.election_reset_at,
             self.randomized_timeout,
             self.heard_leader_at,
+            self.vote_grace_until,
             self.heartbeat_at,
             self.quorum_check_at,
             self.pending_conf_index,
@@ -483,8 +489,11 @@ class RaftCore:
                 # down by itself once it stops hearing from a quorum, and until
                 # then granting a pre-vote (or adopting a candidate's term) would
                 # let a node rejoining from a partition depose a healthy leader.
+                # A node that restarted less than an election timeout ago is
+                # treated as in lease too (see ``vote_grace_until``).
                 in_lease = self.config.check_quorum and (
                     self.role is Role.LEADER
+                    or self.now < self.vote_grace_until
                     or (
                         self.lead != 0
                         and self.now - self.heard_leader_at < self.config.election_ticks

@@ -394,3 +394,20 @@ def test_new_leader_first_message_carries_the_noop() -> None:
     h.stabilize()
     appends = [m for m in h.sent(1) if isinstance(m, AppendRequest)]
     assert appends and appends[0].entries == (Entry(2, 1),)
+
+
+def test_a_restarted_node_ignores_vote_requests_for_an_election_timeout() -> None:
+    """It may have acknowledged a leader's heartbeat just before crashing
+    (see test_reads for the lease this protects)."""
+    durable = DurableState(HardState(3, 1, 1), Snapshot(1, 0, Membership((1, 2, 3))))
+    core = RaftCore(2, RaftConfig(election_ticks=E), 1, durable, now=100)
+    assert granted(drive(core, Receive(VoteRequest(4, 3, 2, 9, 9)))) == []
+    assert core.term == 3
+    assert granted(drive(core, Receive(VoteRequest(4, 3, 2, 9, 9, transfer=True)))) == [True]
+    core = RaftCore(2, RaftConfig(election_ticks=E), 1, durable, now=100)
+    core.step(100 + E, Tick())
+    assert granted(drive(core, Receive(VoteRequest(4, 3, 2, 9, 9)))) == [True]
+    fresh = RaftCore(2, RaftConfig(), 1, DurableState.bootstrap(Membership((1, 2, 3))))
+    assert granted(drive(fresh, Receive(VoteRequest(1, 3, 2, 9, 9)))) == [
+        True
+    ]  # nothing to protect

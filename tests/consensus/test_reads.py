@@ -210,3 +210,28 @@ def test_followers_in_lease_refuse_to_elect_a_new_leader() -> None:
     h.stabilize()
     assert h.leaders() == [1]
     assert h.cores[1].lease_until <= h.now[1] + E
+
+
+def test_a_restarted_follower_does_not_break_the_lease() -> None:
+    """Bug found by this suite: a follower that acknowledged the leader's
+    heartbeat, crashed and restarted came back with no leader and granted
+    votes at once, so another node could be elected (and commit writes)
+    while the old leader still served lease reads. A restarted node now
+    ignores vote requests for an election timeout, as if it had just heard
+    from a leader (thesis 4.2.3 and 6.4.1)."""
+    h = stable(LEASE)
+    h.cut(1, 3)
+    while h.cores[3].next_deadline() > h.now[3] + 1:  # 3 is about to time out
+        h.tick_all()
+        h.stabilize()
+    assert h.cores[1].lease_until > h.now[1]
+    h.crash(2)
+    h.cut(1, 2)  # the leader cannot renew its lease any more...
+    for _ in range(3 * E):
+        h.tick_all()
+        h.stabilize()
+        old = h.cores[1]
+        if old.role.value == "leader" and old.now < old.lease_until:
+            # ...but while it holds, no one else may lead.
+            assert h.leaders() == [1], f"leader {h.leaders()} during 1's lease"
+    assert set(h.leaders()) & {2, 3}  # and afterwards the cluster moves on

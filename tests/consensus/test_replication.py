@@ -176,9 +176,11 @@ FIG7 = {
 
 def cluster_with_logs(logs: dict[int, list[int]], term: int, commit: int, **config: int) -> Harness:
     """A harness whose nodes start from hand-built logs (indexes as in the
-    paper: entry 1 follows an empty snapshot at 0)."""
+    paper: entry 1 follows an empty snapshot at 0). Paper-style: without
+    CheckQuorum, which would make these just-"restarted" nodes ignore vote
+    requests for an election timeout."""
     voters = tuple(sorted(logs))
-    cfg = RaftConfig(**config)  # type: ignore[arg-type]
+    cfg = RaftConfig(**({"check_quorum": False} | config))  # type: ignore[arg-type]
     h = Harness(voters=voters, config=cfg)
     membership = Membership(voters)
     for node, terms in logs.items():
