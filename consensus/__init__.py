@@ -13,8 +13,8 @@ logic), ``log``, ``quorum``, ``progress``, ``membership``, ``confchange``,
 (JSON form of all of the above, for traces).
 """
 
-from consensus.config import RaftConfig, ReadMode
 from consensus.confchange import ChangeItem, ChangeOp, ConfChange, Transition
+from consensus.config import RaftConfig, ReadMode
 from consensus.core import DurableState, RaftCore, Role
 from consensus.effects import (
     Accepted,
@@ -78,8 +78,8 @@ __all__ = [
     "HeartbeatResponse",
     "Input",
     "InstallSnapshot",
-    "MemoryStorage",
     "Membership",
+    "MemoryStorage",
     "Message",
     "Note",
     "PeerError",
@@ -102,8 +102,8 @@ __all__ = [
     "Snapshot",
     "Tick",
     "TimeoutNow",
-    "Transition",
     "TransferLeader",
+    "Transition",
     "VoteRequest",
     "VoteResponse",
 ]

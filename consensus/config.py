@@ -40,9 +40,11 @@ class RaftConfig:
     def validate(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, int) and not isinstance(value, bool) and value < 1:
-                if f.name != "lease_margin_ticks" or value < 0:
-                    raise CoreMisuse(f"{f.name} must be positive, got {value}")
+            if not isinstance(value, int) or isinstance(value, bool):
+                continue
+            lowest = 0 if f.name == "lease_margin_ticks" else 1
+            if value < lowest:
+                raise CoreMisuse(f"{f.name} must be at least {lowest}, got {value}")
         if self.heartbeat_ticks >= self.election_ticks:
             raise CoreMisuse(
                 f"heartbeat_ticks ({self.heartbeat_ticks}) must be below "

@@ -51,8 +51,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from consensus.config import RaftConfig, ReadMode
 from consensus.confchange import ChangeOp, ConfChange, apply_change
+from consensus.config import RaftConfig, ReadMode
 from consensus.effects import (
     Accepted,
     ApplyEntries,
@@ -316,6 +316,7 @@ class RaftCore:
             self.persist_seq,
             len(self.held),
             self.persisted_index,
+            self.planned_index,
             int(m.auto_leave),
         ]
         for group in (m.voters, m.outgoing, m.learners, m.learners_next):
@@ -329,6 +330,9 @@ class RaftCore:
         ints.append(len(self.unacked))
         for write in self.unacked:
             ints.extend(write)
+        ints.append(len(self.round_sent_at))
+        for sent in self.round_sent_at.items():
+            ints.extend(sent)
         for node in sorted(self.votes):
             ints.append(node)
             ints.append(int(self.votes[node]))
@@ -432,7 +436,9 @@ class RaftCore:
 
     def _on_persisted(self, inp: Persisted) -> None:
         if inp.id > self.persist_seq:
-            raise CoreMisuse(f"Persisted({inp.id}) but the last write asked for is {self.persist_seq}")
+            raise CoreMisuse(
+                f"Persisted({inp.id}) but the last write asked for is {self.persist_seq}"
+            )
         unacked = self.unacked
         while unacked and unacked[0][0] <= inp.id:
             self.persisted_index = unacked.popleft()[1]
@@ -447,10 +453,13 @@ class RaftCore:
 
     def _on_applied(self, inp: Applied) -> None:
         log = self.log
+        if inp.index < log.applied <= self.apply_sent:
+            # A late acknowledgement of entries that a snapshot install has
+            # since replaced: the state machine was reset past them.
+            return
         if not log.applied <= inp.index <= self.apply_sent:
-            raise CoreMisuse(
-                f"Applied({inp.index}) outside the handed-out range {log.applied}..{self.apply_sent}"
-            )
+            handed = f"{log.applied}..{self.apply_sent}"
+            raise CoreMisuse(f"Applied({inp.index}) outside the handed-out range {handed}")
         for entry in log.between(log.applied + 1, inp.index):
             if entry.conf is not None:
                 self._apply_conf(entry)
@@ -511,6 +520,10 @@ class RaftCore:
             ):
                 pass  # a pre-vote term is hypothetical: nobody adopts it
             else:
+                if self.role is Role.LEADER and m.src == self.transfer_target:
+                    # The transfer worked: the target is campaigning.
+                    self._note(Action.STEP_DOWN, reason=f"leadership handed to n{m.src}")
+                    self.transfer_target = self.transfer_deadline = 0
                 lead = m.src if isinstance(m, _LEADER_MESSAGES) else 0
                 self._become_follower(m.term, lead)
         elif m.term < self.term:
@@ -545,12 +558,12 @@ class RaftCore:
             self._send(VoteResponse(self.term, self.id, m.src, False, pre=m.pre))
 
     def _recv_vote_response(self, m: VoteResponse) -> None:
-        if (self.role is Role.PRE_CANDIDATE and m.pre) or (
+        campaigning = (self.role is Role.PRE_CANDIDATE and m.pre) or (
             self.role is Role.CANDIDATE and not m.pre
-        ):
-            if m.src not in self.votes:
-                self.votes[m.src] = m.granted
-                self._count_votes()
+        )
+        if campaigning and m.src not in self.votes:
+            self.votes[m.src] = m.granted
+            self._count_votes()
 
     def _hear_from_leader(self, m: AppendRequest | Heartbeat | InstallSnapshot) -> None:
         if self.role is Role.LEADER:
@@ -809,9 +822,7 @@ class RaftCore:
 
     def _quorum_active(self) -> bool:
         horizon = self.now - self.config.election_ticks
-        active = {
-            n for n, pr in self.progress.items() if n == self.id or pr.last_heard >= horizon
-        }
+        active = {n for n, pr in self.progress.items() if n == self.id or pr.last_heard >= horizon}
         return joint_vote_result(self.membership, dict.fromkeys(active, True)) is VoteResult.WON
 
     # ----------------------------------------------------------- replication
@@ -867,12 +878,16 @@ class RaftCore:
             self._send(InstallSnapshot(self.term, self.id, to, snap))
             return True
         if pr.next <= log.last_index:
-            entries = log.slice(pr.next, self.config.max_entries_per_msg, self.config.max_bytes_per_msg)
+            entries = log.slice(
+                pr.next, self.config.max_entries_per_msg, self.config.max_bytes_per_msg
+            )
         else:
             if not send_if_empty:
                 return False
             entries = []
-        self._send(AppendRequest(self.term, self.id, to, prev, prev_term, tuple(entries), log.committed))
+        self._send(
+            AppendRequest(self.term, self.id, to, prev, prev_term, tuple(entries), log.committed)
+        )
         pr.sent(prev + len(entries), len(entries))
         return True
 
@@ -885,6 +900,11 @@ class RaftCore:
         self.heartbeat_at = self.now + self.config.heartbeat_ticks
         self.read_round += 1
         self.round_sent_at[self.read_round] = self.now
+        # A round sent more than an election timeout ago can no longer start
+        # a lease; forget it, so an isolated leader does not hoard rounds.
+        horizon = self.now - self.config.election_ticks
+        for old in [r for r, at in self.round_sent_at.items() if at < horizon]:
+            del self.round_sent_at[old]
         own = self.progress.get(self.id)
         if own is not None:
             own.read_round = self.read_round
@@ -939,7 +959,9 @@ class RaftCore:
         if self.role is Role.LEADER:
             self._leader_conf_applied()
 
-    def _note_membership_changes(self, before: Membership, after: Membership, cc: ConfChange) -> None:
+    def _note_membership_changes(
+        self, before: Membership, after: Membership, cc: ConfChange
+    ) -> None:
         if after.joint and not before.joint:
             self._note(Action.ENTER_JOINT, auto_leave=after.auto_leave)
         elif before.joint and not after.joint:
@@ -956,9 +978,9 @@ class RaftCore:
 
     def _leader_conf_applied(self) -> None:
         members = self.membership.members()
-        for node in members:
-            if node not in self.progress:
-                self._track(node)
+        joined = [node for node in members if node not in self.progress]
+        for node in joined:
+            self._track(node)
         for node in sorted(self.progress):
             if node not in members:
                 del self.progress[node]
@@ -968,6 +990,8 @@ class RaftCore:
             return
         if self.transfer_target and not self.membership.is_voter(self.transfer_target):
             self._abort_transfer("target is no longer a voter")
+        for node in joined:
+            self._send_append(node)  # do not leave a new member waiting for a heartbeat
         if self._maybe_commit():
             self._broadcast_append()
         self._confirm_reads()
@@ -1023,9 +1047,14 @@ class RaftCore:
         hs = HardState(self.term, self.vote, log.committed)
         snapshot = self._write_snapshot
         write_from = self._write_from
-        if snapshot is not None or write_from or (hs.term, hs.vote) != (
-            self.persisted_hs.term,
-            self.persisted_hs.vote,
+        if (
+            snapshot is not None
+            or write_from
+            or (hs.term, hs.vote)
+            != (
+                self.persisted_hs.term,
+                self.persisted_hs.vote,
+            )
         ):
             self.persist_seq += 1
             entries = tuple(log.between(write_from, log.last_index)) if write_from else ()

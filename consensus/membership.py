@@ -77,7 +77,9 @@ class Membership:
         if self.learners:
             text += " learners " + ",".join(map(str, self.learners))
         if self.learners_next:
-            text += " (learners after leaving joint: " + ",".join(map(str, self.learners_next)) + ")"
+            text += (
+                " (learners after leaving joint: " + ",".join(map(str, self.learners_next)) + ")"
+            )
         return text
 
     def to_json(self) -> dict[str, object]:

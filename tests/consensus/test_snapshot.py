@@ -7,11 +7,19 @@ import json
 import pytest
 
 from consensus import (
+    AppendRequest,
+    Applied,
+    ApplyEntries,
     Compact,
     CoreMisuse,
+    DurableState,
+    Entry,
     InstallSnapshot,
     Membership,
     Persist,
+    Persisted,
+    RaftConfig,
+    RaftCore,
     Receive,
     RestoreSnapshot,
     Snapshot,
@@ -182,3 +190,23 @@ def test_restart_after_compaction_rebuilds_from_the_snapshot() -> None:
     h.tick(1)
     h.stabilize()
     assert h.data_applied(2) == [*[f"v{i}" for i in range(5)], "later"]
+
+
+def test_a_late_applied_ack_after_a_snapshot_install_is_ignored() -> None:
+    """An asynchronous state machine may acknowledge entries that a snapshot
+    install has meanwhile replaced; the core must not treat that as misuse."""
+    voters = Membership((1, 2, 3))
+    core = RaftCore(2, RaftConfig(), 1, DurableState.bootstrap(voters))
+    entries = (Entry(2, 1, "a"), Entry(3, 1, "b"))
+    effects = core.step(1, Receive(AppendRequest(1, 1, 2, 1, 0, entries, 3)))
+    assert [e for e in effects if isinstance(e, ApplyEntries)]
+    for effect in effects:
+        if isinstance(effect, Persist):
+            core.step(1, Persisted(effect.id))
+    snap = Snapshot(10, 1, voters, json.dumps([]), 0)
+    effects = core.step(2, Receive(InstallSnapshot(1, 1, 2, snap)))
+    assert [e for e in effects if isinstance(e, RestoreSnapshot)]
+    assert core.step(3, Applied(3)) == []
+    assert core.log.applied == 10
+    with pytest.raises(CoreMisuse):
+        core.step(3, Applied(11))

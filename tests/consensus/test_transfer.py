@@ -29,6 +29,10 @@ def test_transfer_to_an_up_to_date_follower() -> None:
     assert h.leaders() == [3] and h.cores[3].term == 2
     assert h.cores[1].role is Role.FOLLOWER and h.cores[1].lead == 3
     assert h.notes_of("become_candidate", 3)[0].detail == {"transfer": True}
+    # The old leader records a hand-off, not an abort: traces must not read a
+    # successful transfer as a failed one.
+    assert [n.detail for n in h.notes_of("step_down", 1)] == [{"reason": "leadership handed to n3"}]
+    assert not h.notes_of("transfer_abort", 1)
 
 
 def test_transfer_to_a_lagging_follower_catches_it_up_first() -> None:
