@@ -42,8 +42,14 @@ def generate(
     mix: Mix | None = None,
     latency: int = 50,
     think: int = 10,
+    values: int | None = None,
 ) -> list[Record]:
-    """``n_ops`` operations as project JSONL records, in time order."""
+    """``n_ops`` operations as project JSONL records, in time order.
+
+    ``values``: draw written values from this many (``"0"``, ``"1"``, ...)
+    instead of making each unique, as Jepsen's register tests do; such
+    histories exercise the search without the unique-value reductions.
+    """
     mix = mix or Mix()
     rng = random.Random(seed)
     names = [f"k{i}" for i in range(keys)]
@@ -62,6 +68,8 @@ def generate(
         key = names[rng.randrange(keys)]
         x = rng.random()
         arg: Any
+        if values is not None:
+            counter = rng.randrange(values) - 1
         if x < mix.put:
             counter += 1
             f, arg = "put", str(counter)
@@ -73,6 +81,8 @@ def generate(
         elif x < mix.put + mix.delete + mix.cas + mix.append:
             counter += 1
             f, arg = "append", f"<{counter}>"
+            if values is not None:
+                arg = f"<{rng.randrange(values)}>"
         else:
             f, arg = "get", None
         unknown = rng.random() < mix.unknown

@@ -36,8 +36,6 @@ from checkers.linearizability.wgl import search_wgl
 
 #: Below this many operations in total, everything runs in this process.
 INLINE_LIMIT: Final = 4000
-#: Many small partitions are cheap: fork only if some partition is big or the total is.
-PARALLEL_TOTAL: Final = 20_000
 #: Partitions at least this big get their own task (and may be raced).
 BIG: Final = 2000
 
@@ -111,16 +109,12 @@ def check_partitions(
     deadline = None if timeout is None else time.monotonic() + timeout
     workers = default_workers() if workers is None else max(1, workers)
     total = sum(len(p) for p in parts)
-    biggest = max((len(p) for p in parts), default=0)
     if race is None:
         race = workers >= RACE_MIN_WORKERS
-    busy = sum(1 for p in parts if p.ops)
-    if (
-        workers == 1
-        or total < INLINE_LIMIT
-        or (biggest < BIG and total < PARALLEL_TOTAL)
-        or (busy < 2 and not race)
-    ):
+    bigs = sum(1 for p in parts if len(p) >= BIG)
+    # Processes pay off only when at least two big searches can overlap (or
+    # for a race); many small partitions are quicker in this process.
+    if workers == 1 or total < INLINE_LIMIT or (bigs < 2 and not race):
         out: list[PartitionResult] = []
         for i, p in enumerate(parts):
             out.append(solve(p, model, deadline))

@@ -81,3 +81,27 @@ def test_mutation_is_found_in_a_busy_history() -> None:
         result = check(history_from_records(bad), workers=1)
         assert result.verdict == "not-linearizable", why
         assert result.violations()[0].candidates
+
+
+@settings(max_examples=150)
+@given(shapes, st.integers(2, 4), st.integers(0, 2**31))
+def test_searches_agree_with_repeated_values(
+    shape: tuple[int, int, int, int, Mix], values: int, salt: int
+) -> None:
+    """Repeated values switch the value reductions off: both searches must still agree.
+
+    The constructed history must be accepted; after one read result is
+    replaced by another value (which may or may not break it), the two
+    searches must give the same verdict.
+    """
+    n, clients, keys, seed, mix = shape
+    recs = generate(n, clients, keys, seed, mix, values=values)
+    assert _verdicts(recs) == ("linearizable",) * 3
+    reads = [i for i, r in enumerate(recs) if r["f"] == "get" and r["type"] == "ok"]
+    if not reads:
+        return
+    changed = [dict(r) for r in recs]
+    i = reads[salt % len(reads)]
+    changed[i]["value"] = str(salt % (values + 1))
+    jit, wgl, portfolio = _verdicts(changed)
+    assert jit == wgl == portfolio
