@@ -111,6 +111,14 @@ def _select(result: LinResult) -> _Shown:
     return _Shown(shown, points, blocked, candidates, needer, dropped, note)
 
 
+def _fit(text: str, width: float) -> str:
+    """Cut a label to the bar's width (11px monospace: about 6.6px a character)."""
+    room = int(width / 6.6)
+    if len(text) <= room:
+        return text
+    return text[: max(0, room - 1)] + "…" if room > 1 else ""
+
+
 def _label(key: str) -> str:
     return f"key {key!r}" if key else "the register"
 
@@ -135,10 +143,25 @@ def render_html(result: LinResult) -> str:
             f'<line x1="{LEFT}" y1="{y + LANE - 2}" x2="{width}" y2="{y + LANE - 2}" '
             'class="grid"/>'
         )
+    # An unknown-outcome op stays open for ever, but its client moves on:
+    # draw its bar up to the client's next call, and a thin dashed tail after.
+    next_call: dict[int, int] = {}
+    last_of: dict[int | str, Operation] = {}
+    for o in sorted(shown, key=lambda o: (o.call, o.id)):
+        prev = last_of.get(o.client)
+        if prev is not None and prev.ret is None:
+            next_call[prev.id] = o.call
+        last_of[o.client] = o
     for o in shown:
         x1 = LEFT + rank[o.call] * STEP
         x2 = LEFT + (rank[o.ret] if o.ret is not None else end + 1) * STEP
         y = 20 + lane[o.client] * LANE
+        if o.id in next_call:
+            parts.append(
+                f'<line x1="{x1}" y1="{y + LANE // 2}" x2="{x2}" y2="{y + LANE // 2}" '
+                'class="tail"/>'
+            )
+            x2 = LEFT + rank[next_call[o.id]] * STEP - 2
         cls = "op"
         if o.id == sel.blocked:
             cls += " blocked"
@@ -162,7 +185,7 @@ def render_html(result: LinResult) -> str:
             tip.append(f"set aside: {sel.dropped[o.id]}")
         if o.id in sel.points:
             tip.append(f"linearization step {sel.points[o.id][1]}")
-        label = html.escape(model.describe_op(o))
+        label = html.escape(_fit(model.describe_op(o), max(4, x2 - x1) - 4))
         parts.append(
             f'<g class="{cls}"{anchor}><title>{html.escape(chr(10).join(tip))}</title>'
             f'<rect x="{x1}" y="{y + 4}" width="{max(4, x2 - x1)}" height="{LANE - 10}" rx="3"/>'
@@ -233,6 +256,7 @@ h1 {{ font-size: 1.3em; }}
 .scroll {{ overflow: auto; border: 1px solid #ccc; max-height: 70vh; }}
 .lane {{ font: 12px monospace; fill: #555; }}
 .grid {{ stroke: #eee; }}
+.tail {{ stroke: #bbb; stroke-dasharray: 2 3; }}
 .op rect {{ fill: #cfe2ff; stroke: #6c8ebf; }}
 .op.placed rect {{ fill: #b6d7a8; stroke: #6a9955; }}
 .op.dropped rect {{ fill: #eee; stroke: #bbb; stroke-dasharray: 3 2; }}

@@ -105,9 +105,7 @@ def solve(
         if dfs.verdict != UNKNOWN:
             return dfs
         last = sets
-        if _late(deadline) or (
-            wgl_cap >= DEFAULT_MAX_CACHE and jit_cap >= DEFAULT_MAX_CONFIGS
-        ):
+        if _late(deadline) or (wgl_cap >= DEFAULT_MAX_CACHE and jit_cap >= DEFAULT_MAX_CONFIGS):
             return last
         wgl_cap *= GROWTH
         jit_cap *= GROWTH
