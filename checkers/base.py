@@ -92,3 +92,22 @@ class Findings:
             self.suppressed += 1
             return
         self.violations.append(Violation(self.invariant, self.checker, witnesses, message, states))
+
+
+class InvariantChecker:
+    """Plumbing shared by the built-in checkers: a ``Findings`` to report
+    into and the ``finish`` that returns it. Subclasses set ``name``,
+    ``invariant`` and ``actions`` and write ``feed``."""
+
+    name: str = ""
+    invariant: str = ""
+    actions: frozenset[str] = frozenset()
+
+    def __init__(self, header: Event | None = None) -> None:
+        self.found = Findings(self.name, self.invariant)
+
+    def feed(self, event: Event, model: ClusterModel) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> list[Violation]:
+        return self.found.violations

@@ -33,36 +33,22 @@ def run(
     ),
     out_dir: Path = typer.Option(None, "--out-dir", help="Where to put the run's files."),
 ) -> None:
-    from raftlab.experiment import (
-        check_trace,
-        replay_file,
-        simulate,
-        summary_lines,
-        write_history,
-        write_report,
-    )
-    from sim import ScriptError, SimConfig, get_profile
+    from raftlab.cmd_sim import check_membership, simulate_and_summarize
+    from raftlab.experiment import check_trace, replay_file, write_history, write_report
+    from sim import SimConfig, get_profile
 
     try:
         config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=get_profile(faults))
         config.validate()
     except ValueError as error:
         raise ui.fail(str(error)) from None
-    if membership not in ("random", "none") and not Path(membership).is_file():
-        raise ui.fail(f"--membership: {membership!r} is not 'random', 'none' or a script file")
+    check_membership(membership)
     directory = out_dir or Path("runs") / f"seed{seed}-{faults}"
     if directory.exists() and not directory.is_dir():
         raise ui.fail(f"--out-dir: {directory} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     trace = directory / "trace.jsonl"
-    try:
-        with ui.progress_bar("simulating", duration, " s") as update:
-            stats = simulate(config, membership, trace, update)
-    except ScriptError as error:
-        raise ui.fail(str(error)) from None
-    ui.out.print(
-        ui.table(summary_lines(stats), title=f"seed {seed}, {nodes} nodes, faults {faults}")
-    )
+    stats = simulate_and_summarize(config, membership, trace)
     with ui.progress_bar("checking", None, " events") as update:
         outcome = check_trace(trace, html=directory / "linearizability.html", progress=update)
     write_history(outcome.history, directory / "history.jsonl")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from raftlab import ui
+
+if TYPE_CHECKING:
+    from sim import SimConfig, SimStats
 
 SIM_HELP = """Simulate a Raft cluster under faults, deterministically, and write its trace.
 
@@ -48,7 +52,7 @@ def sim(
     check: bool = typer.Option(True, "--check/--no-check", help="Check the trace afterwards."),
     list_faults: bool = typer.Option(False, "--list-faults", help="Describe the fault profiles."),
 ) -> None:
-    from sim import PROFILES, ScriptError, SimConfig, WorkloadConfig, get_profile
+    from sim import PROFILES, SimConfig, WorkloadConfig, get_profile
 
     if list_faults:
         ui.out.print(ui.table([(p.name, p.description) for p in PROFILES.values()]))
@@ -65,20 +69,10 @@ def sim(
         config.validate()
     except ValueError as error:
         raise ui.fail(str(error)) from None
-    if membership not in ("random", "none") and not Path(membership).is_file():
-        raise ui.fail(f"--membership: {membership!r} is not 'random', 'none' or a script file")
     if out.is_dir():
         raise ui.fail(f"--out: {out} is a directory; give the trace file's path")
-    from raftlab.experiment import simulate, summary_lines
-
-    try:
-        with ui.progress_bar("simulating", duration, " s") as update:
-            stats = simulate(config, membership, out, update)
-    except ScriptError as error:
-        raise ui.fail(str(error)) from None
-    ui.out.print(
-        ui.table(summary_lines(stats), title=f"seed {seed}, {nodes} nodes, faults {faults}")
-    )
+    check_membership(membership)
+    simulate_and_summarize(config, membership, out)
     ui.out.print(f"trace: {out}", markup=False)
     if check:
         from raftlab.cmd_check import report_check
@@ -88,3 +82,25 @@ def sim(
             raise typer.Exit(2)
         if not passed:
             raise typer.Exit(1)
+
+
+def check_membership(spec: str) -> None:
+    """Fail early on a --membership that is neither a keyword nor a file."""
+    if spec not in ("random", "none") and not Path(spec).is_file():
+        raise ui.fail(f"--membership: {spec!r} is not 'random', 'none' or a script file")
+
+
+def simulate_and_summarize(config: SimConfig, membership: str, out: Path) -> SimStats:
+    """Simulate with a progress bar, write the trace and print the summary
+    (shared by ``sim`` and ``run``)."""
+    from raftlab.experiment import simulate, summary_lines
+    from sim import ScriptError
+
+    try:
+        with ui.progress_bar("simulating", config.duration_s, " s") as update:
+            stats = simulate(config, membership, out, update)
+    except ScriptError as error:
+        raise ui.fail(str(error)) from None
+    title = f"seed {config.seed}, {config.nodes} nodes, faults {config.profile.name}"
+    ui.out.print(ui.table(summary_lines(stats), title=title))
+    return stats

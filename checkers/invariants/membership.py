@@ -10,23 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers.base import Findings, Violation
+from checkers.base import InvariantChecker
 from checkers.model import ClusterModel
 from traces.schema import actor_node
 
 Event = dict[str, Any]
 
 
-class SingleChangePending:
+class SingleChangePending(InvariantChecker):
     """A leader appends a configuration change only when every earlier change
     in its log is applied: at most one change is ever pending."""
 
     name = "single-change-pending"
     invariant = "At most one configuration change pending"
     actions = frozenset({"append"})
-
-    def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         actor = event["n"]
@@ -52,11 +49,8 @@ class SingleChangePending:
                     )
                     return
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class JointQuorum:
+class JointQuorum(InvariantChecker):
     """Every election and every commit decision is backed by a majority of
     the voters, and in a joint configuration by a majority of *both* the
     incoming and the outgoing voters; learners never count."""
@@ -64,9 +58,6 @@ class JointQuorum:
     name = "joint-quorum"
     invariant = "Decisions need a majority of every voter set"
     actions = frozenset({"become_leader", "commit"})
-
-    def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         if event["act"] == "commit":
@@ -91,20 +82,14 @@ class JointQuorum:
             (model.describe(actor),),
         )
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class LearnersNeverVote:
+class LearnersNeverVote(InvariantChecker):
     """A node that is not a voter in its own configuration (a learner, or a
     node not yet or no longer a member) never grants a vote or pre-vote."""
 
     name = "learners-never-vote"
     invariant = "Learners never vote"
     actions = frozenset({"send"})
-
-    def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         msg = event.get("msg")
@@ -125,11 +110,8 @@ class LearnersNeverVote:
             (model.describe(actor),),
         )
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class NoCampaignWithUnappliedChanges:
+class NoCampaignWithUnappliedChanges(InvariantChecker):
     """A node does not start an election while a configuration change at or
     below its commit index is not yet applied: it would campaign under a
     configuration that is already superseded."""
@@ -137,9 +119,6 @@ class NoCampaignWithUnappliedChanges:
     name = "no-campaign-unapplied-conf"
     invariant = "No campaign with unapplied configuration changes"
     actions = frozenset({"become_precandidate", "become_candidate"})
-
-    def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         actor = event["n"]
@@ -156,6 +135,3 @@ class NoCampaignWithUnappliedChanges:
                     (model.describe(actor),),
                 )
                 return
-
-    def finish(self) -> list[Violation]:
-        return self.found.violations

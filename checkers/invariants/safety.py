@@ -9,13 +9,13 @@ from __future__ import annotations
 from bisect import insort
 from typing import Any
 
-from checkers.base import Findings, Violation
+from checkers.base import InvariantChecker
 from checkers.model import ClusterModel, LogModel
 
 Event = dict[str, Any]
 
 
-class ElectionSafety:
+class ElectionSafety(InvariantChecker):
     """At most one leader can be elected in a given term (section 5.2)."""
 
     name = "election-safety"
@@ -23,7 +23,7 @@ class ElectionSafety:
     actions = frozenset({"become_leader"})
 
     def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
+        super().__init__(header)
         self.leaders: dict[int, tuple[str, int, list[int]]] = {}
 
     def feed(self, event: Event, model: ClusterModel) -> None:
@@ -42,20 +42,14 @@ class ElectionSafety:
                 (model.describe(first[0]), model.describe(actor)),
             )
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class LeaderAppendOnly:
+class LeaderAppendOnly(InvariantChecker):
     """A leader never overwrites or deletes entries in its log; it only
     appends (section 5.3)."""
 
     name = "leader-append-only"
     invariant = "Leader Append-Only"
     actions = frozenset({"append", "truncate", "snapshot_install"})
-
-    def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         actor = event["n"]
@@ -79,11 +73,8 @@ class LeaderAppendOnly:
             (model.describe(actor),),
         )
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class LogMatching:
+class LogMatching(InvariantChecker):
     """If two logs contain an entry with the same index and term, the logs are
     identical in all entries up through that index (section 5.3).
 
@@ -95,7 +86,7 @@ class LogMatching:
     actions = frozenset({"append"})
 
     def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
+        super().__init__(header)
         #: (index, term) -> (chain hash, first holder, its seq, and a second
         #: holder of the same chain and its seq, "" and 0 until there is one).
         self.seen: dict[tuple[int, int], tuple[int, str, int, str, int]] = {}
@@ -131,11 +122,8 @@ class LogMatching:
             )
             return
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class LeaderCompleteness:
+class LeaderCompleteness(InvariantChecker):
     """If an entry is committed in a given term, it is present in the logs of
     the leaders of all higher terms (section 5.4).
 
@@ -149,7 +137,7 @@ class LeaderCompleteness:
     actions = frozenset({"become_leader", "commit"})
 
     def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
+        super().__init__(header)
         self.elections: list[tuple[int, str, int, LogModel]] = []  # (term, actor, seq, log)
 
     def feed(self, event: Event, model: ClusterModel) -> None:
@@ -192,11 +180,8 @@ class LeaderCompleteness:
                     (model.describe(event["n"]), model.describe(actor)),
                 )
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class StateMachineSafety:
+class StateMachineSafety(InvariantChecker):
     """If a server has applied a log entry at a given index, no other server
     ever applies a different log entry for the same index (section 5.4.3)."""
 
@@ -205,7 +190,7 @@ class StateMachineSafety:
     actions = frozenset({"apply"})
 
     def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
+        super().__init__(header)
         self.applied: dict[int, tuple[int, int, str, int]] = {}  # index -> term, crc, actor, seq
 
     def feed(self, event: Event, model: ClusterModel) -> None:
@@ -225,11 +210,8 @@ class StateMachineSafety:
                 )
                 return
 
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
-
-class MonotonicProgress:
+class MonotonicProgress(InvariantChecker):
     """Within one run of a node (between restarts), its commit index and its
     applied index never decrease, the applied index never passes the commit
     index, and entries are applied in order without gaps."""
@@ -256,7 +238,7 @@ class MonotonicProgress:
     )
 
     def __init__(self, header: Event | None = None) -> None:
-        self.found = Findings(self.name, self.invariant)
+        super().__init__(header)
         self.commit: dict[str, int] = {}
         self.applied: dict[str, int] = {}
         self.handed: dict[str, int] = {}  # last index handed to the state machine
@@ -313,9 +295,6 @@ class MonotonicProgress:
                 (model.describe(actor),),
             )
         self.handed[actor] = entries[-1][0]
-
-    def finish(self) -> list[Violation]:
-        return self.found.violations
 
 
 def _holds(log: LogModel, index: int, term: int, link: int | None) -> bool:
