@@ -159,6 +159,7 @@ class Simulation:
         self._lc: dict[str, int] = {}
         self._partitioned = False
         self._retired: set[int] = set()
+        self._conf_indexes: set[object] = set()
         self._handlers: list[Callable[[Any, Any], None]] = [
             self._on_deliver,
             self._on_timer,
@@ -354,8 +355,9 @@ class Simulation:
             if isinstance(index, int) and index > self.stats.commit:
                 self.stats.commit = index
         elif action == "conf_apply":
-            core = node.traced.core
-            if core is not None and core.role is Role.LEADER:
+            index = note.detail.get("index")
+            if index not in self._conf_indexes:  # the first node to apply it tells
+                self._conf_indexes.add(index)
                 self.stats.membership.append(f"{note.detail.get('change')}")
 
     # -------------------------------------------------------------- network
