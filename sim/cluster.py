@@ -573,31 +573,28 @@ class Simulation:
         downtime = int(rng.uniform(*p.downtime_s) * 1_000_000)
         self._push(downtime, _FAULT, "restart", (victim, cause))
 
+    def _authority(self, leader: int) -> RaftCore | None:
+        """The core whose configuration speaks for the cluster: the leader's,
+        else that of the most advanced running node."""
+        if leader:
+            return self.nodes[leader].traced.core
+        cores = [n.traced.core for n in self.nodes.values() if n.traced.core is not None]
+        return max(cores, key=lambda c: (c.term, c.log.applied, c.id)) if cores else None
+
     def _voters(self) -> tuple[int, ...]:
-        leader = self._leader()
-        source = self.nodes[leader] if leader else None
-        core = source.traced.core if source else None
-        if core is None:
-            cores = [n.traced.core for n in self.nodes.values() if n.traced.core is not None]
-            if not cores:
-                return ()
-            core = max(cores, key=lambda c: (c.term, c.log.applied, c.id))
-        return core.membership.all_voters()
+        core = self._authority(self._leader())
+        return core.membership.all_voters() if core is not None else ()
 
     # ------------------------------------------------------------ membership
 
     def _view(self) -> ClusterView:
         leader = self._leader()
-        if leader:
-            core = self.nodes[leader].traced.core
-            assert core is not None
+        core = self._authority(leader)
+        membership = core.membership if core is not None else Membership()
+        commit = core.log.committed if core is not None else 0
+        match: tuple[tuple[int, int], ...] = ()
+        if leader and core is not None:
             match = tuple((n, core.progress[n].match) for n in sorted(core.progress))
-            membership, commit = core.membership, core.log.committed
-        else:
-            cores = [n.traced.core for n in self.nodes.values() if n.traced.core is not None]
-            best = max(cores, key=lambda c: (c.term, c.log.applied, c.id)) if cores else None
-            membership = best.membership if best else Membership()
-            commit, match = (best.log.committed if best else 0), ()
         return ClusterView(self.now, leader, membership, tuple(self._running()), match, commit)
 
     def _on_actor(self, _a: Any, _b: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from checkers.base import InvariantChecker
 from checkers.model import ClusterModel, LogModel
+from traces.schema import INPUT_ACTIONS
 
 Event = dict[str, Any]
 
@@ -218,24 +219,7 @@ class MonotonicProgress(InvariantChecker):
 
     name = "monotonic-commit-apply"
     invariant = "Monotonic commit and apply"
-    actions = frozenset(
-        {
-            "boot",
-            "restart",
-            "tick",
-            "recv",
-            "propose",
-            "propose_conf",
-            "transfer",
-            "read",
-            "persisted",
-            "applied",
-            "compact",
-            "campaign",
-            "apply",
-            "snapshot_install",
-        }
-    )
+    actions = INPUT_ACTIONS | {"apply", "snapshot_install"}
 
     def __init__(self, header: Event | None = None) -> None:
         super().__init__(header)

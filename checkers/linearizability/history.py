@@ -13,7 +13,7 @@ times, the parsers use the line number, which preserves real-time order.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Status = Literal["ok", "fail", "info"]
@@ -217,18 +217,4 @@ def _make_op(i: int, call: Event, done: Event | None, status: Status) -> Operati
 
 
 def _renumber(op: Operation, i: int) -> Operation:
-    if op.id == i:
-        return op
-    return Operation(
-        id=i,
-        client=op.client,
-        f=op.f,
-        key=op.key,
-        arg=op.arg,
-        result=op.result,
-        status=op.status,
-        call=op.call,
-        ret=op.ret,
-        call_line=op.call_line,
-        ret_line=op.ret_line,
-    )
+    return op if op.id == i else replace(op, id=i)
