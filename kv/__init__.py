@@ -1,17 +1,28 @@
 """The key-value service built on the Raft core.
 
-So far: the replicated state machine and its command encoding, shared by the
-simulator and (later) the real node process.
+The replicated state machine and its command encoding (shared by the
+simulator and the real node process), and the node's durable storage: a
+segmented write-ahead log (``kv.wal``) and atomic snapshot files
+(``kv.snapfile``). See docs/storage.md for the on-disk layout.
 """
 
 from kv.commands import Command, CommandError, decode_command, encode_command
-from kv.statemachine import KVStateMachine, Result
+from kv.statemachine import (
+    SNAPSHOT_VERSION,
+    KVStateMachine,
+    Result,
+    SessionCheck,
+    SnapshotError,
+)
 
 __all__ = [
+    "SNAPSHOT_VERSION",
     "Command",
     "CommandError",
     "KVStateMachine",
     "Result",
+    "SessionCheck",
+    "SnapshotError",
     "decode_command",
     "encode_command",
 ]

@@ -1,13 +1,55 @@
-"""The replicated KV state machine: a dict plus per-client sessions."""
+"""The replicated KV state machine: a map of keys plus per-client sessions.
+
+Every replica applies the same committed entries in the same order, so
+everything here is deterministic: no wall clock, no randomness, and no
+iteration whose order depends on hashing (listings walk a sorted key index,
+snapshots sort their keys).
+
+Sessions (exactly-once retries)
+-------------------------------
+A write that carries a client id (non-zero) and a sequence number is
+deduplicated against that client's session: the sequence number of the last
+request applied for it and that request's result. The table is part of the
+replicated state (it is in every snapshot), so a retry is recognised by any
+replica, after leader changes and after restarts from a snapshot.
+
+For a command from client ``c`` with sequence number ``s``, where ``last`` is
+the sequence number the session holds (none for a new client):
+
+- ``s == last`` (a repeated request, e.g. retried after a timeout or a leader
+  change): not executed again; ``apply`` returns the cached result of the
+  first execution.
+- ``s < last`` (an older request, overtaken by a newer one from the same
+  client): not executed; ``apply`` returns None. Its result is no longer
+  known -- the session keeps only the latest -- so a caller must not report
+  it as a success.
+- ``s > last``, including a gap (``s > last + 1``): executed, and becomes the
+  session's latest. Numbers need only increase: a client that gave up on a
+  request (outcome unknown) moves on to a new number, and the state machine
+  cannot wait for a request that may never be committed.
+
+So a client keeps at most one request outstanding and reuses its number for
+every retry of it. Sessions are never expired yet: one small entry per client.
+Commands without a client id (``client == 0``) are executed every time.
+"""
 
 from __future__ import annotations
 
+import bisect
+import enum
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from kv.commands import Command, CommandError, decode_command
+
+#: Version of the snapshot encoding written by :meth:`KVStateMachine.snapshot_bytes`.
+SNAPSHOT_VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """Snapshot data that this state machine cannot restore."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -18,17 +60,30 @@ class Result:
     value: str | None = None
 
 
+class SessionCheck(enum.Enum):
+    """What ``apply`` would do with a client's request (see the module docstring)."""
+
+    NEW = "new"  # no session request with this number yet: it will be executed
+    REPEAT = "repeat"  # already applied: the cached result is returned
+    STALE = "stale"  # older than the session's latest: skipped, result unknown
+
+
 class KVStateMachine:
-    __slots__ = ("applied", "data", "sessions")
+    __slots__ = ("_keys", "applied", "data", "sessions")
 
     def __init__(self) -> None:
         self.data: dict[str, str] = {}
         #: client -> (last request number applied, its result)
         self.sessions: dict[int, tuple[int, Result]] = {}
         self.applied = 0
+        #: every key of ``data``, sorted: listings never depend on insertion order
+        self._keys: list[str] = []
+
+    # -- applying the log ----------------------------------------------------
 
     def apply(self, index: int, text: str) -> Result | None:
-        """Apply the entry at ``index``; None for entries that are not commands."""
+        """Apply the entry at ``index``; None for entries that are not commands
+        and for stale session requests."""
         self.applied = index
         if not text:
             return None
@@ -46,49 +101,130 @@ class KVStateMachine:
         return result
 
     def execute(self, cmd: Command) -> Result:
-        data = self.data
-        current = data.get(cmd.key)
+        """Run one command against the data, ignoring sessions."""
+        current = self.data.get(cmd.key)
         if cmd.op == "put":
-            data[cmd.key] = cmd.value
+            self._set(cmd.key, cmd.value)
             return Result(True, cmd.value)
         if cmd.op == "delete":
-            data.pop(cmd.key, None)
+            self._drop(cmd.key)
             return Result(True, current)
         if cmd.op == "append":
-            data[cmd.key] = (current or "") + cmd.value
-            return Result(True, data[cmd.key])
+            self._set(cmd.key, (current or "") + cmd.value)
+            return Result(True, self.data[cmd.key])
         if cmd.op == "cas":
             expected, new = cmd.value
             if current != expected:
                 return Result(False, current)
             if new is None:
-                data.pop(cmd.key, None)
+                self._drop(cmd.key)
             else:
-                data[cmd.key] = new
+                self._set(cmd.key, new)
             return Result(True, new)
         return Result(True, current)  # get
+
+    def _set(self, key: str, value: str) -> None:
+        if key not in self.data:
+            bisect.insort(self._keys, key)
+        self.data[key] = value
+
+    def _drop(self, key: str) -> None:
+        if self.data.pop(key, None) is not None:
+            del self._keys[bisect.bisect_left(self._keys, key)]
+
+    # -- reads ---------------------------------------------------------------
 
     def read(self, key: str) -> str | None:
         return self.data.get(key)
 
-    def snapshot(self) -> str:
+    def range(
+        self, start: str = "", end: str | None = None, limit: int = 0
+    ) -> list[tuple[str, str]]:
+        """Pairs with ``start <= key < end`` (no upper bound if ``end`` is None),
+        in code-point order of the keys; at most ``limit`` of them if positive."""
+        keys = self._keys
+        lo = bisect.bisect_left(keys, start)
+        hi = len(keys) if end is None else max(lo, bisect.bisect_left(keys, end))
+        if limit > 0:
+            hi = min(hi, lo + limit)
+        return [(k, self.data[k]) for k in keys[lo:hi]]
+
+    def prefix(self, prefix: str, limit: int = 0) -> list[tuple[str, str]]:
+        """Pairs whose key starts with ``prefix``, in key order (``limit`` as in
+        :meth:`range`)."""
+        keys = self._keys
+        out: list[tuple[str, str]] = []
+        for i in range(bisect.bisect_left(keys, prefix), len(keys)):
+            key = keys[i]
+            if not key.startswith(prefix) or (limit > 0 and len(out) == limit):
+                break
+            out.append((key, self.data[key]))
+        return out
+
+    def check_session(self, client: int, seq: int) -> SessionCheck:
+        """What :meth:`apply` would do with request ``seq`` of ``client`` now;
+        lets a server answer a retry of an applied request from the cache."""
+        last = self.sessions.get(client) if client else None
+        if last is None or seq > last[0]:
+            return SessionCheck.NEW
+        return SessionCheck.REPEAT if seq == last[0] else SessionCheck.STALE
+
+    # -- snapshots -------------------------------------------------------------
+
+    def snapshot_bytes(self) -> bytes:
+        """The whole replicated state, encoded deterministically (sorted keys):
+        equal states give equal bytes however they were reached."""
         body: dict[str, Any] = {
+            "v": SNAPSHOT_VERSION,
             "applied": self.applied,
             "data": self.data,
             "sessions": {
                 str(c): [seq, r.ok, r.value] for c, (seq, r) in sorted(self.sessions.items())
             },
         }
-        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
-    def restore(self, text: str, index: int) -> None:
-        """Load a snapshot taken at log index ``index`` ("" = empty state)."""
-        self.data, self.sessions, self.applied = {}, {}, index
+    def snapshot(self) -> str:
+        """:meth:`snapshot_bytes` as text, the form ``Snapshot.data`` carries."""
+        return self.snapshot_bytes().decode()
+
+    def restore(self, text: str | bytes, index: int) -> None:
+        """Load a snapshot taken at log index ``index`` (empty = empty state).
+
+        Snapshots without a version field (written before versioning) have the
+        version-1 layout. Raises ``SnapshotError`` for anything else malformed,
+        leaving the state machine empty at ``index``.
+        """
+        self.data, self.sessions, self.applied, self._keys = {}, {}, index, []
         if not text:
             return
+        data, sessions = _decode_snapshot(text)
+        self.data, self.sessions, self._keys = data, sessions, sorted(data)
+
+
+def _decode_snapshot(text: str | bytes) -> tuple[dict[str, str], dict[int, tuple[int, Result]]]:
+    try:
         body = orjson.loads(text)
-        self.data = dict(body["data"])
-        self.sessions = {
-            int(c): (int(seq), Result(bool(ok), value))
-            for c, (seq, ok, value) in body["sessions"].items()
-        }
+    except orjson.JSONDecodeError as err:
+        raise SnapshotError(f"snapshot is not JSON: {err}") from None
+    if not isinstance(body, dict):
+        raise SnapshotError("snapshot must be a JSON object")
+    version = body.get("v", SNAPSHOT_VERSION)
+    if version != SNAPSHOT_VERSION:
+        raise SnapshotError(f"snapshot version {version!r} is not {SNAPSHOT_VERSION}")
+    raw_data, raw_sessions = body.get("data"), body.get("sessions")
+    if not isinstance(raw_data, dict) or not all(isinstance(v, str) for v in raw_data.values()):
+        raise SnapshotError("snapshot 'data' must map keys to strings")
+    if not isinstance(raw_sessions, dict):
+        raise SnapshotError("snapshot 'sessions' must be an object")
+    sessions: dict[int, tuple[int, Result]] = {}
+    for client, entry in raw_sessions.items():
+        if not (isinstance(entry, list) and len(entry) == 3 and client.isdigit()):
+            raise SnapshotError(f"snapshot session {client!r} must be [seq, ok, value]")
+        seq, ok, value = entry
+        if not (isinstance(seq, int) and isinstance(ok, bool)) or not (
+            value is None or isinstance(value, str)
+        ):
+            raise SnapshotError(f"snapshot session {client!r} has wrong field types")
+        sessions[int(client)] = (seq, Result(ok, value))
+    return dict(raw_data), sessions

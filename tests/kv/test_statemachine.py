@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
-from kv import Command, CommandError, KVStateMachine, decode_command, encode_command
+from kv import (
+    SNAPSHOT_VERSION,
+    Command,
+    CommandError,
+    KVStateMachine,
+    Result,
+    SessionCheck,
+    SnapshotError,
+    decode_command,
+    encode_command,
+)
 
 
 def apply(
@@ -74,3 +85,82 @@ def test_entries_that_are_not_commands_change_nothing() -> None:
 def test_bad_commands_are_named(text: str, problem: str) -> None:
     with pytest.raises(CommandError, match=problem):
         decode_command(text)
+
+
+def test_sessions_repeat_stale_and_gap() -> None:
+    sm = KVStateMachine()
+    first = apply(sm, 1, "put", "k", "a", client=3, seq=5)
+    assert sm.check_session(3, 5) is SessionCheck.REPEAT
+    assert sm.check_session(3, 4) is SessionCheck.STALE
+    assert sm.check_session(3, 9) is SessionCheck.NEW
+    assert sm.check_session(4, 1) is SessionCheck.NEW
+    assert apply(sm, 2, "put", "k", "b", client=3, seq=5) == first  # repeat: cached, not re-run
+    assert apply(sm, 3, "put", "k", "c", client=3, seq=4) is None  # stale: skipped
+    assert sm.read("k") == "a"
+    assert apply(sm, 4, "put", "k", "d", client=3, seq=9).value == "d"  # a gap is fine
+    assert sm.sessions[3][0] == 9
+
+
+def test_commands_without_a_client_run_every_time() -> None:
+    sm = KVStateMachine()
+    apply(sm, 1, "append", "k", "a")
+    apply(sm, 2, "append", "k", "a")
+    assert sm.read("k") == "aa" and sm.sessions == {}
+
+
+def test_range_and_prefix_listings_are_in_key_order() -> None:
+    sm = KVStateMachine()
+    for i, key in enumerate(["b/2", "a", "b/1", "c", "b/10", "b"], start=1):
+        apply(sm, i, "put", key, key.upper())
+    apply(sm, 7, "delete", "c")
+    assert [k for k, _ in sm.range()] == ["a", "b", "b/1", "b/10", "b/2"]
+    assert sm.range("b/", "b/2") == [("b/1", "B/1"), ("b/10", "B/10")]
+    assert sm.range("b", limit=2) == [("b", "B"), ("b/1", "B/1")]
+    assert sm.range("z") == [] and sm.range("b", "a") == []
+    assert [k for k, _ in sm.prefix("b/")] == ["b/1", "b/10", "b/2"]
+    assert sm.prefix("b/", limit=1) == [("b/1", "B/1")]
+    assert sm.prefix("q") == []
+
+
+def test_cas_to_none_deletes_and_leaves_the_listing() -> None:
+    sm = KVStateMachine()
+    apply(sm, 1, "put", "x", "1")
+    assert apply(sm, 2, "cas", "x", ["1", None]).ok
+    assert sm.read("x") is None and sm.range() == []
+
+
+def test_snapshot_bytes_are_versioned_and_sorted() -> None:
+    sm = KVStateMachine()
+    apply(sm, 1, "put", "b", "1", client=10, seq=1)
+    apply(sm, 2, "put", "a", "2", client=9, seq=1)
+    body = orjson.loads(sm.snapshot_bytes())
+    assert body["v"] == SNAPSHOT_VERSION
+    assert list(body["data"]) == ["a", "b"]
+    assert sm.snapshot() == sm.snapshot_bytes().decode()
+
+
+def test_a_snapshot_without_a_version_is_the_first_layout() -> None:
+    sm = KVStateMachine()
+    sm.restore('{"applied": 3, "data": {"k": "v"}, "sessions": {"7": [2, true, "v"]}}', 3)
+    assert sm.data == {"k": "v"} and sm.sessions == {7: (2, Result(True, "v"))}
+    assert sm.range() == [("k", "v")]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{nope", "not JSON"),
+        ("[]", "JSON object"),
+        ('{"v": 2, "data": {}, "sessions": {}}', "version 2"),
+        ('{"data": {"k": 1}, "sessions": {}}', "'data'"),
+        ('{"data": {}}', "'sessions'"),
+        ('{"data": {}, "sessions": {"x": [1, true, null]}}', "session 'x'"),
+        ('{"data": {}, "sessions": {"1": [1, 2, null]}}', "wrong field types"),
+    ],
+)
+def test_bad_snapshots_are_named(text: str, problem: str) -> None:
+    sm = KVStateMachine()
+    apply(sm, 1, "put", "k", "v")
+    with pytest.raises(SnapshotError, match=problem):
+        sm.restore(text, 5)
+    assert sm.data == {} and sm.applied == 5
