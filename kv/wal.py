@@ -33,6 +33,7 @@ file and byte offset. The byte layout is in docs/storage.md.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import re
 import struct
@@ -232,24 +233,24 @@ class WriteAheadLog:
     def __init__(
         self,
         directory: Path,
-        state: DurableState,
-        segments: list[tuple[int, Path]],
-        tops: list[int],
+        lock_fd: int,
+        layout: tuple[DurableState, list[tuple[int, Path]], list[int]],
         segment_bytes: int,
         fsync: Fsync,
         report: RecoveryReport,
     ) -> None:
+        state, segments, tops = layout
         self.directory = directory
         self.recovered = state
         self.report = report
         self.segment_bytes = segment_bytes
+        self._lock_fd = lock_fd
         self._fsync = fsync
         self._state = MemoryStorage(state)
         self._segments = segments
         #: per segment, the highest entry index any of its records wrote
         self._tops = tops
-        path = segments[-1][1]
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        self._fd = os.open(segments[-1][1], os.O_WRONLY | os.O_APPEND)
         self._size = os.fstat(self._fd).st_size
         self._buffer = bytearray()
         self._appended = 0  # records appended by this process
@@ -269,43 +270,29 @@ class WriteAheadLog:
         fsync: Fsync = os.fsync,
     ) -> WriteAheadLog:
         """Recover the log in ``directory``, or create it from ``initial``
-        (required when the directory holds no segment yet)."""
+        (required when the directory holds no segment yet). The directory is
+        locked (``LOCK``, flock) until ``close``: one process per log."""
         directory.mkdir(parents=True, exist_ok=True)
-        report = RecoveryReport()
-        for tmp in sorted(directory.glob("*.tmp")):
-            tmp.unlink()
-            report.removed.append(tmp)
-        segments = segment_files(directory)
-        if not segments:
-            if initial is None:
-                raise StorageError(f"{directory}: no WAL segments and no initial state given")
-            return cls._create(directory, initial, segment_bytes, fsync, report)
-        state, tops = _recover(directory, segments, fsync, report)
-        if report.removed:
-            fsync_directory(directory, fsync)
-        kept = segment_files(directory)
-        return cls(directory, state, kept, tops, segment_bytes, fsync, report)
-
-    @classmethod
-    def _create(
-        cls,
-        directory: Path,
-        initial: DurableState,
-        segment_bytes: int,
-        fsync: Fsync,
-        report: RecoveryReport,
-    ) -> WriteAheadLog:
-        write_snapshot(directory, initial.snapshot, fsync)
-        path = _segment_path(directory, 1)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        lock_fd = _lock_directory(directory)
         try:
-            write_all(fd, encode_checkpoint(initial))
-            fsync(fd)
-        finally:
-            os.close(fd)
-        fsync_directory(directory, fsync)
-        top = initial.entries[-1].index if initial.entries else 0
-        return cls(directory, initial, [(1, path)], [top], segment_bytes, fsync, report)
+            report = RecoveryReport()
+            for tmp in sorted(directory.glob("*.tmp")):
+                tmp.unlink()
+                report.removed.append(tmp)
+            segments = segment_files(directory)
+            if segments:
+                state, tops = _recover(directory, segments, fsync, report)
+                layout = (state, segment_files(directory), tops)
+            elif initial is not None:
+                layout = _create(directory, initial, fsync)
+            else:
+                raise StorageError(f"{directory}: no WAL segments and no initial state given")
+            if report.removed:
+                fsync_directory(directory, fsync)
+            return cls(directory, lock_fd, layout, segment_bytes, fsync, report)
+        except BaseException:
+            os.close(lock_fd)
+            raise
 
     # -- state ------------------------------------------------------------------
 
@@ -430,21 +417,53 @@ class WriteAheadLog:
     def close(self) -> None:
         """Sync and close. Appends not synced before a crash are lost; close
         makes them durable."""
-        if self._failed is None:
-            self.sync()
-        os.close(self._fd)
+        try:
+            if self._failed is None:
+                self.sync()
+        finally:
+            os.close(self._fd)
+            os.close(self._lock_fd)
 
     def drop(self) -> None:
         """Close without syncing, as a crash would: appends not yet synced
         are lost (what a failed node, or a test of crashes, wants)."""
         self._buffer.clear()
         os.close(self._fd)
+        os.close(self._lock_fd)
 
     def __enter__(self) -> WriteAheadLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _lock_directory(directory: Path) -> int:
+    fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StorageError(f"{directory}: the log is in use by another process") from None
+    return fd
+
+
+def _create(
+    directory: Path, initial: DurableState, fsync: Fsync
+) -> tuple[DurableState, list[tuple[int, Path]], list[int]]:
+    """A new log: the initial snapshot's file, then a first segment that
+    holds one checkpoint of ``initial``."""
+    write_snapshot(directory, initial.snapshot, fsync)
+    path = _segment_path(directory, 1)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        write_all(fd, encode_checkpoint(initial))
+        fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_directory(directory, fsync)
+    top = initial.entries[-1].index if initial.entries else 0
+    return initial, [(1, path)], [top]
 
 
 def _recover(

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 from kv.wal import GroupCommit, WriteAheadLog
-from tests.kv.walkit import BOOT, CountingFsync, entries, write
+from tests.kv.walkit import BOOT, CountingFsync, entries, recover, write
 
 
 def start(target: object, *args: object) -> threading.Thread:
@@ -32,7 +32,7 @@ def test_waiters_behind_a_running_fsync_share_one(tmp_path: Path) -> None:
     assert fsync.count == 2  # one for the first, one for the seven behind it
     assert wal.durable_lsn == wal.appended_lsn == 8
     wal.close()
-    assert [e.index for e in WriteAheadLog.open(tmp_path).recovered.entries] == list(range(2, 10))
+    assert [e.index for e in recover(tmp_path).entries] == list(range(2, 10))
 
 
 def test_concurrent_committers_all_become_durable(tmp_path: Path) -> None:
@@ -58,4 +58,4 @@ def test_concurrent_committers_all_become_durable(tmp_path: Path) -> None:
     assert 1 <= fsync.count <= 200 + 3 * len(wal.segments)
     group.compact()
     wal.close()
-    assert WriteAheadLog.open(tmp_path).recovered == wal.state()
+    assert recover(tmp_path) == wal.state()

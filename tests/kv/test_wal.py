@@ -12,7 +12,7 @@ from consensus import DurableState, MemoryStorage, Snapshot
 from kv.files import CorruptionError, StorageError
 from kv.snapshots import snapshot_path
 from kv.wal import HEADER, WriteAheadLog, segment_files
-from tests.kv.walkit import BOOT, MEMBERS, CountingFsync, entries, segment, write
+from tests.kv.walkit import BOOT, MEMBERS, CountingFsync, entries, recover, segment, write
 
 
 def open_log(directory: Path, **kw: object) -> WriteAheadLog:
@@ -43,7 +43,7 @@ def test_restart_gives_the_same_durable_state(tmp_path: Path) -> None:
             mirror.write(w)
         wal.sync()
         assert wal.state() == mirror.durable()
-    assert WriteAheadLog.open(tmp_path).recovered == mirror.durable()
+    assert recover(tmp_path) == mirror.durable()
 
 
 def test_appends_not_synced_are_lost_in_a_crash(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_appends_not_synced_are_lost_in_a_crash(tmp_path: Path) -> None:
     durable = wal.state()
     wal.append(write(2, 1, 0, entries(4, 5, 1)))
     wal.drop()
-    assert WriteAheadLog.open(tmp_path).recovered == durable
+    assert recover(tmp_path) == durable
 
 
 def test_overwritten_entries_are_replaced_on_recovery(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_overwritten_entries_are_replaced_on_recovery(tmp_path: Path) -> None:
         for i in range(11, 16):
             wal.append(write(i, 1, 1, entries(i, i, 1)))
         wal.append(write(20, 2, 5, entries(6, 8, 2, tag="new")))
-    recovered = WriteAheadLog.open(tmp_path).recovered
+    recovered = recover(tmp_path)
     assert len(segment_files(tmp_path)) > 1
     assert [(e.index, e.term) for e in recovered.entries] == [(i, 1) for i in range(2, 6)] + [
         (6, 2),
@@ -106,7 +106,7 @@ def test_a_torn_tail_of_any_length_recovers_the_durable_prefix(tmp_path: Path) -
         # The repaired log takes new writes after the durable prefix.
         wal.append(write(99, 3, 0))
         wal.close()
-        assert WriteAheadLog.open(work).recovered.hard_state.term == 3
+        assert recover(work).hard_state.term == 3
 
 
 def test_a_bad_checksum_on_the_very_last_record_is_a_torn_tail(tmp_path: Path) -> None:
@@ -118,6 +118,7 @@ def test_a_bad_checksum_on_the_very_last_record_is_a_torn_tail(tmp_path: Path) -
     wal = WriteAheadLog.open(tmp_path)
     assert wal.recovered == states[-2]
     assert wal.report.truncated == (seg, sizes[-2], sizes[-1] - sizes[-2])
+    wal.close()
 
 
 @pytest.mark.parametrize("where", ["header", "payload", "last header"])
@@ -161,7 +162,7 @@ def test_segments_roll_over_at_the_size_limit(tmp_path: Path) -> None:
     assert [n for n, _ in files] == list(range(1, len(files) + 1))
     assert len(files) >= 4
     assert all(p.stat().st_size <= limit for _, p in files)
-    assert WriteAheadLog.open(tmp_path, segment_bytes=limit).recovered == mirror.durable()
+    assert recover(tmp_path, segment_bytes=limit) == mirror.durable()
 
 
 def snapshot_at(index: int, term: int, data: str = "state") -> Snapshot:
@@ -186,7 +187,7 @@ def test_compaction_deletes_covered_segments_and_old_snapshots(tmp_path: Path) -
     wal.append(tail)
     mirror.write(tail)
     wal.close()
-    recovered = WriteAheadLog.open(tmp_path).recovered
+    recovered = recover(tmp_path)
     assert recovered == mirror.durable() and recovered.snapshot.data == "state"
 
 
@@ -206,6 +207,7 @@ def test_an_interrupted_compaction_recovers_from_the_newest_checkpoint(tmp_path:
     assert reopened.recovered == state
     assert set(leftovers) <= set(reopened.report.removed)
     assert len(segment_files(tmp_path)) == 1
+    reopened.close()
 
 
 def test_installing_a_snapshot_that_conflicts_with_the_log_drops_the_log(tmp_path: Path) -> None:
@@ -220,7 +222,7 @@ def test_installing_a_snapshot_that_conflicts_with_the_log_drops_the_log(tmp_pat
         for w in ws:
             wal.append(w)
             mirror.write(w)
-    recovered = WriteAheadLog.open(tmp_path).recovered
+    recovered = recover(tmp_path)
     assert recovered == mirror.durable()
     assert [e.index for e in recovered.entries] == [11]
     assert recovered.snapshot.data == "later"
@@ -270,3 +272,11 @@ def test_compaction_keeps_a_segment_that_holds_entries_after_the_snapshot(tmp_pa
     assert wal.compact() == [snapshot_path(tmp_path, 1)]
     assert wal.segments == before
     wal.close()
+
+
+def test_one_process_at_a_time(tmp_path: Path) -> None:
+    wal = open_log(tmp_path)
+    with pytest.raises(StorageError, match="in use by another process"):
+        WriteAheadLog.open(tmp_path)
+    wal.close()
+    WriteAheadLog.open(tmp_path).close()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from consensus import Entry, HardState, MemoryStorage, Persist, Snapshot
 from kv.wal import WriteAheadLog
-from tests.kv.walkit import BOOT, MEMBERS
+from tests.kv.walkit import BOOT, MEMBERS, recover
 
 ACTIONS = ["entries", "entries", "entries", "hard", "snapshot", "sync", "compact", "crash", "close"]
 
@@ -68,4 +68,4 @@ def test_recovery_is_the_fold_of_the_durable_writes(
             continue
         candidates = [mirror.durable()]
     wal.close()
-    assert WriteAheadLog.open(directory).recovered == mirror.durable()
+    assert recover(directory) == mirror.durable()

@@ -81,3 +81,5 @@ def test_restarting_from_the_wal_is_restarting_from_the_durable_state(tmp_path: 
     h.propose(h.leaders()[0], "after")
     h.stabilize()
     h.run_until(lambda: all(h.data_applied(n)[-1:] == ["after"] for n in (1, 2, 3)))
+    for node in (1, 2, 3):
+        storage(h, node).wal.close()

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from consensus import DurableState, Entry, HardState, Membership, Persist, Snapshot
+from kv.wal import DEFAULT_SEGMENT_BYTES, WriteAheadLog
 
 MEMBERS = Membership((1, 2, 3))
 BOOT = DurableState.bootstrap(MEMBERS)
@@ -43,6 +44,13 @@ def write(
     snap: Snapshot | None = None,
 ) -> Persist:
     return Persist(index, HardState(term, term % 3 + 1, commit), ents, snap)
+
+
+def recover(directory: Path, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> DurableState:
+    """Open the log in ``directory``, close it, and return what it recovered."""
+    wal = WriteAheadLog.open(directory, segment_bytes=segment_bytes)
+    wal.close()
+    return wal.recovered
 
 
 def segment(directory: Path, number: int) -> Path:
