@@ -153,7 +153,7 @@ def _scan(path: Path, is_last: bool) -> _Scanned:
     records: list[tuple[int, _Decoded]] = []
     offset, size = 0, len(raw)
     while offset < size:
-        torn = _torn_or_none(raw, offset, path)
+        torn = _torn_reason(raw, offset, path)
         if torn is not None:
             if is_last:
                 break
@@ -172,9 +172,10 @@ def _scan(path: Path, is_last: bool) -> _Scanned:
     return _Scanned(path, records, offset, size)
 
 
-def _torn_or_none(raw: bytes, offset: int, path: Path) -> str | None:
-    """Why the record at ``offset`` is cut short (None if it is complete).
-    A complete header that fails its checks is corruption, never a torn tail."""
+def _torn_reason(raw: bytes, offset: int, path: Path) -> str | None:
+    """Why the record at ``offset`` is cut short, or None if it is complete.
+    A complete header that fails its checks raises ``CorruptionError``: it is
+    never taken for a torn tail, since its length cannot be trusted."""
     if len(raw) - offset < HEADER.size:
         return "incomplete record header"
     length, kind, _, head_crc = HEADER.unpack_from(raw, offset)
