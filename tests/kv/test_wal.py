@@ -280,3 +280,26 @@ def test_one_process_at_a_time(tmp_path: Path) -> None:
         WriteAheadLog.open(tmp_path)
     wal.close()
     WriteAheadLog.open(tmp_path).close()
+
+
+def test_every_flipped_byte_is_caught(tmp_path: Path) -> None:
+    """Flip each byte of a small log in turn: in every record but the last,
+    and in the last one's header, the log refuses and names the record's
+    offset; in the last record's payload it is a torn tail, dropped."""
+    sizes, states = durable_prefixes(tmp_path / "orig", 2)
+    original = segment(tmp_path / "orig", 1).read_bytes()
+    last_start = sizes[-2]
+    for offset in range(len(original)):
+        work = tmp_path / "work"
+        shutil.copytree(tmp_path / "orig", work)
+        raw = bytearray(original)
+        raw[offset] ^= 0x08
+        segment(work, 1).write_bytes(bytes(raw))
+        if offset >= last_start + HEADER.size:
+            assert recover(work) == states[-2], f"offset {offset}"
+        else:
+            with pytest.raises(CorruptionError) as err:
+                WriteAheadLog.open(work)
+            start = max(s for s in [0, *sizes] if s <= offset)
+            assert err.value.offset == start, f"offset {offset}"
+        shutil.rmtree(work)
