@@ -38,7 +38,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from consensus import DurableState, Entry, HardState, Membership, Persist  # noqa: E402
-from kv.wal import GroupCommit, WriteAheadLog  # noqa: E402
+from kv.groupcommit import GroupCommit  # noqa: E402
+from kv.wal import WriteAheadLog  # noqa: E402
 
 PAYLOAD = "x" * 100
 

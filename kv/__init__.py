@@ -2,8 +2,9 @@
 
 The replicated state machine and its command encoding (shared by the
 simulator and the real node process), and the node's durable storage: a
-segmented write-ahead log (``kv.wal``) and atomic snapshot files
-(``kv.snapshots``). See docs/storage.md for the on-disk layout.
+segmented write-ahead log (``kv.wal``, records in ``kv.walrecords``, group
+commit in ``kv.groupcommit``) and atomic snapshot files (``kv.snapshots``).
+See docs/storage.md for the on-disk layout.
 """
 
 from kv.commands import Command, CommandError, decode_command, encode_command

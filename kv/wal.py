@@ -20,14 +20,16 @@ checkpoint. Snapshot data lives in snapshot files (``kv.snapshots``); a
 record holds only the snapshot's metadata and the CRC of its data.
 
 Durability: ``append`` only buffers; ``sync`` writes the buffer and fsyncs
-once, so a caller appends many records and pays one fsync (group commit).
-``GroupCommit`` does the same for concurrent threads. Only the last segment
-can end in a torn record: a segment is fsynced before the next is started.
+once, so a caller appends many records and pays one fsync (group commit);
+``kv.groupcommit.GroupCommit`` does the same for concurrent threads. Only
+the last segment can end in a torn record: a segment is fsynced before the
+next is started.
 
 Recovery: a torn tail of the last segment (an incomplete record, or a last
 record whose payload checksum fails and that ends at the end of the file) is
 truncated away; any other bad record raises ``CorruptionError`` naming the
-file and byte offset. The byte layout is in docs/storage.md.
+file and byte offset. The record format is in ``kv.walrecords``; the byte
+layout in docs/storage.md.
 """
 
 from __future__ import annotations
@@ -36,156 +38,20 @@ import dataclasses
 import fcntl
 import os
 import re
-import struct
-import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import orjson
-
-from consensus.codec import CodecError, decode_entry, decode_snapshot, encode_entry, encode_snapshot
 from consensus.core import DurableState
 from consensus.effects import Persist
-from consensus.records import HardState, Snapshot
+from consensus.records import Snapshot
 from consensus.storage import MemoryStorage
 from kv.files import CorruptionError, Fsync, StorageError, fsync_directory, write_all
 from kv.snapshots import read_snapshot, snapshot_files, snapshot_path, write_snapshot
+from kv.walrecords import CHECKPOINT, encode_checkpoint, encode_persist, scan_segment
 
-#: payload length, record type, 3 zero bytes, payload CRC-32, CRC-32 of the 12 bytes before it
-HEADER = struct.Struct("<IB3xII")
-CHECKPOINT = 1
-PERSIST = 2
-RECORD_TYPES = (CHECKPOINT, PERSIST)
-#: a length above this is corruption, never a record
-MAX_RECORD = 1 << 30
-FORMAT_VERSION = 1
 DEFAULT_SEGMENT_BYTES = 64 << 20
 _SEGMENT = re.compile(r"wal-(\d{16})\.log")
-
-
-# -- record encoding -----------------------------------------------------------
-
-
-def encode_record(kind: int, payload: bytes) -> bytes:
-    head = struct.pack("<IB3xI", len(payload), kind, zlib.crc32(payload))
-    return head + struct.pack("<I", zlib.crc32(head)) + payload
-
-
-def _snapshot_meta(snapshot: Snapshot) -> dict[str, Any]:
-    meta = encode_snapshot(dataclasses.replace(snapshot, data=""))
-    del meta["data"]
-    meta["data_crc"] = zlib.crc32(snapshot.data.encode())
-    return meta
-
-
-def _hard_state(hs: HardState) -> list[int]:
-    return [hs.term, hs.vote, hs.commit]
-
-
-def encode_persist(persist: Persist) -> bytes:
-    body: dict[str, Any] = {
-        "hs": _hard_state(persist.hard_state),
-        "entries": [encode_entry(e) for e in persist.entries],
-    }
-    if persist.snapshot is not None:
-        body["snapshot"] = _snapshot_meta(persist.snapshot)
-    return encode_record(PERSIST, orjson.dumps(body))
-
-
-def encode_checkpoint(state: DurableState) -> bytes:
-    body = {
-        "v": FORMAT_VERSION,
-        "hs": _hard_state(state.hard_state),
-        "snapshot": _snapshot_meta(state.snapshot),
-        "entries": [encode_entry(e) for e in state.entries],
-    }
-    return encode_record(CHECKPOINT, orjson.dumps(body))
-
-
-@dataclass(slots=True, frozen=True)
-class _Decoded:
-    """A record's payload as core values; snapshots carry no data yet."""
-
-    hard_state: HardState
-    entries: tuple[Any, ...]
-    snapshot: Snapshot | None
-    data_crc: int
-
-
-def _decode_payload(kind: int, payload: bytes) -> _Decoded:
-    body = orjson.loads(payload)
-    if not isinstance(body, dict):
-        raise CodecError("record payload must be an object")
-    if kind == CHECKPOINT and body.get("v") != FORMAT_VERSION:
-        raise CodecError(f"checkpoint format version {body.get('v')!r} is not {FORMAT_VERSION}")
-    hs = body.get("hs")
-    if not (isinstance(hs, list) and len(hs) == 3 and all(isinstance(x, int) for x in hs)):
-        raise CodecError(f"hard state must be [term, vote, commit]: {hs!r}")
-    entries = body.get("entries")
-    if not isinstance(entries, list):
-        raise CodecError("record entries must be a list")
-    snapshot, data_crc = None, 0
-    if "snapshot" in body or kind == CHECKPOINT:
-        meta = body.get("snapshot")
-        if not isinstance(meta, dict) or not isinstance(meta.get("data_crc"), int):
-            raise CodecError("record snapshot must be an object with data_crc")
-        snapshot = decode_snapshot({**meta, "data": ""})
-        data_crc = meta["data_crc"]
-    return _Decoded(HardState(*hs), tuple(decode_entry(e) for e in entries), snapshot, data_crc)
-
-
-# -- reading segments ------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Scanned:
-    path: Path
-    records: list[tuple[int, _Decoded]]  # (type, payload) of each good record
-    good_end: int  # bytes up to the end of the last good record
-    size: int
-
-
-def _scan(path: Path, is_last: bool) -> _Scanned:
-    """Read a segment's records; tolerate a torn tail only in the last segment."""
-    raw = path.read_bytes()
-    records: list[tuple[int, _Decoded]] = []
-    offset, size = 0, len(raw)
-    while offset < size:
-        torn = _torn_reason(raw, offset, path)
-        if torn is not None:
-            if is_last:
-                break
-            raise CorruptionError(path, offset, torn + " (not in the last segment)")
-        length, kind, crc, _ = HEADER.unpack_from(raw, offset)
-        start, end = offset + HEADER.size, offset + HEADER.size + length
-        if zlib.crc32(raw[start:end]) != crc:
-            if is_last and end == size:
-                break  # the last record of the log, torn while being written
-            raise CorruptionError(path, offset, "record payload checksum mismatch")
-        try:
-            records.append((kind, _decode_payload(kind, raw[start:end])))
-        except (orjson.JSONDecodeError, CodecError) as err:
-            raise CorruptionError(path, offset, f"undecodable record: {err}") from None
-        offset = end
-    return _Scanned(path, records, offset, size)
-
-
-def _torn_reason(raw: bytes, offset: int, path: Path) -> str | None:
-    """Why the record at ``offset`` is cut short, or None if it is complete.
-    A complete header that fails its checks raises ``CorruptionError``: it is
-    never taken for a torn tail, since its length cannot be trusted."""
-    if len(raw) - offset < HEADER.size:
-        return "incomplete record header"
-    length, kind, _, head_crc = HEADER.unpack_from(raw, offset)
-    if zlib.crc32(raw[offset : offset + HEADER.size - 4]) != head_crc:
-        raise CorruptionError(path, offset, "record header checksum mismatch")
-    if kind not in RECORD_TYPES or length > MAX_RECORD:
-        raise CorruptionError(path, offset, f"impossible record header (type {kind})")
-    if offset + HEADER.size + length > len(raw):
-        return "record extends past the end of the file"
-    return None
 
 
 def segment_files(directory: Path) -> list[tuple[int, Path]]:
@@ -227,7 +93,7 @@ class PendingSync:
 class WriteAheadLog:
     """A segmented, checksummed log of ``Persist`` records in one directory.
 
-    Not thread-safe; share it between threads through ``GroupCommit``.
+    Not thread-safe; share it between threads through ``kv.groupcommit.GroupCommit``.
     Open with :meth:`open`; ``recovered`` is the durable state found on disk.
     """
 
@@ -472,7 +338,7 @@ def _recover(
 ) -> tuple[DurableState, list[int]]:
     """Scan, repair a torn tail, drop leftovers, fold, attach snapshot data.
     Also returns each kept segment's highest entry index."""
-    scanned = [_scan(path, i == len(segments) - 1) for i, (_, path) in enumerate(segments)]
+    scanned = [scan_segment(path, i == len(segments) - 1) for i, (_, path) in enumerate(segments)]
     bases = [i for i, s in enumerate(scanned) if s.records and s.records[0][0] == CHECKPOINT]
     if not bases:
         raise CorruptionError(segments[0][1], 0, "no segment begins with a checkpoint record")
@@ -524,73 +390,3 @@ def _load_snapshot(directory: Path, meta: Snapshot, data_crc: int) -> Snapshot:
     ):
         raise CorruptionError(path, 0, "snapshot file does not match the log's record of it")
     return snapshot
-
-
-# -- group commit ----------------------------------------------------------------
-
-
-class GroupCommit:
-    """Many threads commit records; each fsync covers every record appended
-    before it started.
-
-    A committer appends its record and waits until it is durable. If no sync
-    is running it becomes the syncer (fsyncs for everyone appended so far);
-    otherwise it waits for the running one and, if that did not cover it,
-    the next sync (started by the first waiter to wake) does. So under load
-    the number of fsyncs is about the number of batches, not of records.
-    """
-
-    def __init__(self, wal: WriteAheadLog) -> None:
-        self.wal = wal
-        self._cond = threading.Condition(threading.Lock())
-        self._syncing = False
-        self._waiting = 0
-
-    def append(self, persist: Persist) -> int:
-        with self._cond:
-            return self.wal.append(persist)
-
-    def commit(self, persist: Persist) -> int:
-        """Append and wait until durable; returns the record number."""
-        lsn = self.append(persist)
-        self.wait_durable(lsn)
-        return lsn
-
-    def wait_durable(self, lsn: int) -> None:
-        with self._cond:
-            self._waiting += 1
-            self._cond.notify_all()
-            try:
-                while self.wal.durable_lsn < lsn:
-                    if self._syncing:
-                        self._cond.wait()
-                    else:
-                        self._sync_for_all()
-            finally:
-                self._waiting -= 1
-
-    def _sync_for_all(self) -> None:
-        """Called holding the lock; fsyncs without it so others can append."""
-        self._syncing = True
-        try:
-            pending = self.wal.begin_sync()
-            self._cond.release()
-            try:
-                self.wal.finish_sync(pending)
-            finally:
-                self._cond.acquire()
-        finally:
-            self._syncing = False
-            self._cond.notify_all()
-
-    def compact(self) -> list[Path]:
-        with self._cond:
-            while self._syncing:
-                self._cond.wait()
-            return self.wal.compact()
-
-    def await_waiters(self, count: int, timeout: float) -> bool:
-        """Block until ``count`` committers are waiting (for tests and
-        diagnostics); False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._waiting >= count, timeout)

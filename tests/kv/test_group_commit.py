@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from kv.wal import GroupCommit, WriteAheadLog
+from kv.groupcommit import GroupCommit
+from kv.wal import WriteAheadLog
 from tests.kv.walkit import BOOT, CountingFsync, entries, recover, write
 
 

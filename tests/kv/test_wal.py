@@ -11,7 +11,8 @@ import pytest
 from consensus import DurableState, MemoryStorage, Snapshot
 from kv.files import CorruptionError, StorageError
 from kv.snapshots import snapshot_path
-from kv.wal import HEADER, WriteAheadLog, segment_files
+from kv.wal import WriteAheadLog, segment_files
+from kv.walrecords import HEADER
 from tests.kv.walkit import BOOT, MEMBERS, CountingFsync, entries, recover, segment, write
 
 
