@@ -48,7 +48,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from consensus.messages import Message
@@ -298,8 +298,11 @@ class Transport:
             )
 
     def _stop_writer(self, out: _Outbound) -> None:
+        """Cancel a peer's writer; ``close`` still waits for it to finish."""
         if out.task is not None:
             out.task.cancel()
+            self._conn_tasks.add(out.task)
+            out.task.add_done_callback(self._conn_tasks.discard)
             out.task = None
         out.stats.connected = False
 
@@ -323,13 +326,7 @@ class Transport:
             old = self._faults.get(peer)
             self.set_faults(
                 peer,
-                LinkFaults(
-                    old.drop,
-                    old.delay_ms,
-                    old.jitter_ms,
-                    old.block_out or outbound,
-                    old.block_in or inbound,
-                ),
+                replace(old, block_out=old.block_out or outbound, block_in=old.block_in or inbound),
             )
 
     def heal(self) -> None:
@@ -346,7 +343,10 @@ class Transport:
         A message this node could not have sent (``src`` is another node)
         is a bug in the caller and raises ``ValueError``; everything else
         that stops a message (unknown peer, fault, full queue, frame too
-        large) is counted in ``stats()`` and the message is lost."""
+        large) is counted in ``stats()`` and the message is lost. After
+        ``close`` it does nothing."""
+        if self._closed:
+            return
         if message.src != self.node_id:
             raise ValueError(
                 f"transport {self.node_id} cannot send a message from node {message.src}"
@@ -404,8 +404,9 @@ class Transport:
 
     def _take_batch(self, out: _Outbound) -> tuple[list[bytes], float | None]:
         """The frames to write now; when there are none, how long until the
-        head of the queue is due (None when the queue is empty). Empties the queue if the link is
-        now blocked outbound, so that a partition is exact."""
+        head of the queue is due (None when the queue is empty). Empties the
+        queue if the link is now blocked outbound, so that a partition is
+        exact."""
         queue = out.queue
         stats = out.stats
         if queue and self._faults.blocks_out(out.peer):

@@ -4,9 +4,11 @@ backoff. No sockets here; tests/kv/test_transport.py has those."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import random
 import struct
 import zlib
+from pathlib import Path
 
 import orjson
 import pytest
@@ -44,7 +46,7 @@ from kv.frames import (
     reject_frame,
 )
 from kv.netfaults import PARTITIONED, FaultTable, LinkFaults
-from kv.transport import TransportOptions, backoff_delay
+from kv.transport import InboundStats, OutboundStats, TransportOptions, backoff_delay
 
 EXAMPLES: list[Message] = [
     VoteRequest(3, 1, 2, 10, 2, pre=True),
@@ -276,3 +278,10 @@ def test_message_shaped_junk_only_raises_frame_error(kind: str, fields: dict[str
     payload = orjson.dumps({"type": kind, "term": 1, "src": 1, "dst": 2, **fields})
     with contextlib.suppress(FrameError):
         decode_message_payload(payload)
+
+
+def test_the_docs_list_every_option_and_counter() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "transport.md").read_text()
+    for cls in (TransportOptions, OutboundStats, InboundStats, LinkFaults):
+        for f in dataclasses.fields(cls):
+            assert f"`{f.name}`" in text, f"docs/transport.md does not mention {f.name}"
