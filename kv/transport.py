@@ -49,7 +49,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from consensus.messages import Message
 from kv.frames import (
@@ -77,6 +77,7 @@ OnMessage = Callable[[Message], None]
 _READ_SIZE = 256 * 1024
 
 
+@runtime_checkable
 class PeerNetwork(Protocol):
     """What a node runtime needs from its network: fire and forget.
 
@@ -89,6 +90,7 @@ class PeerNetwork(Protocol):
     def send(self, message: Message) -> None: ...
 
 
+@runtime_checkable
 class FaultControl(Protocol):
     """What the admin API needs to inject network faults at run time."""
 

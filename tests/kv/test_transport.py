@@ -37,7 +37,7 @@ from kv.frames import (
     message_frame,
 )
 from kv.netfaults import LinkFaults
-from kv.transport import Transport, TransportOptions
+from kv.transport import FaultControl, PeerNetwork, Transport, TransportOptions
 
 HOST = "127.0.0.1"
 LOCAL = (HOST, 0)
@@ -662,3 +662,39 @@ async def test_close_releases_everything_even_mid_traffic_and_mid_backoff() -> N
         await until(lambda: out_stat(nodes[0], 4, "connect_failures") >= 1, "a failed dial")
     placeholder.close()
     await nodes[0].close()  # a second close is harmless
+
+
+def test_the_transport_is_what_the_node_runtime_and_admin_api_code_against() -> None:
+    t = Transport(1, LOCAL, {}, Inbox())
+    assert isinstance(t, PeerNetwork) and isinstance(t, FaultControl)
+
+
+@sockets
+async def test_handshakes_time_out_on_both_sides(caplog: pytest.LogCaptureFixture) -> None:
+    silent: list[asyncio.StreamWriter] = []
+    stop = asyncio.Event()
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)  # a server that accepts and never answers
+        await stop.wait()
+
+    server = await asyncio.start_server(mute, HOST, 0)
+    options = TransportOptions(handshake_timeout=0.1, backoff_base=0.01, backoff_max=0.05)
+    a = Transport(1, LOCAL, {2: server.sockets[0].getsockname()}, Inbox(), options=options)
+    await a.start()
+    try:
+        with caplog.at_level(logging.ERROR, logger="kv.transport"):
+            await until(lambda: out_stat(a, 2, "handshake_failures") >= 2, "handshake timeouts")
+        assert any("handshake with peer 2" in r.getMessage() for r in caplog.records)
+        # And a connection to a that never says HELLO is closed by a.
+        reader, writer = await asyncio.open_connection(*a.address)
+        assert await reply_then_eof(reader) == []
+        writer.close()
+        await writer.wait_closed()
+    finally:
+        await a.close()
+        stop.set()
+        for writer in silent:
+            writer.close()
+        server.close()
+        await server.wait_closed()
