@@ -2,7 +2,8 @@
 
 Two transports (node 1 and node 2) in one process and one asyncio loop,
 talking over 127.0.0.1, for two payloads: a heartbeat (about 100 bytes on
-the wire) and an append request carrying one 4 KiB entry.
+the wire) and an append request carrying one 4 KiB entry, each with a
+trace id as a traced node sends it.
 
 - throughput: node 1 sends as fast as it can while keeping at most
   ``--window`` messages unreceived (below the queue bound, so nothing is
@@ -41,6 +42,7 @@ from kv.frames import message_frame
 from kv.transport import Transport, TransportOptions
 
 LOCAL = ("127.0.0.1", 0)
+MID = "1:123456"  # a typical trace id, as a traced node sends it
 
 
 def heartbeat(n: int) -> Message:
@@ -71,7 +73,7 @@ class Counter:
         self.reached = asyncio.Event()
         self.echo: Transport | None = None
 
-    def __call__(self, message: Message) -> None:
+    def __call__(self, message: Message, mid: str) -> None:
         self.count += 1
         if self.echo is not None:
             self.echo.send(answer(message))
@@ -91,7 +93,7 @@ class Replies:
     def __init__(self) -> None:
         self.got = asyncio.Event()
 
-    def __call__(self, message: Message) -> None:
+    def __call__(self, message: Message, mid: str) -> None:
         self.got.set()
 
 
@@ -116,13 +118,13 @@ async def throughput(make: Callable[[int], Message], total: int, window: int) ->
     a, b, counter, _ = await pair()
     try:
         messages = [make(n) for n in range(total)]
-        frame_bytes = len(message_frame(messages[0]))
+        frame_bytes = len(message_frame(messages[0], MID))
         started = time.perf_counter()
         sent = 0
         while sent < total:
             burst = min(total - sent, window - (sent - counter.count))
             for message in messages[sent : sent + burst]:
-                a.send(message)
+                a.send(message, MID)
             sent += burst
             await counter.wait_for(min(total, sent - window // 2))
         await counter.wait_for(total)
@@ -149,7 +151,7 @@ async def round_trips(make: Callable[[int], Message], count: int) -> dict[str, A
         for n in range(count + count // 10):
             replies.got.clear()
             started = time.perf_counter()
-            a.send(make(n))
+            a.send(make(n), MID)
             await replies.got.wait()
             samples.append(time.perf_counter() - started)
         samples = sorted(samples[count // 10 :])  # the first tenth warms up

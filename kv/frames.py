@@ -15,7 +15,8 @@ A frame is a 12-byte header followed by a JSON payload::
 
 The checksum covers the kind and the length as well as the payload, so a
 flipped bit anywhere is caught. Messages are the core's own JSON forms
-(``consensus.codec``); no pickle, nothing that can build arbitrary objects.
+(``consensus.codec``) with their trace ids; no pickle, nothing that can
+build arbitrary objects.
 docs/transport.md has the full description and the handshake.
 """
 
@@ -85,8 +86,14 @@ def encode_frame(kind: FrameKind, payload: bytes) -> bytes:
     return prefix + crc.to_bytes(4, "big") + payload
 
 
-def message_frame(message: Message) -> bytes:
-    return encode_frame(FrameKind.MESSAGE, orjson.dumps(encode_message(message)))
+def message_frame(message: Message, mid: str = "") -> bytes:
+    """A MESSAGE frame: ``{"mid": mid, "msg": <the core's JSON form>}``.
+
+    ``mid`` is the message's trace id (``"<src>:<lamport clock>"``, empty
+    when tracing is off), carried so that per-node traces can be merged by
+    causality: the receiver's ``recv`` names the sender's ``send``."""
+    body = {"mid": mid, "msg": encode_message(message)}
+    return encode_frame(FrameKind.MESSAGE, orjson.dumps(body))
 
 
 def hello_frame(kind: FrameKind, hello: Hello) -> bytes:
@@ -172,11 +179,14 @@ def _check_header(magic: bytes, version: int, kind: int, length: int, limit: int
 _KINDS = frozenset(int(k) for k in FrameKind)
 
 
-def decode_message_payload(payload: bytes) -> Message:
+def decode_message_payload(payload: bytes) -> tuple[Message, str]:
+    """The message and its trace id from a MESSAGE frame's payload."""
+    raw = _json_object(payload, "message")
+    mid = raw.get("mid", "")
+    if not isinstance(mid, str):
+        raise FrameError(f"message field 'mid' must be a string, got {mid!r}")
     try:
-        return decode_message(orjson.loads(payload))
-    except orjson.JSONDecodeError as err:
-        raise FrameError(f"message payload is not JSON: {err}") from None
+        return decode_message(raw.get("msg")), mid
     except CodecError as err:
         raise FrameError(f"message payload is not a Raft message: {err}") from None
 

@@ -29,8 +29,8 @@ Theory of operation:
   queue survives, so messages sent while the peer was down go out when it
   is back (up to the bound).
 - **Faults on messages, not on connections** (``kv.netfaults``): drops and
-  outbound blocks are decided in ``send``; an outbound block also empties
-  the queue at the writer, and an inbound block discards at delivery, so a
+  outbound blocks are decided in ``send``; setting an outbound block also
+  empties the peer's queue, and an inbound block discards at delivery, so a
   partition takes effect the moment it is set and heals without reconnects.
 - **Garbage is rejected, never fatal.** An invalid frame, a message that is
   not a Raft message, or a message whose ``src`` is not the node named in
@@ -72,7 +72,13 @@ from kv.netfaults import FaultTable, LinkFaults
 log = logging.getLogger("kv.transport")
 
 Address = tuple[str, int]
-OnMessage = Callable[[Message], None]
+OnMessage = Callable[[Message, str], None]
+"""Called with each accepted message and its trace id (``""`` if untraced)."""
+OnDrop = Callable[[Message, str, str], None]
+"""Called with each message the transport itself discards, its trace id and
+the reason: one of ``DROP_REASONS``."""
+
+DROP_REASONS = ("partition", "loss", "overflow", "oversize", "unknown peer", "peer removed")
 
 _READ_SIZE = 256 * 1024
 
@@ -82,12 +88,13 @@ class PeerNetwork(Protocol):
     """What a node runtime needs from its network: fire and forget.
 
     ``send`` never blocks and never raises for a peer that is down; the
-    message may be lost, as Raft allows. Incoming messages reach the
-    runtime through the callback it gave when the network was built. The
+    message may be lost, as Raft allows. ``mid`` is the message's trace id
+    and travels with it. Incoming messages reach the runtime through the
+    callback it gave when the network was built, with their ``mid``. The
     simulator's network satisfies this by scheduling a delivery event.
     """
 
-    def send(self, message: Message) -> None: ...
+    def send(self, message: Message, mid: str = "") -> None: ...
 
 
 @runtime_checkable
@@ -177,6 +184,8 @@ class InboundStats:
 class _Queued:
     due: float
     frame: bytes
+    message: Message
+    mid: str
 
 
 @dataclass(slots=True)
@@ -206,7 +215,10 @@ class Transport:
     ``listen`` may use port 0; after ``start`` the bound address is in
     ``address``. ``peers`` maps node ids to addresses (this node's own id,
     if present, is ignored). ``on_message`` is called on the event loop
-    for every accepted message, in order per sending peer.
+    for every accepted message, in order per sending peer. ``on_drop``, if
+    given, hears of every message the transport discards on purpose
+    (faults, full queues), so that the runtime can trace the loss; messages
+    lost with a broken connection are not known one by one.
     """
 
     def __init__(
@@ -217,6 +229,7 @@ class Transport:
         on_message: OnMessage,
         *,
         options: TransportOptions | None = None,
+        on_drop: OnDrop | None = None,
         seed: int = 0,
         fault_rng: random.Random | None = None,
         backoff_rng: random.Random | None = None,
@@ -225,6 +238,7 @@ class Transport:
         self.options = options or TransportOptions()
         self._listen = listen
         self._on_message = on_message
+        self._on_drop = on_drop
         self._initial_peers = dict(peers)
         self._faults = FaultTable(fault_rng or random.Random(f"{seed}:faults"))
         self._backoff_rng = backoff_rng or random.Random(f"{seed}:backoff")
@@ -283,7 +297,7 @@ class Transport:
         for pid in sorted(set(self._peers) - set(wanted)):
             gone = self._peers.pop(pid)
             self._stop_writer(gone)
-            gone.queue.clear()
+            self._discard(gone.queue, "peer removed")
             log.info("transport %d: peer %d removed", self.node_id, pid)
         for pid in sorted(wanted):
             out = self._peers.get(pid)
@@ -312,11 +326,15 @@ class Transport:
 
     def set_faults(self, peer: int, faults: LinkFaults) -> None:
         """Replace the faults on the link with ``peer`` (``LinkFaults()``
-        clears them). Takes effect for the next message either way."""
+        clears them). Takes effect for the next message either way; blocking
+        the way out also discards what is queued for the peer, so that a
+        partition is exact."""
         self._faults.set(peer, faults)
         out = self._peers.get(peer)
-        if out is not None:
-            out.wake.set()
+        if out is not None and faults.block_out and out.queue:
+            out.stats.blocked_out += len(out.queue)
+            self._discard(out.queue, "partition")
+            out.stats.queued = out.stats.queued_bytes = 0
 
     def faults(self) -> dict[int, LinkFaults]:
         return self._faults.snapshot()
@@ -332,15 +350,15 @@ class Transport:
             )
 
     def heal(self) -> None:
-        """Remove every fault on every link."""
+        """Remove every fault on every link. Messages already delayed keep
+        their due time."""
         self._faults.heal()
-        for out in self._peers.values():
-            out.wake.set()
 
     # -- sending ---------------------------------------------------------------
 
-    def send(self, message: Message) -> None:
-        """Queue ``message`` for ``message.dst``; returns at once.
+    def send(self, message: Message, mid: str = "") -> None:
+        """Queue ``message`` (with its trace id ``mid``) for ``message.dst``;
+        returns at once.
 
         A message this node could not have sent (``src`` is another node)
         is a bug in the caller and raises ``ValueError``; everything else
@@ -356,17 +374,21 @@ class Transport:
         out = self._peers.get(message.dst)
         if out is None:
             self.unknown_peer += 1
+            self._dropped(message, mid, "unknown peer")
             return
         fate = self._faults.outbound(message.dst)
         if fate == "blocked":
             out.stats.blocked_out += 1
+            self._dropped(message, mid, "partition")
             return
         if fate == "dropped":
             out.stats.dropped_fault += 1
+            self._dropped(message, mid, "loss")
             return
-        frame = message_frame(message)
+        frame = message_frame(message, mid)
         if len(frame) - HEADER_SIZE > self.options.max_frame:
             out.stats.dropped_oversize += 1
+            self._dropped(message, mid, "oversize")
             log.error(
                 "transport %d: %s to %d is %d bytes, over the frame limit of %d; dropped",
                 self.node_id,
@@ -383,39 +405,46 @@ class Transport:
             out.stats.delayed += 1
             due = max(due, asyncio.get_running_loop().time() + float(fate))
             out.last_due = due
-        self._enqueue(out, _Queued(due, frame))
+        self._enqueue(out, _Queued(due, frame, message, mid))
 
     def _enqueue(self, out: _Outbound, item: _Queued) -> None:
         opts = self.options
         stats = out.stats
         size = len(item.frame)
-        if size > opts.queue_bytes:
-            stats.dropped_overflow += 1
-            return
         queue = out.queue
         while len(queue) >= opts.queue_messages or stats.queued_bytes + size > opts.queue_bytes:
-            if opts.overflow == "newest":
+            if opts.overflow == "newest" or size > opts.queue_bytes:
                 stats.dropped_overflow += 1
+                self._dropped(item.message, item.mid, "overflow")
                 return
-            stats.queued_bytes -= len(queue.popleft().frame)
+            old = queue.popleft()
+            stats.queued_bytes -= len(old.frame)
             stats.dropped_overflow += 1
+            self._dropped(old.message, old.mid, "overflow")
         queue.append(item)
         stats.queued_bytes += size
         stats.queued = len(queue)
         out.wake.set()
 
+    def _discard(self, queue: deque[_Queued], reason: str) -> None:
+        items = list(queue)
+        queue.clear()
+        for item in items:
+            self._dropped(item.message, item.mid, reason)
+
+    def _dropped(self, message: Message, mid: str, reason: str) -> None:
+        if self._on_drop is None:
+            return
+        try:
+            self._on_drop(message, mid, reason)
+        except Exception:
+            log.exception("transport %d: on_drop failed for %s", self.node_id, message.KIND)
+
     def _take_batch(self, out: _Outbound) -> tuple[list[bytes], float | None]:
         """The frames to write now; when there are none, how long until the
-        head of the queue is due (None when the queue is empty). Empties the
-        queue if the link is now blocked outbound, so that a partition is
-        exact."""
+        head of the queue is due (None when the queue is empty)."""
         queue = out.queue
         stats = out.stats
-        if queue and self._faults.blocks_out(out.peer):
-            stats.blocked_out += len(queue)
-            queue.clear()
-            stats.queued = stats.queued_bytes = 0
-            return [], None
         batch: list[bytes] = []
         size = 0
         now = asyncio.get_running_loop().time() if queue and queue[0].due else 0.0
@@ -683,7 +712,7 @@ class Transport:
             for frame in decoder.feed(data):
                 if frame.kind is not FrameKind.MESSAGE:
                     raise FrameError(f"expected MESSAGE frames, got {frame.kind.name}")
-                message = decode_message_payload(frame.payload)
+                message, mid = decode_message_payload(frame.payload)
                 if message.src != src or message.dst != self.node_id:
                     raise FrameError(
                         f"{message.KIND} from node {message.src} to node {message.dst} "
@@ -691,10 +720,11 @@ class Transport:
                     )
                 if faults.blocks_in(src):
                     stats.blocked_in += 1
+                    self._dropped(message, mid, "partition")
                     continue
                 stats.received += 1
                 try:
-                    on_message(message)
+                    on_message(message, mid)
                 except Exception:
                     log.exception(
                         "transport %d: on_message failed for %s from node %d",

@@ -58,10 +58,12 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.mids: list[str] = []
         self.times: list[float] = []
 
-    def __call__(self, message: Message) -> None:
+    def __call__(self, message: Message, mid: str) -> None:
         self.messages.append(message)
+        self.mids.append(mid)
         self.times.append(asyncio.get_running_loop().time())
 
     def rounds(self, src: int) -> list[int]:
@@ -473,7 +475,9 @@ GARBAGE = {
     "checksum": (True, valid_then_flipped(), "checksum mismatch"),
     "not a message": (
         True,
-        encode_frame(FrameKind.MESSAGE, b'{"type": "gossip", "term": 1, "src": 7, "dst": 2}'),
+        encode_frame(
+            FrameKind.MESSAGE, b'{"msg": {"type": "gossip", "term": 1, "src": 7, "dst": 2}}'
+        ),
         "not a Raft message: unknown message type 'gossip'",
     ),
     "forged sender": (
@@ -618,7 +622,7 @@ async def test_a_failing_callback_does_not_break_the_connection(
 ) -> None:
     got: list[Message] = []
 
-    def picky(message: Message) -> None:
+    def picky(message: Message, mid: str) -> None:
         got.append(message)
         if len(got) == 1:
             raise RuntimeError("boom")
@@ -698,3 +702,75 @@ async def test_handshakes_time_out_on_both_sides(caplog: pytest.LogCaptureFixtur
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+class Drops:
+    """An ``on_drop`` callback: (round or kind, mid, reason) per discard."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int | str, str, str]] = []
+
+    def __call__(self, message: Message, mid: str, reason: str) -> None:
+        label = message.round if isinstance(message, Heartbeat) else message.KIND
+        self.seen.append((label, mid, reason))
+
+
+@sockets
+async def test_trace_ids_travel_with_messages_and_inbound_discards_are_reported() -> None:
+    ib, drops = Inbox(), Drops()
+    a = Transport(1, LOCAL, {}, Inbox(), options=FAST)
+    b = Transport(2, LOCAL, {}, ib, options=FAST, on_drop=drops)
+    await a.start()
+    await b.start()
+    try:
+        a.set_peers({2: b.address})
+        a.send(hb(1, 2, 0), "1:5")
+        a.send(hb(1, 2, 1))
+        await until(lambda: len(ib.messages) == 2, "delivery")
+        assert ib.mids == ["1:5", ""]
+        b.partition([1], outbound=False)
+        a.send(hb(1, 2, 2), "1:6")
+        await until(lambda: bool(drops.seen), "the discard")
+        assert drops.seen == [(2, "1:6", "partition")]
+    finally:
+        await a.close()
+        await b.close()
+
+
+@sockets
+async def test_every_deliberate_discard_is_reported_with_its_reason() -> None:
+    placeholder = socket.socket()  # peer 2 is down: its queue only fills
+    placeholder.bind(LOCAL)
+    drops = Drops()
+    options = TransportOptions(queue_messages=3, max_frame=1024, backoff_base=0.01)
+    a = Transport(1, LOCAL, {2: placeholder.getsockname()}, Inbox(), options=options, on_drop=drops)
+    await a.start()
+    try:
+        a.send(hb(1, 3, 0), "1:1")
+        a.set_faults(2, LinkFaults(drop=1.0))
+        a.send(hb(1, 2, 1), "1:2")
+        a.set_faults(2, LinkFaults(block_out=True))
+        a.send(hb(1, 2, 2), "1:3")
+        a.heal()
+        for n in range(10, 15):
+            a.send(hb(1, 2, n), f"1:{n}")
+        a.send(big(1, 2, 0), "1:20")
+        assert drops.seen == [
+            (0, "1:1", "unknown peer"),
+            (1, "1:2", "loss"),
+            (2, "1:3", "partition"),
+            (10, "1:10", "overflow"),
+            (11, "1:11", "overflow"),
+            ("append_req", "1:20", "oversize"),
+        ]
+        drops.seen.clear()
+        a.partition([2])  # what is queued is discarded by the writer
+        await until(lambda: len(drops.seen) == 3, "the queue to be discarded")
+        assert drops.seen == [(n, f"1:{n}", "partition") for n in (12, 13, 14)]
+        a.heal()
+        a.send(hb(1, 2, 30), "1:30")
+        a.set_peers({})
+        assert drops.seen[3:] == [(30, "1:30", "peer removed")]
+    finally:
+        placeholder.close()
+        await a.close()

@@ -71,12 +71,14 @@ EXAMPLES: list[Message] = [
 def decode_all(data: bytes, max_frame: int = 1 << 20) -> list[Message]:
     frames = FrameDecoder(max_frame).feed(data)
     assert all(f.kind is FrameKind.MESSAGE for f in frames)
-    return [decode_message_payload(f.payload) for f in frames]
+    return [decode_message_payload(f.payload)[0] for f in frames]
 
 
-def test_every_message_type_round_trips() -> None:
-    data = b"".join(message_frame(m) for m in EXAMPLES)
-    assert decode_all(data) == EXAMPLES
+def test_every_message_type_round_trips_with_its_trace_id() -> None:
+    data = b"".join(message_frame(m, f"{m.src}:{i}") for i, m in enumerate(EXAMPLES))
+    frames = FrameDecoder().feed(data)
+    decoded = [decode_message_payload(f.payload) for f in frames]
+    assert decoded == [(m, f"{m.src}:{i}") for i, m in enumerate(EXAMPLES)]
 
 
 def test_frames_split_at_every_byte_still_decode() -> None:
@@ -85,7 +87,7 @@ def test_frames_split_at_every_byte_still_decode() -> None:
     got = []
     for i in range(len(data)):
         got += decoder.feed(data[i : i + 1])
-    assert [decode_message_payload(f.payload) for f in got] == EXAMPLES[:3]
+    assert [decode_message_payload(f.payload)[0] for f in got] == EXAMPLES[:3]
     assert decoder.pending == 0
     assert decoder.offset == len(data)
 
@@ -145,9 +147,11 @@ def test_errors_name_the_offset_of_the_bad_frame() -> None:
     ("payload", "expected"),
     [
         (b"not json", "not JSON"),
-        (b"[1, 2]", "must be an object"),
-        (b'{"type": "gossip", "term": 1, "src": 1, "dst": 2}', "unknown message type"),
-        (b'{"type": "heartbeat", "term": "one", "src": 1, "dst": 2}', "'term' must be an integer"),
+        (b"[1, 2]", "must be a JSON object"),
+        (b'{"mid": 5, "msg": {}}', "'mid' must be a string"),
+        (b'{"mid": "1:2"}', "message must be an object, got NoneType"),
+        (b'{"msg": {"type": "gossip", "term": 1, "src": 1, "dst": 2}}', "unknown message type"),
+        (b'{"msg": {"type": "heartbeat", "term": "one", "src": 1}}', "'term' must be an integer"),
     ],
 )
 def test_payloads_that_are_not_raft_messages_are_refused(payload: bytes, expected: str) -> None:
@@ -275,7 +279,8 @@ FIELDS = ["term", "src", "dst", "entries", "snapshot", "commit", "round", "pre",
     st.dictionaries(st.sampled_from(FIELDS), JSON),
 )
 def test_message_shaped_junk_only_raises_frame_error(kind: str, fields: dict[str, object]) -> None:
-    payload = orjson.dumps({"type": kind, "term": 1, "src": 1, "dst": 2, **fields})
+    message = {"type": kind, "term": 1, "src": 1, "dst": 2, **fields}
+    payload = orjson.dumps({"mid": "1:1", "msg": message})
     with contextlib.suppress(FrameError):
         decode_message_payload(payload)
 
