@@ -1,9 +1,10 @@
 """The peer transport: Raft messages between node processes over TCP.
 
 The node runtime (a later piece) plugs a ``Transport`` in as its network:
-it calls ``send(message)`` for every ``Send`` effect and gets every message
-from a peer through the ``on_message`` callback. Everything runs on one
-asyncio event loop; nothing here blocks the caller.
+it calls ``send(message, mid)`` for every ``Send`` effect and gets every
+message from a peer, with its trace id ``mid``, through the ``on_message``
+callback. Everything runs on one asyncio event loop; nothing here blocks
+the caller.
 
 Theory of operation:
 
