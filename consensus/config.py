@@ -13,7 +13,8 @@ class ReadMode(StrEnum):
     INDEX = "index"
     #: Serve reads while a lease holds: a quorum acknowledged a heartbeat sent
     #: less than an election timeout ago, so (with CheckQuorum) no other
-    #: leader can exist yet. Assumes bounded clock drift.
+    #: leader can exist yet. Assumes bounded clock drift; the rules that make
+    #: it safe are in docs/reads.md.
     LEASE = "lease"
 
 
@@ -35,7 +36,15 @@ class RaftConfig:
     """Unacknowledged appends per follower in the replicate state."""
     read_mode: ReadMode = ReadMode.INDEX
     lease_margin_ticks: int = 1
-    """Lease shortened by this much to absorb tick quantization and drift."""
+    """Lease shortened by this much to absorb tick quantization and drift
+    between the nodes' clocks. Zero is accepted only with
+    ``lockstep_clocks``."""
+    lockstep_clocks: bool = False
+    """Declares that every node's ticks come from one clock (a simulator
+    driving all cores from one virtual time), so a lease needs no margin for
+    drift. Its only effect is to allow ``lease_margin_ticks = 0``: with real
+    clocks a zero margin lets a leader serve a lease read after a follower,
+    whose clock runs slightly fast, has already voted a new leader in."""
 
     def validate(self) -> None:
         for f in fields(self):
@@ -54,6 +63,11 @@ class RaftConfig:
             raise CoreMisuse("lease-based reads are only safe with check_quorum on")
         if self.lease_margin_ticks >= self.election_ticks:
             raise CoreMisuse("lease_margin_ticks must be below election_ticks")
+        if self.lease_margin_ticks == 0 and not self.lockstep_clocks:
+            raise CoreMisuse(
+                "lease_margin_ticks = 0 leaves no room for clock drift between nodes; "
+                "use at least 1, or set lockstep_clocks = true if all nodes share one clock"
+            )
 
     def to_json(self) -> dict[str, object]:
         return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(self).items()}

@@ -35,6 +35,17 @@ committed configuration entries are still unapplied; a leader that applies a
 configuration without itself as a voter steps down; learners never vote and
 never count toward a quorum (quorum.py only ever sees voters).
 
+Leases. With CheckQuorum, a node that heard from a leader less than an
+election timeout ago helps elect no one (no vote, no pre-vote, no campaign;
+only a TimeoutNow candidate is exempt), whatever terms it adopts meanwhile,
+and a restarted node does the same for an election timeout. A leader's lease
+runs from a heartbeat round a quorum of its current configuration
+acknowledged, for an election timeout less a margin; a configuration change
+voids it, and sending TimeoutNow forfeits it for the rest of the term (the
+message may arrive long after the transfer was aborted). docs/reads.md
+states these rules and why they are enough (``_in_lease``,
+``_confirm_reads``, ``_send_timeout_now``).
+
 Where things live: quorum arithmetic in quorum.py, per-follower flow control
 in progress.py, configuration transitions in confchange.py, the log in log.py.
 This module holds the role logic (section 5 of the Raft paper, with PreVote,
@@ -169,7 +180,7 @@ class RaftCore:
         # A node restarting from durable state may have acknowledged a
         # leader's heartbeat just before it crashed, and that leader's lease
         # may count on it: for one election timeout it helps elect no one, as
-        # if it had just heard from a leader (see ``_on_receive``).
+        # if it had just heard from a leader (rule F3 in docs/reads.md).
         self.vote_grace_until = now + config.election_ticks if hs.term > 0 else 0
         # Leader bookkeeping.
         self.pending_conf_index = 0
@@ -180,6 +191,10 @@ class RaftCore:
         self.pending_reads: deque[tuple[int, int, int]] = deque()  # (ctx, index, round)
         self.reads_awaiting_commit: list[int] = []
         self.lease_until = 0
+        # Set once this leader sent TimeoutNow: it released its followers from
+        # their promise for the rest of its term, so it holds no lease again
+        # until it wins a later term (rule L3 in docs/reads.md).
+        self.lease_forfeited = False
         # Persistence pipeline.
         self.persist_seq = 0
         self.unacked: deque[tuple[int, int]] = deque()  # (persist id, durable last index)
@@ -314,6 +329,7 @@ class RaftCore:
             self.transfer_deadline,
             self.read_round,
             self.lease_until,
+            int(self.lease_forfeited),
             self.persist_seq,
             len(self.held),
             self.persisted_index,
@@ -494,28 +510,13 @@ class RaftCore:
             raise PeerError(f"message for node {m.dst} delivered to node {self.id}")
         _check_message(m, self.id)
         if m.term > self.term:
-            if isinstance(m, VoteRequest):
-                # A leader counts as in its own lease: with CheckQuorum it steps
-                # down by itself once it stops hearing from a quorum, and until
-                # then granting a pre-vote (or adopting a candidate's term) would
-                # let a node rejoining from a partition depose a healthy leader.
-                # A node that restarted less than an election timeout ago is
-                # treated as in lease too (see ``vote_grace_until``).
-                in_lease = self.config.check_quorum and (
-                    self.role is Role.LEADER
-                    or self.now < self.vote_grace_until
-                    or (
-                        self.lead != 0
-                        and self.now - self.heard_leader_at < self.config.election_ticks
-                    )
-                )
-                if in_lease and not m.transfer:
-                    # Leader stickiness: we heard from a live leader less than
-                    # an election timeout ago, so this candidate is disruptive
-                    # (typically rejoining from a partition). Ignoring it,
-                    # rather than adopting its term, is what makes leases safe.
-                    self._note(Action.VOTE_IGNORED, candidate=m.src, reason="leader lease")
-                    return
+            if isinstance(m, VoteRequest) and not m.transfer and self._in_lease():
+                # Leader stickiness, and the promise leases rest on: we heard
+                # from a live leader less than an election timeout ago, so this
+                # candidate is disruptive (typically rejoining from a
+                # partition). Ignore it rather than adopt its term.
+                self._note(Action.VOTE_IGNORED, candidate=m.src, reason="leader lease")
+                return
             if (isinstance(m, VoteRequest) and m.pre) or (
                 isinstance(m, VoteResponse) and m.pre and m.granted
             ):
@@ -546,8 +547,13 @@ class RaftCore:
             or (self.vote == 0 and self.lead == 0)
             or (m.pre and m.term > self.term)
         )
+        # The promise outlives the term it was made in (rule F2): a node that
+        # adopted a newer term from, say, a rejected pre-vote has no leader
+        # and no vote in that term, yet still refuses a candidate of it.
+        promised = not m.transfer and self._in_lease()
         if (
             can_vote
+            and not promised
             and self.membership.is_voter(self.id)
             and self.log.is_up_to_date(m.last_index, m.last_term)
         ):
@@ -720,6 +726,12 @@ class RaftCore:
             self._note(Action.CAMPAIGN_REFUSED, reason=reason)
             self._reset_election_timer(randomize=False)
             return
+        if not transfer and self._in_lease():
+            # Voting for ourselves is a vote too (rule F1). Only a forced
+            # Campaign gets here: the election timer never fires before
+            # the promise runs out.
+            self._note(Action.CAMPAIGN_REFUSED, reason="in a leader's lease")
+            return
         if self.config.pre_vote and not transfer:
             self._become_pre_candidate()
         else:
@@ -797,6 +809,7 @@ class RaftCore:
         self.read_round = 0
         self.round_sent_at = {}
         self.lease_until = 0
+        self.lease_forfeited = False
         self._note(Action.BECOME_LEADER, votes=granted)
         self._append_own([Entry(log.last_index + 1, self.term)])
         self._broadcast_append()
@@ -820,6 +833,21 @@ class RaftCore:
             extra = self.prng.below(self.config.election_ticks)
             self.draws.append(extra)
             self.randomized_timeout = self.config.election_ticks + extra
+
+    def _in_lease(self) -> bool:
+        """Whether this node keeps a leader's lease: it helps elect no one
+        (no vote, no pre-vote, no campaign of its own) except a candidate
+        sent by TimeoutNow. A leader keeps its own lease; a follower keeps
+        one for an election timeout after hearing from a leader, whatever
+        terms it adopts meanwhile; a restarted node for an election timeout
+        after the restart. See docs/reads.md for why this is enough."""
+        if not self.config.check_quorum:
+            return False
+        return (
+            self.role is Role.LEADER
+            or self.now < self.vote_grace_until
+            or self.now - self.heard_leader_at < self.config.election_ticks
+        )
 
     def _quorum_active(self) -> bool:
         horizon = self.now - self.config.election_ticks
@@ -978,6 +1006,10 @@ class RaftCore:
             self._note(action, node=node)
 
     def _leader_conf_applied(self) -> None:
+        # The lease was confirmed by a quorum of the configuration before
+        # this one, which need not intersect every quorum of the new one
+        # (rule L4): the next confirmed round starts a new lease.
+        self.lease_until = 0
         members = self.membership.members()
         joined = [node for node in members if node not in self.progress]
         for node in joined:
@@ -1000,7 +1032,11 @@ class RaftCore:
     # -------------------------------------------------------- leader transfer
 
     def _send_timeout_now(self, to: int) -> None:
-        self.lease_until = 0  # the target may win without waiting out our lease
+        # The target may win without waiting out our lease, and voters grant
+        # it their vote despite their promise: any time later, since this
+        # message may arrive after the transfer was aborted (rule L3).
+        self.lease_until = 0
+        self.lease_forfeited = True
         self._send(TimeoutNow(self.term, self.id, to))
 
     def _abort_transfer(self, reason: str) -> None:
@@ -1022,11 +1058,14 @@ class RaftCore:
         rounds = {n: pr.read_round for n, pr in self.progress.items()}
         confirmed = joint_committed_index(self.membership, rounds)
         if confirmed in self.round_sent_at:
-            self.lease_until = (
-                self.round_sent_at[confirmed]
-                + self.config.election_ticks
-                - self.config.lease_margin_ticks
-            )
+            # Rule L1: every voter of a quorum heard us after this round went
+            # out, and keeps its promise for an election timeout from then.
+            if not self.lease_forfeited:
+                self.lease_until = (
+                    self.round_sent_at[confirmed]
+                    + self.config.election_ticks
+                    - self.config.lease_margin_ticks
+                )
             for r in [r for r in self.round_sent_at if r <= confirmed]:
                 del self.round_sent_at[r]
         reads = self.pending_reads

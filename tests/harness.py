@@ -12,6 +12,15 @@ Persistence has two modes. With ``auto_persist`` (the default) every
 ``Persisted``); ``crash`` throws the queue away, so tests can check what a
 crash before the acknowledgement loses.
 
+``hold``/``release`` delay messages between two nodes (a slow link rather
+than a cut one): held messages wait aside and join the mailbox on
+``release``, which is how the lease scenarios deliver a reply late.
+
+Every read answered is compared with what the cluster had already applied
+when the read was asked: a read whose index is below a data entry some node
+had applied by then missed a completed write, and is recorded in
+``stale_reads`` (tests assert it stays empty; scenarios print it).
+
 ``events`` records every ``(node, input)`` and ``(node, effect)`` in order;
 the scenario runner renders it, tests may inspect it.
 """
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from consensus import (
     Applied,
@@ -43,6 +53,7 @@ from consensus import (
     RaftConfig,
     RaftCore,
     ReadIndex,
+    ReadReady,
     Receive,
     RestoreSnapshot,
     Role,
@@ -68,6 +79,24 @@ def change(spec: str) -> ConfChange:
         for op, node in zip(words[::2], words[1::2], strict=True)
     )
     return ConfChange(items, transition)
+
+
+@dataclass(slots=True, frozen=True)
+class StaleRead:
+    """A read answered at ``index`` although node ``applied_by`` had applied
+    data entry ``missed`` before the read was asked: linearizability broken."""
+
+    node: int
+    ctx: int
+    index: int
+    missed: int
+    applied_by: int
+
+    def describe(self) -> str:
+        return (
+            f"STALE READ: n{self.node} ctx={self.ctx} served at index {self.index}, "
+            f"but n{self.applied_by} had applied entry {self.missed} before the read began"
+        )
 
 
 class Harness:
@@ -99,6 +128,13 @@ class Harness:
         self.sm: dict[int, list[str]] = {}
         self.mailbox: list[Message] = []
         self.cuts: set[tuple[int, int]] = set()
+        self.holds: set[tuple[int, int]] = set()
+        self.delayed: list[Message] = []
+        #: (index, node) of the newest data entry any node has applied so far.
+        self.newest_data = (0, 0)
+        #: (node, ctx) -> ``newest_data`` when the read was asked.
+        self.read_asked: dict[tuple[int, int], tuple[int, int]] = {}
+        self.stale_reads: list[StaleRead] = []
         self.notes: list[tuple[int, Note]] = []
         self.effects: dict[int, list[Effect]] = {}
         self.events: list[tuple[int, Input | Effect]] = []
@@ -137,6 +173,7 @@ class Harness:
         self.applied[node] = []
         self.sm[node] = _sm_from(durable.snapshot.data)
         self.mailbox = [m for m in self.mailbox if m.dst != node]
+        self.delayed = [m for m in self.delayed if m.dst != node]
         return core
 
     restart = crash
@@ -152,11 +189,26 @@ class Harness:
     def heal(self) -> None:
         self.cuts.clear()
 
+    def hold(self, src: int, dst: int) -> None:
+        """Delay every message from ``src`` to ``dst`` until ``release``."""
+        self.holds.add((src, dst))
+
+    def release(self, src: int, dst: int) -> int:
+        """Queue the held messages from ``src`` to ``dst`` (oldest first) and
+        stop holding that link; returns how many were released."""
+        self.holds.discard((src, dst))
+        released = [m for m in self.delayed if (m.src, m.dst) == (src, dst)]
+        self.delayed = [m for m in self.delayed if (m.src, m.dst) != (src, dst)]
+        self.mailbox.extend(released)
+        return len(released)
+
     # -- driving --------------------------------------------------------
 
     def step(self, node: int, inp: Input) -> list[Effect]:
         """Step ``node`` and carry its effects out, acking what is due."""
         self.events.append((node, inp))
+        if isinstance(inp, ReadIndex):
+            self.read_asked[(node, inp.ctx)] = self.newest_data
         effects = self.cores[node].step(self.now[node], inp)
         self.effects.setdefault(node, []).extend(effects)
         acks: list[Input] = []
@@ -165,7 +217,10 @@ class Harness:
             if isinstance(effect, Send):
                 if self.on_send is not None:
                     self.on_send(node, effect.msg)
-                if (effect.msg.src, effect.msg.dst) not in self.cuts:
+                link = (effect.msg.src, effect.msg.dst)
+                if link in self.holds:
+                    self.delayed.append(effect.msg)
+                elif link not in self.cuts:
                     self.mailbox.append(effect.msg)
             elif isinstance(effect, Persist):
                 if self.auto_persist:
@@ -176,10 +231,15 @@ class Harness:
             elif isinstance(effect, ApplyEntries):
                 self.applied[node].extend(effect.entries)
                 self.sm[node].extend(e.data for e in effect.entries if e.data)
+                for entry in effect.entries:
+                    if entry.data and entry.index > self.newest_data[0]:
+                        self.newest_data = (entry.index, node)
                 acks.append(Applied(effect.entries[-1].index))
             elif isinstance(effect, RestoreSnapshot):
                 self.applied[node] = []
                 self.sm[node] = _sm_from(effect.snapshot.data)
+            elif isinstance(effect, ReadReady):
+                self._judge_read(node, effect)
             elif isinstance(effect, Note):
                 self.notes.append((node, effect))
         for ack in acks:
@@ -278,6 +338,11 @@ class Harness:
         assert done(), "condition not reached"
 
     # -- observation ----------------------------------------------------
+
+    def _judge_read(self, node: int, ready: ReadReady) -> None:
+        newest, by = self.read_asked.get((node, ready.ctx), (0, 0))
+        if ready.index < newest:
+            self.stale_reads.append(StaleRead(node, ready.ctx, ready.index, newest, by))
 
     def leaders(self) -> list[int]:
         return sorted(n for n, c in self.cores.items() if c.role is Role.LEADER)

@@ -134,7 +134,7 @@ def test_campaign_allowed_once_the_change_is_applied() -> None:
         core.step(0, Campaign())  # refused; hands the committed entries out
         assert core.role is Role.FOLLOWER
         core.step(0, Applied(3))  # "remove 3" applied
-        core.step(0, Campaign())
+        core.step(E, Campaign())  # after the restart's grace (docs/reads.md, F3)
         assert core.role is role  # 3 is no longer a voter: it never campaigns
 
 

@@ -138,6 +138,36 @@ def test_leader_counts_its_own_entries_only_once_persisted() -> None:
     assert h.data_applied(1) == ["x"]
 
 
+@pytest.mark.parametrize("in_flight", [2, 3, 5])
+def test_leader_counts_only_the_persisted_prefix_of_several_writes(in_flight: int) -> None:
+    """With several writes in flight, each ``Persisted`` makes exactly one
+    more entry count: a leader that counted a later, not yet durable write
+    (its planned or last index) would commit, apply and acknowledge an entry
+    a crash can still lose. A single voter shows it, since only its own
+    progress counts; with followers, appends are held until the leader's
+    write is durable, which hides the mistake."""
+    h = checked(voters=(1,))
+    h.campaign(1)
+    h.flush(1)
+    leader = h.cores[1]
+    base = leader.log.committed
+    for i in range(in_flight):
+        h.propose(1, f"w{i}")
+    assert len(h.pending_writes[1]) == in_flight
+    assert leader.log.committed == base
+    for done in range(1, in_flight + 1):
+        h.flush(1, count=1)
+        assert h.storage[1].last_index == base + done
+        assert leader.log.committed == base + done, f"after {done} of {in_flight} writes"
+        assert h.data_applied(1) == [f"w{i}" for i in range(done)]
+    h.propose(1, "kept")
+    h.propose(1, "lost")
+    h.flush(1, count=1)
+    assert leader.log.committed == base + in_flight + 1
+    h.crash(1)  # the second write never lands, and nothing past the disk was committed
+    assert h.cores[1].log.last_index == base + in_flight + 1
+
+
 def test_held_messages_are_released_in_order() -> None:
     h = checked()
     h.campaign(1)

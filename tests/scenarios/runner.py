@@ -21,6 +21,8 @@ Commands (node ids are integers):
     campaign ID                 start an election now
     tick ID [N]                 N single ticks on one node (default 1)
     tick-all [N]                N rounds of one tick per node, in id order
+    rounds [N]                  N times: tick-all, then stabilize (clocks in
+                                lockstep, every message delivered between)
     propose ID DATA             a client command
     conf ID CHANGE              e.g. ``add_learner 4``, ``add_voter 4 remove 3
                                 joint_explicit``, ``leave``
@@ -29,6 +31,9 @@ Commands (node ids are integers):
     compact ID                  snapshot the node's state machine
     crash ID                    crash and restart from the node's disk
     cut A B / isolate A / heal  partitions (messages across are dropped)
+    hold A B / release A B      a slow link: messages from A to B wait aside
+                                until release puts them in the queue
+    clocks                      every node's logical clock
     deliver [N]                 deliver the first N queued messages (all)
     drop [N]                    lose the first N queued messages (all)
     stabilize                   deliver until no message is left
@@ -37,7 +42,10 @@ Commands (node ids are integers):
 Output: one line per node step that did something, ``<node> <input>``,
 followed by its effects indented (sends, writes, applies, answers and the
 core's notes; ``append``/``apply`` notes are left out as they repeat the
-write and apply lines). Steps that changed nothing are not shown.
+write and apply lines). Steps that changed nothing are not shown. A read
+answered at an index below a data entry that some node had applied before
+the read was asked is flagged with a ``STALE READ`` line (see
+``Harness.stale_reads``): the lease scenarios show it before their fix.
 """
 
 from __future__ import annotations
@@ -210,9 +218,11 @@ def value_text(value: object) -> str:
     return str(value)
 
 
-def effect_text(effect: Effect, cut: Callable[[Message], bool]) -> str | None:
+def effect_text(effect: Effect, fate: Callable[[Message], str]) -> str | None:
+    """``fate`` says what the network does with a message: "" (queued),
+    " (cut)" or " (held)"."""
     if isinstance(effect, Send):
-        return f"send {message_text(effect.msg)}" + (" (cut)" if cut(effect.msg) else "")
+        return f"send {message_text(effect.msg)}{fate(effect.msg)}"
     if isinstance(effect, Persist):
         hs = effect.hard_state
         text = f"persist #{effect.id} term={hs.term} vote={hs.vote} commit={hs.commit}"
@@ -276,9 +286,11 @@ class Runner:
         if handler is None:
             raise ValueError(f"unknown command {name!r}")
         start = len(self.h.events) if self.h else 0
+        stale = len(self.h.stale_reads) if self.h else 0
         extra: list[str] | None = handler(*args)
         lines = self.render(start) if self.h else []
-        return [*lines, *(extra or [])] or ["ok"]
+        flagged = [s.describe() for s in self.h.stale_reads[stale:]] if self.h else []
+        return [*lines, *(extra or []), *flagged] or ["ok"]
 
     def render(self, start: int) -> list[str]:
         h = self.harness
@@ -291,8 +303,11 @@ class Runner:
                 lines.append(header)
                 lines.extend("  " + s for s in step)
 
-        def cut(m: Message) -> bool:
-            return (m.src, m.dst) in h.cuts
+        def fate(m: Message) -> str:
+            link = (m.src, m.dst)
+            if link in h.holds:
+                return " (held)"
+            return " (cut)" if link in h.cuts else ""
 
         for node, item in h.events[start:]:
             if isinstance(item, Tick | Receive | Propose | ProposeConfChange | TransferLeader
@@ -301,7 +316,7 @@ class Runner:
                 step = []
                 header = f"{node} {input_text(item, self.now_at.get(id(item), 0))}"
             else:
-                text = effect_text(item, cut)
+                text = effect_text(item, fate)
                 if text is not None:
                     step.append(text)
         flush()
@@ -354,6 +369,11 @@ class Runner:
         for _ in range(int(count)):
             self.harness.tick_all()
 
+    def cmd_rounds(self, count: str = "1") -> None:
+        for _ in range(int(count)):
+            self.harness.tick_all()
+            self.harness.stabilize()
+
     def cmd_propose(self, node: str, data: str) -> None:
         self.harness.propose(int(node), data)
 
@@ -381,6 +401,17 @@ class Runner:
 
     def cmd_heal(self) -> None:
         self.harness.heal()
+
+    def cmd_hold(self, src: str, dst: str) -> None:
+        self.harness.hold(int(src), int(dst))
+
+    def cmd_release(self, src: str, dst: str) -> list[str]:
+        count = self.harness.release(int(src), int(dst))
+        return [f"released {count} message(s) from {src} to {dst}"]
+
+    def cmd_clocks(self) -> list[str]:
+        h = self.harness
+        return [" ".join(f"{node}@{h.now[node]}" for node in sorted(h.cores))]
 
     def cmd_deliver(self, count: str = "") -> None:
         self.harness.deliver(int(count) if count else None)
