@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -52,3 +53,31 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error the way every command does and return the exit to raise."""
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    err.print(f"[bold yellow]warning:[/] {escape(message)}")
+
+
+def note(message: str) -> None:
+    err.print(f"note: {escape(message)}")
+
+
+def print_json(doc: Any) -> None:
+    """One JSON document on stdout (what ``--json`` prints)."""
+    import orjson
+
+    out.print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode(), markup=False)
+
+
+@contextmanager
+def io_errors() -> Iterator[None]:
+    """Every ``OSError`` inside becomes one error line and exit 2."""
+    from raftlab.outputs import OutputError, describe_os_error
+
+    try:
+        yield
+    except OutputError as error:
+        raise fail(str(error)) from None
+    except OSError as error:
+        raise fail(describe_os_error(error)) from None
