@@ -95,9 +95,14 @@ def sim(
     if streaming and check:
         ui.note("the trace goes to standard output, so it is not checked here")
         check = False
-    stats, info = simulate_and_summarize(
-        config, membership, out, "sim", show=not as_json, to_stderr=streaming
-    )
+    from raftlab.experiment import Interrupted
+
+    try:
+        stats, info = simulate_and_summarize(
+            config, membership, out, "sim", show=not as_json, to_stderr=streaming
+        )
+    except Interrupted as stop:
+        raise ui.fail(f"interrupted; what was simulated is in {stop.partial}") from None
     outcome = None
     if check:
         from raftlab.cmd_check import print_check, run_check
@@ -159,7 +164,7 @@ def simulate_and_summarize(
     """Simulate with a progress bar, write the trace and print the summary
     (shared by ``sim`` and ``run``). ``shown_trace``: the trace's name to
     print, when it is written elsewhere first."""
-    from raftlab.experiment import Interrupted, simulate
+    from raftlab.experiment import simulate
     from raftlab.summary import RunInfo, reproduce_command, summary_lines, trace_size
     from sim import ScriptError
 
@@ -169,8 +174,6 @@ def simulate_and_summarize(
             stats = simulate(config, membership, out, update)
     except ScriptError as error:
         raise ui.fail(str(error)) from None
-    except Interrupted as stop:
-        raise ui.fail(f"interrupted; what was simulated is in {stop.partial}") from None
     info = RunInfo(
         command=reproduce or reproduce_command(command, config, membership, out),
         trace=shown_trace or out,

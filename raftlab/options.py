@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 #: the simulator mixes them into 64-bit generators.
 SEED_MAX = 2**63 - 1
 
+#: Longer simulations would run for weeks of wall time; a typo such as
+#: ``1e300`` must fail at once rather than fill the disk.
+DURATION_MAX_S = 1_000_000.0
+
 
 def check_seed(seed: int) -> None:
     if not 0 <= seed <= SEED_MAX:
@@ -40,6 +44,11 @@ def check_sim_values(seed: int, duration: float, clients: int, rate: float, keys
     """What ``sim`` and ``run`` are given, before SimConfig's own checks."""
     check_seed(seed)
     check_positive("--duration", duration, "simulated seconds")
+    if duration > DURATION_MAX_S:
+        raise ValueError(
+            f"--duration must be at most {DURATION_MAX_S:.0f} simulated seconds "
+            f"(11.6 days), got {duration:g}"
+        )
     check_count("--clients", clients, least=0)
     check_positive("--rate", rate, "operations per simulated second")
     check_count("--keys", keys)

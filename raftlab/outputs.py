@@ -41,7 +41,7 @@ def check_output_file(path: Path, option: str, stream: bool = False) -> Path:
         raise OutputError(f"{option}: '-' (standard output) is not supported here; give a file")
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         _check_parent(path, option)
         return path
     except OSError as error:
@@ -77,7 +77,7 @@ def check_output_dir(path: Path, option: str) -> Path:
     """A directory to create (or reuse, if empty)."""
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         _check_parent(path / "x", option)
         return path
     except OSError as error:
