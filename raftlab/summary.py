@@ -98,7 +98,8 @@ def change_kinds(changes: Sequence[str]) -> Counter[str]:
     kinds: Counter[str] = Counter()
     for change in changes:
         for item in change.split(", "):
-            words = [w for w in item.split() if not w.isdigit()]
+            # "add_voter 8", "remove 6 (joint_explicit)", "leave joint"
+            words = [w for w in item.split() if not w.isdigit() and not w.startswith("(")]
             kinds["_".join(words) or item] += 1
     return kinds
 
@@ -160,7 +161,7 @@ def summary_lines(stats: SimStats, info: RunInfo | None = None) -> list[tuple[st
     if stats.membership:
         counted = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
         changes = f"{len(stats.membership)} committed ({counted})"
-        if len(stats.membership) <= 2 * _ENDS:
+        if len(stats.membership) <= _ENDS:
             changes += ": " + "; ".join(stats.membership)
     rows = [
         ("simulated", f"{stats.sim_seconds:.1f} s, {stats.steps:,} node steps{wall}"),

@@ -29,7 +29,12 @@ def test_long_lists_are_elided_in_the_middle() -> None:
 
 
 def test_membership_changes_are_counted_by_kind() -> None:
-    changes = ["add_learner 6", "add_voter 6, remove 1", "leave joint", "add_learner 7"]
+    changes = [
+        "add_learner 6",
+        "add_voter 6, remove 1 (joint_explicit)",
+        "leave joint",
+        "add_learner 7",
+    ]
     assert change_kinds(changes) == Counter(
         {"add_learner": 2, "add_voter": 1, "remove": 1, "leave_joint": 1}
     )
