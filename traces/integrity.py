@@ -7,10 +7,11 @@ A trace of version 2 ends with one line that is not an event::
 
 ``end`` says how the run ended (``complete``, ``interrupted`` or ``failed``,
 with ``reason``), ``events`` how many events precede it, ``digests`` each
-node's state digest after its last step, ``sha256`` the SHA-256 of every
-event line as written (its bytes and the newline, uncompressed) and
-``blocks`` a CRC-32 per ``block`` events, so that a modified file can be
-narrowed down to the events that changed.
+node's state digest after its last step, ``sha256`` the SHA-256 of the
+header line and every event line as written (bytes and newline,
+uncompressed), ``header`` the CRC-32 of the header line and ``blocks`` a
+CRC-32 per ``block`` events, so that a modified file can be narrowed down
+to the line or events that changed.
 
 The writer and the reader use the same ``Summer``, so what is checked is
 exactly what was written. A reader tells four cases apart:
@@ -42,16 +43,22 @@ ENDINGS = ("complete", "interrupted", "failed")
 class Summer:
     """Running integrity data over event lines, as the writer wrote them."""
 
-    __slots__ = ("_crc", "_in_block", "_sha", "blocks", "digests", "events")
+    __slots__ = ("_crc", "_header", "_in_block", "_sha", "blocks", "digests", "events")
 
     def __init__(self) -> None:
         self._sha = hashlib.sha256()
+        self._header = ""
         self._crc = 0
         self._in_block = 0
         self.blocks: list[str] = []
         #: actor -> state digest after its latest step.
         self.digests: dict[str, str] = {}
         self.events = 0
+
+    def add_header(self, line: bytes) -> None:
+        """The header line, with its newline (before any event)."""
+        self._sha.update(line)
+        self._header = f"{zlib.crc32(line):08x}"
 
     def add(self, line: bytes, event: Event) -> None:
         """``line`` is the event's encoding including its newline."""
@@ -81,6 +88,7 @@ class Summer:
         record.update(
             events=self.events,
             digests=dict(sorted(self.digests.items(), key=lambda kv: _actor_key(kv[0]))),
+            header=self._header,
             block=BLOCK_EVENTS,
             blocks=blocks,
             sha256=self._sha.hexdigest(),
@@ -171,12 +179,14 @@ def _mismatch(summer: Summer, closing: Event) -> tuple[str, int, int] | None:
     prefix = "the file does not match its own integrity record: "
     if closing.get(END_KEY) not in ENDINGS:
         return prefix + f"unknown ending {closing.get(END_KEY)!r}", 0, 0
+    ours = summer.closing()
+    if closing.get("header") != ours["header"]:
+        return prefix + "the header line was modified after writing", 0, 0
     count = closing.get("events")
     if count != summer.events:
         return prefix + f"it records {count!r} events, the file holds {summer.events}", 0, 0
     recorded = closing.get("blocks")
     block = closing.get("block")
-    ours = summer.closing()
     actual = ours["blocks"]
     if isinstance(recorded, list) and isinstance(block, int) and block > 0:
         for k, (want, got) in enumerate(zip(recorded, actual, strict=False)):

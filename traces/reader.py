@@ -113,12 +113,14 @@ class EventStream:
         lines: Iterator[tuple[int, bytes, Any]],
         where: str,
         version: int,
+        header_line: bytes = b"",
     ) -> None:
         self.where = where
         self.version = version
         self.integrity: Integrity | None = None
         self._stream = stream
         self._lines = lines
+        self._header_line = header_line
         self._iter = self._events()
 
     def __iter__(self) -> Iterator[Event]:
@@ -139,6 +141,7 @@ class EventStream:
 
     def _events(self) -> Iterator[Event]:
         summer = Summer()
+        summer.add_header(self._header_line)
         closing: Event | None = None
         cut = False
         expected = 1
@@ -190,7 +193,8 @@ def open_trace(path: str | Path) -> tuple[Event, EventStream]:
     except TraceError:
         stream.close()
         raise
-    return header, EventStream(stream, lines, where, header["version"])
+    raw = first[1] if first[1].endswith(b"\n") else first[1] + b"\n"
+    return header, EventStream(stream, lines, where, header["version"], raw)
 
 
 def load_trace(path: str | Path) -> tuple[Event, list[Event]]:

@@ -42,6 +42,7 @@ def trace_bytes(header: Event, events: list[Event], end: str = "complete") -> by
     what ``FileRecorder`` writes for these events."""
     summer = Summer()
     lines = [orjson.dumps(header) + b"\n"]
+    summer.add_header(lines[0])
     for event in events:
         line = orjson.dumps(event) + b"\n"
         summer.add(line, event)
@@ -96,6 +97,7 @@ class FileRecorder:
             )
         self._summer = Summer()
         self._chunks: list[bytes] = [orjson.dumps(header) + b"\n"]
+        self._summer.add_header(self._chunks[0])
         self._limit = buffer_events
         self._closed = False
         self.seq = 0

@@ -127,3 +127,14 @@ def test_a_version_1_trace_is_read_but_cannot_be_verified(tmp_path: Path) -> Non
     assert read == events
     assert integrity.state == "unverified" and integrity.verdict == ""
     assert integrity.message.startswith("version-1 trace: it has no closing record")
+
+
+def test_a_changed_header_is_tampering(tmp_path: Path) -> None:
+    path, _ = written(tmp_path)
+    lines = path.read_bytes().splitlines(keepends=True)
+    header = orjson.loads(lines[0])
+    header["raft"]["election_ticks"] += 1  # would make replay look nondeterministic
+    path.write_bytes(orjson.dumps(header) + b"\n" + b"".join(lines[1:]))
+    _, integrity = integrity_of(path)
+    assert integrity.state == "tampered"
+    assert integrity.message.endswith("the header line was modified after writing")

@@ -112,7 +112,8 @@ def test_the_closing_record_counts_hashes_and_keeps_the_final_digests(tmp_path: 
     closing = orjson.loads(lines[-1])
     assert closing["end"] == "complete" and closing["events"] == 3
     assert closing["digests"] == {"n1": "cafe", "n2": "beef"}
-    assert closing["sha256"] == hashlib.sha256(b"".join(lines[1:-1])).hexdigest()
+    assert closing["sha256"] == hashlib.sha256(b"".join(lines[:-1])).hexdigest()
+    assert closing["header"] == f"{zlib.crc32(lines[0]):08x}"
     assert closing["blocks"] == [f"{zlib.crc32(b''.join(lines[1:-1])):08x}"]
 
 
