@@ -43,13 +43,12 @@ ENDINGS = ("complete", "interrupted", "failed")
 class Summer:
     """Running integrity data over event lines, as the writer wrote them."""
 
-    __slots__ = ("_crc", "_header", "_in_block", "_sha", "blocks", "digests", "events")
+    __slots__ = ("_header", "_lines", "_sha", "blocks", "digests", "events")
 
     def __init__(self) -> None:
         self._sha = hashlib.sha256()
         self._header = ""
-        self._crc = 0
-        self._in_block = 0
+        self._lines: list[bytes] = []  # the current block's lines, hashed when it is full
         self.blocks: list[str] = []
         #: actor -> state digest after its latest step.
         self.digests: dict[str, str] = {}
@@ -62,26 +61,28 @@ class Summer:
 
     def add(self, line: bytes, event: Event) -> None:
         """``line`` is the event's encoding including its newline."""
-        self._sha.update(line)
-        self._crc = zlib.crc32(line, self._crc)
-        self._in_block += 1
+        lines = self._lines
+        lines.append(line)
         self.events += 1
-        if self._in_block == BLOCK_EVENTS:
-            self._end_block()
+        if len(lines) == BLOCK_EVENTS:
+            self.blocks.append(self._hash_block())
         digest = event.get("dg")
         if digest is not None:
             self.digests[event["n"]] = digest
 
-    def _end_block(self) -> None:
-        self.blocks.append(f"{self._crc:08x}")
-        self._crc = 0
-        self._in_block = 0
+    def _hash_block(self) -> str:
+        """Hash the lines of the current block (once per block: per-line
+        calls would double the cost of reading a trace)."""
+        data = b"".join(self._lines)
+        self._lines = []
+        self._sha.update(data)
+        return f"{zlib.crc32(data):08x}"
 
     def closing(self, end: str = "complete", reason: str = "") -> Event:
         """The closing record for everything added so far."""
+        if self._lines:
+            self.blocks.append(self._hash_block())  # the last, partial block
         blocks = list(self.blocks)
-        if self._in_block:
-            blocks.append(f"{self._crc:08x}")
         record: Event = {END_KEY: end}
         if reason:
             record["reason"] = reason
