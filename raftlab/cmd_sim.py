@@ -170,8 +170,12 @@ def simulate_and_summarize(
 
     started = time.perf_counter()
     try:
-        with ui.io_errors(), ui.progress_bar("simulating", config.duration_s, " s") as update:
-            stats = simulate(config, membership, out, update)
+        with (
+            ui.interruptible() as stop,
+            ui.io_errors(),
+            ui.progress_bar("simulating", config.duration_s, " s") as update,
+        ):
+            stats = simulate(config, membership, out, update, stop)
     except ScriptError as error:
         raise ui.fail(str(error)) from None
     info = RunInfo(

@@ -30,7 +30,7 @@ from sim import (
 )
 from traces.integrity import Integrity
 from traces.reader import open_trace
-from traces.recorder import FileRecorder, make_header
+from traces.recorder import FileRecorder, StopRequest, make_header
 from traces.replay import ReplayReport, replay_trace
 
 Progress = Callable[[float], None]
@@ -54,16 +54,21 @@ def make_actor(spec: str, seed: int, nodes: int) -> MembershipActor:
 
 
 def simulate(
-    config: SimConfig, membership: str, out: Path, progress: Progress | None = None
+    config: SimConfig,
+    membership: str,
+    out: Path,
+    progress: Progress | None = None,
+    stop: StopRequest | None = None,
 ) -> SimStats:
-    """Run one simulation and write its trace to ``out`` (``-``: stdout)."""
+    """Run one simulation and write its trace to ``out`` (``-``: stdout).
+    ``stop``: set it (from a signal handler) to end the run at the next event."""
     actor = make_actor(membership, config.seed, config.nodes)
     header = make_header("raftlab-sim", **config.header_fields(), membership=membership)
-    recorder = FileRecorder(out, header)
+    recorder = FileRecorder(out, header, stop=stop)
     try:
         stats = Simulation(config, recorder, actor).run(progress)
     except KeyboardInterrupt:
-        raise Interrupted(recorder.abort("interrupted (Ctrl-C)")) from None
+        raise Interrupted(recorder.abort("interrupted by Ctrl-C or SIGTERM")) from None
     except BaseException as error:
         recorder.abort(f"failed: {type(error).__name__}: {error}")
         raise

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from traces.recorder import StopRequest
 
 out = Console(highlight=False, soft_wrap=True)
 # Errors name files and lines: never hard-wrapped, so they stay greppable.
@@ -68,6 +71,36 @@ def print_json(doc: Any) -> None:
     import orjson
 
     out.print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode(), markup=False)
+
+
+@contextmanager
+def interruptible() -> Iterator[StopRequest | None]:
+    """While inside, Ctrl-C and SIGTERM (``kill PID``) ask the recorder to
+    stop at the next event, so that the trace is closed as interrupted with
+    an integrity record that matches it (a second Ctrl-C stops at once).
+    Yields the request to hand to the recorder (None off the main thread,
+    where signals cannot be caught)."""
+    import signal
+    import threading
+
+    from traces.recorder import StopRequest
+
+    if threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    stop = StopRequest()
+
+    def request(signum: int, frame: object) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+
+    previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

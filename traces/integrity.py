@@ -167,9 +167,9 @@ def judge(summer: Summer, closing: Event | None, version: int, cut: bool) -> Int
         return Integrity("tampered", last, message, closing, first, last_bad)
     end = closing.get(END_KEY)
     if end != "complete":
-        reason = closing.get("reason") or "no reason given"
+        reason = closing.get("reason") or end
         return Integrity(
-            "interrupted", last, f"the run ended early at seq {last} ({end}: {reason})", closing
+            "interrupted", last, f"the run ended early at seq {last} ({reason})", closing
         )
     return Integrity("complete", last, f"complete: {last} events, integrity verified", closing)
 

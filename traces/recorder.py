@@ -58,6 +58,16 @@ def unique_partial(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
 
 
+class StopRequest:
+    """Set by a signal handler; the recorder stops the run at the next event
+    (with ``KeyboardInterrupt``) rather than wherever the signal landed."""
+
+    __slots__ = ("requested",)
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
 class MemoryRecorder:
     """Keeps events as dicts; for tests and in-process checking."""
 
@@ -79,8 +89,15 @@ class FileRecorder:
     """Streams events to ``path`` (JSON Lines, gzip if it ends in ``.gz``,
     standard output if it is ``-``), buffered."""
 
-    def __init__(self, path: str | Path, header: Event, buffer_events: int = 8192) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        header: Event,
+        buffer_events: int = 8192,
+        stop: StopRequest | None = None,
+    ) -> None:
         self.to_stdout = str(path) == STDOUT
+        self._stop = stop
         self.path = Path(path)
         self._raw: IO[bytes]
         if self.to_stdout:
@@ -103,6 +120,10 @@ class FileRecorder:
         self.seq = 0
 
     def emit(self, event: Event) -> int:
+        if self._stop is not None and self._stop.requested:
+            # Between two events the recorder's state is whole: the only
+            # safe place for an interruption to surface.
+            raise KeyboardInterrupt
         self.seq += 1
         event["seq"] = self.seq
         line = orjson.dumps(event) + b"\n"
@@ -114,8 +135,8 @@ class FileRecorder:
 
     def _flush(self) -> None:
         if self._chunks:
-            self._out.write(b"".join(self._chunks))
-            self._chunks = []
+            chunks, self._chunks = self._chunks, []
+            self._out.write(b"".join(chunks))
 
     def _finish(self, end: str, reason: str = "") -> None:
         self._chunks.append(orjson.dumps(self._summer.closing(end, reason)) + b"\n")

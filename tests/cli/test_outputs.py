@@ -6,7 +6,9 @@ legal values that make a run say little are warned about."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -14,6 +16,7 @@ import pytest
 import raftlab.experiment as experiment
 from tests.cli.test_cli import failed, invoke
 from tests.traces.simulated import simulate, write_trace
+from traces.reader import open_trace
 
 
 def test_out_dev_stdout_is_refused_and_the_link_left_alone(tmp_path: Path) -> None:
@@ -94,7 +97,7 @@ def test_an_io_error_while_writing_is_one_line_exit_2(
 ) -> None:
     out = tmp_path / "t.jsonl"
 
-    def refuse(path: Path, header: object) -> None:
+    def refuse(path: Path, header: object, **options: object) -> None:
         raise OSError(errno, reason, str(path))
 
     monkeypatch.setattr(experiment, "FileRecorder", refuse)
@@ -141,3 +144,30 @@ def test_a_rate_beyond_the_clients_is_warned(tmp_path: Path) -> None:
     assert "warning: --rate 5000 is more than 5 client(s) can offer (about 125" in result.stderr
     quiet = invoke("sim", "--duration", 0.5, "--out", tmp_path / "u.jsonl", "--no-check")
     assert "warning" not in quiet.stderr
+
+
+class _Killed:
+    """A simulation that is sent SIGTERM half-way and keeps emitting."""
+
+    def __init__(self, config: object, sink: Any, actor: object) -> None:
+        self.sink = sink
+
+    def run(self, progress: object = None) -> None:
+        for t in range(1, 100):
+            if t == 10:
+                os.kill(os.getpid(), signal.SIGTERM)
+            self.sink.emit({"seq": 0, "t": t, "n": "env", "lc": t, "act": "heal"})
+
+
+def test_a_killed_sim_closes_its_trace_as_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(experiment, "Simulation", _Killed)
+    out = tmp_path / "t.jsonl"
+    error = failed(invoke("sim", "--out", out, "--duration", 1), 2, "interrupted; what was")
+    assert not out.exists()
+    [partial] = tmp_path.iterdir()
+    assert str(partial) in error
+    _, events = open_trace(partial)
+    assert [e["t"] for e in events] == list(range(1, 10))
+    assert events.integrity is not None and events.integrity.state == "interrupted"

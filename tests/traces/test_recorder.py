@@ -9,9 +9,10 @@ import zlib
 from pathlib import Path
 
 import orjson
+import pytest
 
 from traces.reader import load_trace, open_trace
-from traces.recorder import FileRecorder, MemoryRecorder, make_header
+from traces.recorder import FileRecorder, MemoryRecorder, StopRequest, make_header
 from traces.schema import SCHEMA, VERSION
 
 
@@ -159,3 +160,16 @@ def test_a_cut_gzip_trace_reads_as_truncated(tmp_path: Path) -> None:
     assert events.integrity is not None and events.integrity.state == "truncated"
     assert seqs == list(range(1, len(seqs) + 1)) and 0 < len(seqs) < 1999
     assert events.integrity.message.startswith(f"truncated at seq {len(seqs)}")
+
+
+def test_a_stop_request_ends_the_run_between_two_events(tmp_path: Path) -> None:
+    stop = StopRequest()
+    recorder = FileRecorder(tmp_path / "trace.jsonl", make_header("test"), stop=stop)
+    recorder.emit(tick(1))
+    stop.requested = True  # what the signal handler does
+    with pytest.raises(KeyboardInterrupt):
+        recorder.emit(tick(2))
+    _, events = open_trace(recorder.abort("interrupted by SIGTERM"))
+    assert [e["t"] for e in events] == [1]
+    assert events.integrity is not None and events.integrity.state == "interrupted"
+    assert events.integrity.message == "the run ended early at seq 1 (interrupted by SIGTERM)"
