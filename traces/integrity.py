@@ -3,7 +3,7 @@
 A trace of version 2 ends with one line that is not an event::
 
     {"end": "complete", "events": 5012, "digests": {"n1": "9c1f0a2b", ...},
-     "block": 4096, "blocks": ["1a2b3c4d", "5e6f7a8b"], "sha256": "..."}
+     "block": 512, "blocks": ["1a2b3c4d", "5e6f7a8b"], "sha256": "..."}
 
 ``end`` says how the run ended (``complete``, ``interrupted`` or ``failed``,
 with ``reason``), ``events`` how many events precede it, ``digests`` each
@@ -32,7 +32,9 @@ from typing import Any
 Event = dict[str, Any]
 
 #: Events per integrity block.
-BLOCK_EVENTS = 4096
+#: Small enough to place a change among a few hundred events, large enough that
+#: the closing record stays a few kilobytes for a million events.
+BLOCK_EVENTS = 512
 
 #: The key that marks the closing record (events never have it).
 END_KEY = "end"
