@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from raftlab import ui
+
+if TYPE_CHECKING:
+    from raftlab.rundir import RunDir
+    from sim import SimConfig
+
+#: The files of a run directory, by role.
+FILES = {
+    "trace": "trace.jsonl",
+    "history": "history.jsonl",
+    "linearizability": "linearizability.html",
+    "report": "report.md",
+}
 
 RUN_HELP = """Simulate a faulty cluster with membership changes, check it, replay it, report.
 
@@ -72,7 +84,7 @@ def run(
 
 
 def _run_in(
-    plan: Any, config: Any, membership: str, out_dir: Path | None, as_json: bool
+    plan: RunDir, config: SimConfig, membership: str, out_dir: Path | None, as_json: bool
 ) -> dict[str, Any]:
     """Simulate, check, replay and report into the staging directory, then
     publish it; the JSON document of the outcome."""
@@ -84,13 +96,7 @@ def _run_in(
     from raftlab.summary import reproduce_command, summary_fields
     from traces.reader import TraceError
 
-    staging, final = plan.staging, plan.final
-    names = {
-        "trace": "trace.jsonl",
-        "history": "history.jsonl",
-        "linearizability": "linearizability.html",
-        "report": "report.md",
-    }
+    staging, final, names = plan.staging, plan.final, FILES
     command = reproduce_command("run", config, membership, out_dir)
     trace = staging / names["trace"]
     stats, info = simulate_and_summarize(
@@ -123,6 +129,7 @@ def _run_in(
         outcome.lin_html = files["linearizability"]
     passed = outcome.ok and replayed.ok
     violated = outcome.violated or replayed.verdict == "NOT DETERMINISTIC"
+    verdict = "PASS" if passed else "FAIL" if violated else "UNDECIDED"
     checks = outcome.report
     if not as_json:
         ui.out.print(
@@ -131,7 +138,8 @@ def _run_in(
         )
         ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
         ui.out.print(f"replay: {replayed.verdict.lower()}")
-        ui.out.print("verdict: " + ("[bold green]PASS[/]" if passed else "[bold red]FAIL[/]"))
+        color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
+        ui.out.print(f"verdict: [bold {color}]{verdict}[/]")
         ui.out.print(f"trace: {files['trace']}", markup=False)
         ui.out.print(f"report: {files['report']}", markup=False)
     from raftlab.cmd_check import check_doc
@@ -144,8 +152,8 @@ def _run_in(
         "summary": summary_fields(stats, info) | {"trace": str(files["trace"])},
         "check": check_doc(files["trace"], outcome),
         "replay": replay_doc(files["trace"], replayed),
-        "verdict": "PASS" if passed else "FAIL",
+        "verdict": verdict,
         "ok": passed,
-        "exit_code": 0 if passed else 1 if violated else 2,
+        "exit_code": {"PASS": 0, "FAIL": 1}.get(verdict, 2),
         "files": {role: str(path) for role, path in files.items()},
     }

@@ -171,6 +171,8 @@ def render_report(inputs: ReportInputs) -> str:
     """The report's text; file names relative to the run's directory."""
     config, outcome, replay, base = inputs.config, inputs.outcome, inputs.replay, inputs.base
     passed = outcome.ok and replay.ok
+    violated = outcome.violated or replay.verdict == "NOT DETERMINISTIC"
+    verdict = "PASS" if passed else "FAIL" if violated else "UNDECIDED"
     lines = [
         "# raftlab run report",
         "",
@@ -184,8 +186,7 @@ def render_report(inputs: ReportInputs) -> str:
         f"faults `{config.profile.name}` · {config.duration_s:g} simulated seconds · "
         f"membership `{inputs.membership}`",
         "",
-        f"**Verdict: {'PASS' if passed else 'FAIL'}** (invariants: {outcome.verdict}, "
-        f"replay: {replay.verdict})",
+        f"**Verdict: {verdict}** (invariants: {outcome.verdict}, replay: {replay.verdict})",
         "",
     ]
     for note in outcome.notes():

@@ -58,7 +58,8 @@ def plan(out_dir: Path | None, name: str, base: Path = Path("runs")) -> RunDir:
         latest = base / LATEST
         if latest.exists() and not latest.is_symlink():
             raise OutputError(f"{latest} exists and is not a link; move it away")
-        return RunDir(base / name, _staging_beside(base / name), base)
+        final = _free_name(base / name)
+        return RunDir(final, _staging_beside(final), base)
     check_output_dir(out_dir, "--out-dir")
     if out_dir.is_dir():
         foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in RUN_FILES)
