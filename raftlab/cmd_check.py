@@ -70,6 +70,8 @@ def check(
             check_output_file(html, "--html")
     except (ValueError, OutputError) as error:
         raise ui.fail(str(error)) from None
+    if html is not None and checker:
+        ui.note("--html is not written: linearizability is checked only when every checker runs")
     outcome = run_check(trace, checker or None, html, lin_timeout)
     if as_json:
         ui.print_json(check_doc(trace, outcome))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from traces.recorder import StopRequest
@@ -48,7 +49,7 @@ def table(rows: list[tuple[str, str]], title: str | None = None) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in rows:
-        grid.add_row(label, value)
+        grid.add_row(Text(label), Text(value))  # values hold paths: never markup
     return grid
 
 

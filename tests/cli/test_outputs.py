@@ -171,3 +171,15 @@ def test_a_killed_sim_closes_its_trace_as_interrupted(
     _, events = open_trace(partial)
     assert [e["t"] for e in events] == list(range(1, 10))
     assert events.integrity is not None and events.integrity.state == "interrupted"
+
+
+def test_paths_that_look_like_markup_are_printed_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = "[red]x[/red].jsonl"
+    result = invoke("sim", "--duration", 0.5, "--out", out, "--no-check")
+    assert result.exit_code == 0, result.output
+    rows = {line.split(maxsplit=1)[0]: line for line in result.output.splitlines() if line}
+    assert rows["trace"].split()[1] == out, "the summary's trace row keeps the brackets"
+    assert result.output.rstrip().endswith(f"trace: {out}")
