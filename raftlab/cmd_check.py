@@ -156,6 +156,9 @@ def print_check(outcome: CheckOutcome) -> None:
         )
         if outcome.lin_verdict == "not-linearizable":
             ui.out.print(outcome.lin_explanation, markup=False)
+    integrity = outcome.integrity
+    if integrity is not None and integrity.ok:
+        ui.out.print(f"trace {integrity.message}", markup=False)
     for note in outcome.notes():
         ui.out.print(note, markup=False)
     verdict = outcome.verdict

@@ -83,6 +83,8 @@ def replay_doc(trace: Path, report: ReplayReport) -> dict[str, Any]:
 def print_replay(report: ReplayReport) -> None:
     for line in report.explain():
         ui.out.print(line, markup=False)
+    if report.integrity is not None and report.integrity.ok:
+        ui.out.print(f"trace {report.integrity.message}", markup=False)
     if report.ok:
         ui.out.print(
             f"{report.steps} steps of {len(report.nodes)} nodes replayed ({report.events} "
