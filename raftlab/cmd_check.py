@@ -104,7 +104,11 @@ def run_check(
     from traces.reader import TraceError
 
     try:
-        with ui.io_errors(), ui.progress_bar("checking", None, " events") as update:
+        with (
+            ui.no_verdict_on_interrupt("checking"),
+            ui.io_errors(),
+            ui.progress_bar("checking", None, " events") as update,
+        ):
             return check_trace(trace, names, html, lin_timeout, update)
     except (TraceError, RegistryError) as error:
         raise ui.fail(str(error)) from None

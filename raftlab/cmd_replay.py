@@ -45,7 +45,11 @@ def replay(
     from traces.reader import TraceError
 
     try:
-        with ui.io_errors(), ui.progress_bar("replaying", None, " events") as update:
+        with (
+            ui.no_verdict_on_interrupt("replaying"),
+            ui.io_errors(),
+            ui.progress_bar("replaying", None, " events") as update,
+        ):
             report = replay_file(trace, update)
     except (TraceError, ReplayError) as error:
         raise ui.fail(str(error)) from None

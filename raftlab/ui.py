@@ -105,6 +105,16 @@ def interruptible() -> Iterator[StopRequest | None]:
 
 
 @contextmanager
+def no_verdict_on_interrupt(what: str) -> Iterator[None]:
+    """Ctrl-C inside is exit 2 with one line (click would make it exit 1,
+    which means a violation)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise fail(f"interrupted while {what}: no verdict") from None
+
+
+@contextmanager
 def io_errors() -> Iterator[None]:
     """Every ``OSError`` inside becomes one error line and exit 2."""
     from raftlab.outputs import OutputError, describe_os_error

@@ -183,3 +183,20 @@ def test_paths_that_look_like_markup_are_printed_as_they_are(
     rows = {line.split(maxsplit=1)[0]: line for line in result.output.splitlines() if line}
     assert rows["trace"].split()[1] == out, "the summary's trace row keeps the brackets"
     assert result.output.rstrip().endswith(f"trace: {out}")
+
+
+@pytest.mark.parametrize("command", ["check", "replay"])
+def test_ctrl_c_during_a_check_is_exit_2_not_a_violation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    header, events = simulate("default", 1, 2.0)
+    path = write_trace(tmp_path / "run.jsonl", header, events)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        experiment, "check_trace" if command == "check" else "replay_file", interrupted
+    )
+    what = "checking" if command == "check" else "replaying"
+    failed(invoke(command, path), 2, f"interrupted while {what}: no verdict")
