@@ -77,6 +77,7 @@ def replay_doc(trace: Path, report: ReplayReport) -> dict[str, Any]:
             "text": divergence.describe(),
         },
         "integrity": report.integrity.to_json() if report.integrity else None,
+        "contradiction": report.contradiction or None,
         "explanation": report.explain(),
         "verdict": report.verdict,
         "ok": report.ok,

@@ -31,7 +31,7 @@ from sim import (
 from traces.integrity import Integrity
 from traces.reader import open_trace
 from traces.recorder import FileRecorder, StopRequest, make_header
-from traces.replay import ReplayReport, replay_trace
+from traces.replay import ReplayReport, contradiction, replay_trace
 
 Progress = Callable[[float], None]
 
@@ -178,4 +178,7 @@ def replay_file(path: Path, progress: Callable[[int], None] | None = None) -> Re
             raise
         return ReplayReport(integrity=integrity, error=str(error))
     report.integrity = events.drain()
+    if report.divergence is not None and report.integrity.state != "tampered":
+        _, again = open_trace(path)
+        report.contradiction = contradiction(report.divergence, again)
     return report

@@ -18,6 +18,7 @@ real divergence (``NOT DETERMINISTIC``).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -68,6 +69,8 @@ class ReplayReport:
     integrity: Integrity | None = None
     #: Why replay could not follow the trace, when the file was modified.
     error: str = ""
+    #: How the diverging event contradicts the rest of the trace, if it does.
+    contradiction: str = ""
 
     @property
     def ok(self) -> bool:
@@ -81,6 +84,8 @@ class ReplayReport:
         integrity = self.integrity
         if integrity is not None and integrity.state == "tampered":
             return integrity.verdict
+        if self.contradiction:
+            return "TAMPERED"
         if self.divergence is not None and not self._lost_in_cut():
             return "NOT DETERMINISTIC"
         if integrity is not None and integrity.verdict:
@@ -114,7 +119,9 @@ class ReplayReport:
         if integrity is None:
             return lines
         verdict = self.verdict
-        if verdict == "TAMPERED":
+        if self.contradiction:
+            lines.append(self.contradiction)
+        elif verdict == "TAMPERED":
             lines.append(integrity.message)
             if divergence is not None and integrity.covers(divergence.seq):
                 lines.append(
@@ -184,6 +191,52 @@ def replay_trace(
             replayer.observe(event)
     report.divergence = flush()
     return report
+
+
+def entry_crcs(divergence: Divergence) -> dict[tuple[int, int], int]:
+    """The data entries (``[index, term, crc]``) of a diverging ``append`` or
+    ``apply`` whose recorded CRC differs from the replayed one, by (index,
+    term), with the recorded CRC."""
+    expected, got = divergence.expected, divergence.got
+    if expected is None or got is None or expected.get("act") not in ("append", "apply"):
+        return {}
+    replayed = {
+        (e[0], e[1]): e[2] for e in got.get("entries") or () if isinstance(e, list) and len(e) == 3
+    }
+    return {
+        (e[0], e[1]): e[2]
+        for e in expected.get("entries") or ()
+        if isinstance(e, list) and len(e) == 3 and replayed.get((e[0], e[1]), e[2]) != e[2]
+    }
+
+
+def contradiction(divergence: Divergence, events: Iterable[Event]) -> str:
+    """How the diverging event contradicts the trace itself ('' if it does
+    not): an entry's CRC in a recorded ``append``/``apply`` that is not the
+    CRC-32 of the payload the trace's own ``append_req`` messages carry for
+    that index and term. Such a record cannot come from any run, whatever
+    the implementation did: it was changed (or misrecorded)."""
+    wanted = entry_crcs(divergence)
+    if not wanted:
+        return ""
+    for event in events:
+        msg = event.get("msg") if event.get("act") == "send" else None
+        if not isinstance(msg, dict) or msg.get("type") != "append_req":
+            continue
+        for entry in msg.get("entries") or ():
+            if not isinstance(entry, list) or len(entry) != 3 or not isinstance(entry[2], str):
+                continue
+            key = (entry[0], entry[1])
+            if key in wanted:
+                actual = zlib.crc32(entry[2].encode())
+                if actual != wanted[key]:
+                    return (
+                        f"the event at seq {divergence.seq} contradicts the trace itself: it "
+                        f"records CRC {wanted[key]} for entry {key[0]} of term {key[1]}, but the "
+                        f"payload sent for that entry (seq {event['seq']}) has CRC {actual}: "
+                        "a tampered or misrecorded event, not nondeterminism"
+                    )
+    return ""
 
 
 def compare(recorded: list[Event], replayed: list[Event]) -> Divergence | None:

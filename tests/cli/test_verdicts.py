@@ -168,3 +168,29 @@ def test_replay_prints_json_with_the_verdict_and_the_integrity(trace_file: Path)
     assert doc["integrity"]["state"] == "tampered"
     assert doc["integrity"]["changed"] == [first, first + BLOCK_EVENTS - 1]
     assert doc["files"] == {} and doc["trace"] == str(trace_file)
+
+
+def test_replay_names_an_entry_crc_the_trace_contradicts_as_tampering(tmp_path: Path) -> None:
+    """The closing record matches (the file was rewritten whole), but a
+    follower's ``append`` records a CRC that is not that of the payload the
+    leader's message carried: no run can produce that trace."""
+    header, events = simulate("default", 1, 2.0)
+    append = next(
+        e
+        for e in events[300:]
+        if e["act"] == "append"
+        and len(e["entries"][0]) == 3
+        and events[e["cause"] - 1]["act"] == "recv"
+    )
+    index, term, crc = append["entries"][0]
+    append["entries"][0] = [index, term, crc ^ 1]
+    path = write_trace(tmp_path / "forged.jsonl", header, events)
+    result = invoke("replay", path)
+    assert result.exit_code == 2, result.output
+    assert f"diverged at seq {append['seq']}" in result.output
+    assert (
+        f"the event at seq {append['seq']} contradicts the trace itself: it records CRC "
+        f"{crc ^ 1} for entry {index} of term {term}, but the payload sent for that entry"
+    ) in result.output
+    assert "NOT DETERMINISTIC" not in result.output
+    assert last_line(result.output) == "verdict: TAMPERED"
