@@ -22,7 +22,9 @@ first difference is reported as `diverged at seq N: expected ..., got ...`.
 A difference means nondeterminism only if the file is the one that was
 written: the trace's closing record (event count and checksums) tells a file
 modified after writing (TAMPERED, naming the events that changed) and a cut
-file (TRUNCATED at seq N) from a real divergence (NOT DETERMINISTIC).
+file (TRUNCATED at seq N) from a real divergence (NOT DETERMINISTIC). A
+diverging entry whose recorded CRC contradicts the payload the trace's own
+messages carry is TAMPERED too: no run can produce it.
 
 Exit codes: 0 identical, 1 diverged although the file is intact
 (nondeterminism), 2 bad input: an unreadable, truncated, tampered or empty
