@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import orjson
 import typer
 from rich.markup import escape
 
 from raftlab import ui
+
+if TYPE_CHECKING:
+    from raftlab.experiment import CheckOutcome
 
 CHECK_HELP = """Check a trace against every invariant, and its client history for linearizability.
 
@@ -19,105 +22,149 @@ pending, joint decisions need both majorities, learners never vote or count,
 no campaign with unapplied changes). `--list` names them all, plug-ins too.
 
 A violation names the invariant, the events that witness it (their seq
-numbers in the trace) and the nodes' state, in plain words.
+numbers in the trace) and the nodes' state, in plain words. The trace's
+closing record is verified too: a cut file is reported as `TRUNCATED at seq
+N`, a file changed after it was written as `TAMPERED`, never as PASS. TRACE
+may be gzip-compressed, or `-` for standard input. Nothing is written unless
+asked: `--html` writes the linearizability report.
 
 Exit codes: 0 every check passed, 1 a violation (or a non-linearizable
-history), 2 bad input or an undecided linearizability check.
+history), 2 bad input (unreadable, truncated, tampered or empty trace) or an
+undecided linearizability check.
 
 Examples:
 
   raftlab check run.jsonl
 
   raftlab check run.jsonl --checker election-safety --checker log-matching --json
+
+  raftlab sim --out - --no-check | raftlab check -
 """
 
 
 def check(
-    trace: Path = typer.Argument(None, help="A trace written by `raftlab sim` or a node."),
+    trace: Path = typer.Argument(
+        None, help="A trace written by `raftlab sim` or a node (.jsonl, .jsonl.gz, or - for stdin)."
+    ),
     checker: list[str] = typer.Option(
         None, "--checker", "-c", help="Run only this checker (repeatable)."
     ),
     list_checkers: bool = typer.Option(False, "--list", help="List the registered checkers."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     html: Path = typer.Option(
-        None,
-        "--html",
-        help="Where to write the linearizability report (default: beside the trace).",
+        None, "--html", help="Also write the linearizability report (HTML) to this file."
     ),
     lin_timeout: float = typer.Option(60.0, help="Seconds allowed for the linearizability check."),
 ) -> None:
     if list_checkers:
-        from checkers import default_registry
-
-        infos = default_registry().infos()
-        ui.out.print(ui.table([(i.name, f"{i.invariant}: {i.summary}") for i in infos]))
+        list_all(as_json)
         return
     if trace is None:
         raise ui.fail("which trace? `raftlab check TRACE` (or `--list` for the checkers)")
-    passed = report_check(trace, checker or None, html, lin_timeout, as_json)
-    if passed is None:
-        raise typer.Exit(2)
-    if not passed:
-        raise typer.Exit(1)
+    from raftlab.options import check_positive
+    from raftlab.outputs import OutputError, check_output_file
+
+    try:
+        check_positive("--lin-timeout", lin_timeout, "seconds")
+        if html is not None:
+            check_output_file(html, "--html")
+    except (ValueError, OutputError) as error:
+        raise ui.fail(str(error)) from None
+    if html is not None and checker:
+        ui.note("--html is not written: linearizability is checked only when every checker runs")
+    outcome = run_check(trace, checker or None, html, lin_timeout)
+    if as_json:
+        ui.print_json(check_doc(trace, outcome))
+    else:
+        print_check(outcome)
+    raise typer.Exit(outcome.exit_code)
 
 
-def report_check(
+def list_all(as_json: bool) -> None:
+    from checkers import default_registry
+
+    infos = default_registry().infos()
+    if as_json:
+        ui.print_json(
+            [{"name": i.name, "invariant": i.invariant, "summary": i.summary} for i in infos]
+        )
+    else:
+        ui.out.print(ui.table([(i.name, f"{i.invariant}: {i.summary}") for i in infos]))
+
+
+def run_check(
     trace: Path,
     names: list[str] | None = None,
     html: Path | None = None,
     lin_timeout: float = 60.0,
-    as_json: bool = False,
-) -> bool | None:
-    """Check and print; True if everything passed, None if undecided."""
+) -> CheckOutcome:
+    """Check a trace with a progress bar; bad input is one error line, exit 2."""
     from checkers import MalformedEvent, RegistryError
     from raftlab.experiment import check_trace
     from traces.reader import TraceError
 
-    if html is None:
-        html = trace.with_name(trace.name.removesuffix(".jsonl") + ".linearizability.html")
     try:
-        with ui.progress_bar("checking", None, " events") as update:
-            outcome = check_trace(trace, names, html, lin_timeout, update)
+        with (
+            ui.no_verdict_on_interrupt("checking"),
+            ui.io_errors(),
+            ui.progress_bar("checking", None, " events") as update,
+        ):
+            return check_trace(trace, names, html, lin_timeout, update)
     except (TraceError, RegistryError) as error:
         raise ui.fail(str(error)) from None
     except MalformedEvent as error:
         raise ui.fail(f"{trace}: {error}") from None
+
+
+def check_doc(trace: Path, outcome: CheckOutcome) -> dict[str, Any]:
+    """The result as JSON: the same facts as ``print_check``."""
     report = outcome.report
-    if as_json:
-        doc = {
-            "trace": str(trace),
-            "events": report.events,
-            "seconds": round(report.seconds, 3),
-            "checkers": report.checkers,
-            "violations": [v.to_json() for v in report.violations],
-            "linearizability": outcome.lin_verdict or None,
-            "ok": outcome.ok,
-        }
-        ui.out.print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode(), markup=False)
-    else:
-        rate = report.events / report.seconds if report.seconds else 0.0
+    files = {"linearizability_html": str(outcome.lin_html)} if outcome.lin_html else {}
+    return {
+        "trace": str(trace),
+        "events": report.events,
+        "seconds": round(report.seconds, 3),
+        "checkers": report.checkers,
+        "violations": [v.to_json() for v in report.violations],
+        "suppressed": report.suppressed,
+        "linearizability": outcome.lin_verdict or None,
+        "client_events": len(outcome.history),
+        "integrity": outcome.integrity.to_json() if outcome.integrity else None,
+        "notes": outcome.notes(),
+        "verdict": outcome.verdict,
+        "ok": outcome.ok,
+        "files": files,
+    }
+
+
+def print_check(outcome: CheckOutcome) -> None:
+    report = outcome.report
+    rate = report.events / report.seconds if report.seconds else 0.0
+    ui.out.print(
+        f"{report.events} events, {len(report.checkers)} checkers, "
+        f"{report.seconds:.2f} s ({rate:,.0f} events/s)"
+    )
+    for name, found in report.by_checker().items():
+        mark = "[green]ok[/]" if not found else f"[red]{len(found)} violation(s)[/]"
+        ui.out.print(f"  {name:<28} {mark}")
+    for violation in report.violations:
+        ui.out.print()
+        ui.out.print(violation.describe(), markup=False)
+    if report.suppressed:
+        ui.out.print(f"({report.suppressed} more violations of the same kinds not shown)")
+    if outcome.lin_verdict:
+        color = "green" if outcome.lin_verdict == "linearizable" else "red"
         ui.out.print(
-            f"{report.events} events, {len(report.checkers)} checkers, "
-            f"{report.seconds:.2f} s ({rate:,.0f} events/s)"
+            f"client history ({len(outcome.history)} events): [{color}]{outcome.lin_verdict}[/]"
+            + (f", report {escape(str(outcome.lin_html))}" if outcome.lin_html else "")
         )
-        for name, found in report.by_checker().items():
-            mark = "[green]ok[/]" if not found else f"[red]{len(found)} violation(s)[/]"
-            ui.out.print(f"  {name:<28} {mark}")
-        for violation in report.violations:
-            ui.out.print()
-            ui.out.print(violation.describe(), markup=False)
-        if report.suppressed:
-            ui.out.print(f"({report.suppressed} more violations of the same kinds not shown)")
-        if outcome.lin_verdict:
-            color = "green" if outcome.lin_verdict == "linearizable" else "red"
-            ui.out.print(
-                f"client history ({len(outcome.history)} events): [{color}]{outcome.lin_verdict}[/]"
-                + (f", report {escape(str(outcome.lin_html))}" if outcome.lin_html else "")
-            )
-            if outcome.lin_verdict == "not-linearizable":
-                ui.out.print(outcome.lin_explanation, markup=False)
-        verdict = "[bold green]PASS[/]" if outcome.ok else "[bold red]FAIL[/]"
-        ui.out.print(f"verdict: {verdict}")
-    if outcome.lin_verdict == "unknown" and report.ok:
-        return None
-    return outcome.ok
+        if outcome.lin_verdict == "not-linearizable":
+            ui.out.print(outcome.lin_explanation, markup=False)
+    integrity = outcome.integrity
+    if integrity is not None and integrity.ok:
+        ui.out.print(f"trace {integrity.message}", markup=False)
+    for note in outcome.notes():
+        ui.out.print(note, markup=False)
+    verdict = outcome.verdict
+    color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
+    ui.out.print(f"verdict: [bold {color}]{verdict}[/]")

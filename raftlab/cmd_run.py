@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from raftlab import ui
 
+if TYPE_CHECKING:
+    from raftlab.rundir import RunDir
+    from sim import SimConfig
+
+#: The files of a run directory, by role.
+FILES = {
+    "trace": "trace.jsonl",
+    "history": "history.jsonl",
+    "linearizability": "linearizability.html",
+    "report": "report.md",
+}
+
 RUN_HELP = """Simulate a faulty cluster with membership changes, check it, replay it, report.
 
-Everything goes to one directory (default runs/seed<SEED>-<FAULTS>/):
-trace.jsonl, history.jsonl (the clients' operations), linearizability.html
-and report.md. The last line printed is the report's path.
+Each run gets a directory of its own, runs/<UTC time>-seed<SEED>-<FAULTS>-n<NODES>/,
+and runs/latest links to the newest. It holds trace.jsonl, history.jsonl
+(the clients' operations), linearizability.html and report.md, which opens
+with the command that reproduces the run. The run is built in a hidden
+directory and moved into place when complete, so an interrupted run never
+mixes with an earlier one. --out-dir DIR puts it in DIR instead (new, empty,
+or holding an earlier run, which is replaced as a whole). The last lines
+printed are the verdict, the trace's path and the report's path.
 
-Exit codes: 0 every check passed, 1 something failed (see the report),
-2 bad arguments.
+Exit codes: 0 every check passed, 1 a violation (see the report), 2 bad
+arguments, an undecided check, or a failure to write.
 
 Example:
 
@@ -31,41 +49,111 @@ def run(
     membership: str = typer.Option(
         "random", "--membership", "-m", help="random, none or a script."
     ),
-    out_dir: Path = typer.Option(None, "--out-dir", help="Where to put the run's files."),
+    out_dir: Path = typer.Option(
+        None, "--out-dir", help="Where to put the run's files (default: a new runs/ directory)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
-    from raftlab.cmd_sim import check_membership, simulate_and_summarize
-    from raftlab.experiment import check_trace, replay_file, write_history, write_report
-    from sim import SimConfig, get_profile
+    from raftlab import rundir
+    from raftlab.cmd_sim import check_membership
+    from raftlab.options import check_sim_values, sim_warnings
+    from raftlab.outputs import OutputError
+    from sim import SimConfig, WorkloadConfig, get_profile
 
+    defaults = WorkloadConfig()
     try:
+        check_sim_values(seed, duration, defaults.clients, defaults.rate, defaults.keys)
         config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=get_profile(faults))
         config.validate()
-    except ValueError as error:
+        plan = rundir.plan(out_dir, rundir.run_name(seed, faults, nodes))
+    except (ValueError, OutputError) as error:
         raise ui.fail(str(error)) from None
     check_membership(membership)
-    directory = out_dir or Path("runs") / f"seed{seed}-{faults}"
-    if directory.exists() and not directory.is_dir():
-        raise ui.fail(f"--out-dir: {directory} exists and is not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    trace = directory / "trace.jsonl"
-    stats = simulate_and_summarize(config, membership, trace)
-    with ui.progress_bar("checking", None, " events") as update:
-        outcome = check_trace(trace, html=directory / "linearizability.html", progress=update)
-    write_history(outcome.history, directory / "history.jsonl")
-    with ui.progress_bar("replaying", None, " events") as update:
-        replayed = replay_file(trace, update)
-    report = directory / "report.md"
-    write_report(report, trace, stats, outcome, replayed)
-    checks = outcome.report
-    ui.out.print(
-        f"invariants: {len(checks.checkers)} checkers over {checks.events} events, "
-        f"{len(checks.violations)} violation(s)"
+    for warning in sim_warnings(config):
+        ui.warn(warning)
+    try:
+        with ui.io_errors():
+            rundir.create(plan)
+            doc = _run_in(plan, config, membership, out_dir, as_json)
+    except KeyboardInterrupt:
+        where = f"; {plan.base / rundir.LATEST} still names the previous run" if plan.base else ""
+        raise ui.fail(f"interrupted: the unfinished run is in {plan.staging}{where}") from None
+    if as_json:
+        ui.print_json(doc)
+    raise typer.Exit(doc["exit_code"])
+
+
+def _run_in(
+    plan: RunDir, config: SimConfig, membership: str, out_dir: Path | None, as_json: bool
+) -> dict[str, Any]:
+    """Simulate, check, replay and report into the staging directory, then
+    publish it; the JSON document of the outcome."""
+    from consensus.replayer import ReplayError
+    from raftlab import rundir
+    from raftlab.cmd_sim import simulate_and_summarize
+    from raftlab.experiment import check_trace, replay_file, write_history
+    from raftlab.report import ReportInputs, write_report
+    from raftlab.summary import reproduce_command, summary_fields
+    from traces.reader import TraceError
+
+    staging, final, names = plan.staging, plan.final, FILES
+    command = reproduce_command("run", config, membership, out_dir)
+    trace = staging / names["trace"]
+    stats, info = simulate_and_summarize(
+        config,
+        membership,
+        trace,
+        "run",
+        show=not as_json,
+        shown_trace=final / names["trace"],
+        reproduce=command,
     )
-    ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
-    ui.out.print(f"replay: {'deterministic' if replayed.ok else 'DIVERGED'}")
+    try:
+        with ui.progress_bar("checking", None, " events") as update:
+            outcome = check_trace(trace, html=staging / names["linearizability"], progress=update)
+        write_history(outcome.history, staging / names["history"])
+        with ui.progress_bar("replaying", None, " events") as update:
+            replayed = replay_file(trace, update)
+    except (TraceError, ReplayError) as error:
+        raise ui.fail(f"the run's own trace cannot be read back: {error}") from None
+    written = {role: final / name for role, name in names.items() if (staging / name).exists()} | {
+        "report": final / names["report"]
+    }
+    write_report(
+        staging / names["report"],
+        ReportInputs(trace, config, membership, stats, info, outcome, replayed, written, final),
+    )
+    final = rundir.publish(plan)
+    files = {role: final / path.name for role, path in written.items()}
+    if outcome.lin_html is not None:
+        outcome.lin_html = files["linearizability"]
     passed = outcome.ok and replayed.ok
-    ui.out.print("verdict: " + ("[bold green]PASS[/]" if passed else "[bold red]FAIL[/]"))
-    ui.out.print(f"trace: {trace}", markup=False)
-    ui.out.print(f"report: {report}", markup=False)
-    if not passed:
-        raise typer.Exit(1)
+    violated = outcome.violated or replayed.verdict == "NOT DETERMINISTIC"
+    verdict = "PASS" if passed else "FAIL" if violated else "UNDECIDED"
+    checks = outcome.report
+    if not as_json:
+        ui.out.print(
+            f"invariants: {len(checks.checkers)} checkers over {checks.events} events, "
+            f"{len(checks.violations)} violation(s)"
+        )
+        ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
+        ui.out.print(f"replay: {replayed.verdict.lower()}")
+        color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
+        ui.out.print(f"verdict: [bold {color}]{verdict}[/]")
+        ui.out.print(f"trace: {files['trace']}", markup=False)
+        ui.out.print(f"report: {files['report']}", markup=False)
+    from raftlab.cmd_check import check_doc
+    from raftlab.cmd_replay import replay_doc
+
+    return {
+        "command": "run",
+        "directory": str(final),
+        "latest": str(plan.base / rundir.LATEST) if plan.base else None,
+        "summary": summary_fields(stats, info) | {"trace": str(files["trace"])},
+        "check": check_doc(files["trace"], outcome),
+        "replay": replay_doc(files["trace"], replayed),
+        "verdict": verdict,
+        "ok": passed,
+        "exit_code": {"PASS": 0, "FAIL": 1}.get(verdict, 2),
+        "files": {role: str(path) for role, path in files.items()},
+    }

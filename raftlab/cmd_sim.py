@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from raftlab import ui
 
 if TYPE_CHECKING:
+    from raftlab.summary import RunInfo
     from sim import SimConfig, SimStats
 
 SIM_HELP = """Simulate a Raft cluster under faults, deterministically, and write its trace.
 
 The run is a function of its arguments: the same seed gives the same trace,
-byte for byte, on any machine. The summary lists the leaders of every term,
-the commit index reached, the faults injected, the membership changes, the
-client operations and the invariant violations found.
+byte for byte, on any machine. The summary lists the leaders of every term
+(as ranges), the commit index reached, the faults injected, the membership
+changes by kind, the client operations, the wall time, the trace's size and
+the command that reproduces the run; then the invariant violations found.
+
+The trace is written under a temporary name and renamed when complete; a
+name ending in .gz is written gzip-compressed; `--out -` streams it to
+standard output (the summary then goes to stderr, and the trace is not
+checked: pipe it to `raftlab check -`).
 
 Fault profiles: none, default, lossy, partitions, crashes, chaos
 (`raftlab sim --list-faults` describes them).
@@ -29,7 +37,7 @@ Examples:
 
   raftlab sim --seed 7 --out run.jsonl
 
-  raftlab sim --nodes 3 --faults chaos --duration 60 --membership none --out chaos.jsonl
+  raftlab sim --nodes 3 --faults chaos --duration 60 --membership none --out chaos.jsonl.gz
 """
 
 
@@ -45,43 +53,96 @@ def sim(
         help="Who changes the membership: 'random', 'none', or a JSON script file "
         "(see docs/simulation.md).",
     ),
-    out: Path = typer.Option(Path("trace.jsonl"), "--out", "-o", help="Where to write the trace."),
+    out: Path = typer.Option(
+        Path("trace.jsonl"),
+        "--out",
+        "-o",
+        help="Where to write the trace (.gz: compressed; -: standard output).",
+    ),
     clients: int = typer.Option(5, help="Concurrent clients."),
     rate: float = typer.Option(100.0, help="Client operations per simulated second."),
     keys: int = typer.Option(8, help="Distinct keys the clients use."),
     check: bool = typer.Option(True, "--check/--no-check", help="Check the trace afterwards."),
     list_faults: bool = typer.Option(False, "--list-faults", help="Describe the fault profiles."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary (and check) as JSON."),
 ) -> None:
-    from sim import PROFILES, SimConfig, WorkloadConfig, get_profile
+    from raftlab.options import check_sim_values, sim_warnings
+    from raftlab.outputs import OutputError, check_output_file
+    from sim import SimConfig, WorkloadConfig, get_profile
 
     if list_faults:
-        ui.out.print(ui.table([(p.name, p.description) for p in PROFILES.values()]))
+        list_profiles(as_json)
         return
+    streaming = str(out) == "-"
     try:
-        profile = get_profile(faults)
+        check_sim_values(seed, duration, clients, rate, keys)
         config = SimConfig(
             nodes=nodes,
             seed=seed,
             duration_s=duration,
-            profile=profile,
+            profile=get_profile(faults),
             workload=WorkloadConfig(clients=clients, rate=rate, keys=keys),
         )
         config.validate()
-    except ValueError as error:
+        check_output_file(out, "--out", stream=True)
+        if streaming and as_json:
+            raise ValueError("--json and --out - both want standard output; pick one")
+    except (ValueError, OutputError) as error:
         raise ui.fail(str(error)) from None
-    if out.is_dir():
-        raise ui.fail(f"--out: {out} is a directory; give the trace file's path")
     check_membership(membership)
-    simulate_and_summarize(config, membership, out)
-    ui.out.print(f"trace: {out}", markup=False)
-    if check:
-        from raftlab.cmd_check import report_check
+    for warning in sim_warnings(config):
+        ui.warn(warning)
+    if streaming and check:
+        ui.note("the trace goes to standard output, so it is not checked here")
+        check = False
+    from raftlab.experiment import Interrupted
 
-        passed = report_check(out)
-        if passed is None:
-            raise typer.Exit(2)
-        if not passed:
-            raise typer.Exit(1)
+    try:
+        stats, info = simulate_and_summarize(
+            config, membership, out, "sim", show=not as_json, to_stderr=streaming
+        )
+    except Interrupted as stop:
+        raise ui.fail(f"interrupted; what was simulated is in {stop.partial}") from None
+    outcome = None
+    if check:
+        from raftlab.cmd_check import print_check, run_check
+
+        outcome = run_check(out)
+        if not as_json:
+            print_check(outcome)
+    if as_json:
+        ui.print_json(sim_doc(stats, info, out, outcome))
+    elif not streaming:
+        ui.out.print(f"trace: {out}", markup=False)
+    raise typer.Exit(outcome.exit_code if outcome is not None else 0)
+
+
+def sim_doc(stats: SimStats, info: RunInfo, out: Path, outcome: Any) -> dict[str, Any]:
+    from raftlab.cmd_check import check_doc
+    from raftlab.summary import summary_fields
+
+    files = {"trace": str(out)}
+    check = None
+    if outcome is not None:
+        check = check_doc(out, outcome)
+        files.update(check["files"])
+    return {
+        "command": "sim",
+        "summary": summary_fields(stats, info),
+        "check": check,
+        "verdict": check["verdict"] if check else None,
+        "ok": check["ok"] if check else True,
+        "files": files,
+    }
+
+
+def list_profiles(as_json: bool) -> None:
+    from sim import PROFILES
+
+    if as_json:
+        ui.print_json([p.to_json() for p in PROFILES.values()])
+    else:
+        ui.out.print(ui.table([(p.name, p.description) for p in PROFILES.values()]))
 
 
 def check_membership(spec: str) -> None:
@@ -90,17 +151,41 @@ def check_membership(spec: str) -> None:
         raise ui.fail(f"--membership: {spec!r} is not 'random', 'none' or a script file")
 
 
-def simulate_and_summarize(config: SimConfig, membership: str, out: Path) -> SimStats:
+def simulate_and_summarize(
+    config: SimConfig,
+    membership: str,
+    out: Path,
+    command: str,
+    show: bool = True,
+    to_stderr: bool = False,
+    shown_trace: Path | None = None,
+    reproduce: str | None = None,
+) -> tuple[SimStats, RunInfo]:
     """Simulate with a progress bar, write the trace and print the summary
-    (shared by ``sim`` and ``run``)."""
-    from raftlab.experiment import simulate, summary_lines
+    (shared by ``sim`` and ``run``). ``shown_trace``: the trace's name to
+    print, when it is written elsewhere first."""
+    from raftlab.experiment import simulate
+    from raftlab.summary import RunInfo, reproduce_command, summary_lines, trace_size
     from sim import ScriptError
 
+    started = time.perf_counter()
     try:
-        with ui.progress_bar("simulating", config.duration_s, " s") as update:
-            stats = simulate(config, membership, out, update)
+        with (
+            ui.interruptible() as stop,
+            ui.io_errors(),
+            ui.progress_bar("simulating", config.duration_s, " s") as update,
+        ):
+            stats = simulate(config, membership, out, update, stop)
     except ScriptError as error:
         raise ui.fail(str(error)) from None
-    title = f"seed {config.seed}, {config.nodes} nodes, faults {config.profile.name}"
-    ui.out.print(ui.table(summary_lines(stats), title=title))
-    return stats
+    info = RunInfo(
+        command=reproduce or reproduce_command(command, config, membership, out),
+        trace=shown_trace or out,
+        wall_s=time.perf_counter() - started,
+        size=None if str(out) == "-" else trace_size(out),
+    )
+    if show:
+        title = f"seed {config.seed}, {config.nodes} nodes, faults {config.profile.name}"
+        console = ui.err if to_stderr else ui.out
+        console.print(ui.table(summary_lines(stats, info), title=title))
+    return stats, info

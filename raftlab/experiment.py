@@ -1,8 +1,9 @@
-"""The experiment runner: simulate, check, replay, report.
+"""The experiment runner: simulate, check, replay.
 
 Every command of the CLI is a thin shell over these functions, so that a
 run started with ``raftlab run`` and the same steps done by hand with
-``raftlab sim``/``check``/``replay`` give identical results.
+``raftlab sim``/``check``/``replay`` give identical results. The summary
+lives in ``raftlab.summary``, the Markdown report in ``raftlab.report``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import orjson
 
 from checkers import CheckReport, collect_client_events, default_registry, run_checkers
-from consensus.replayer import CoreReplayer
+from consensus.replayer import CoreReplayer, ReplayError
+from raftlab.outputs import write_atomic
 from sim import (
     MembershipActor,
     NoActor,
@@ -26,11 +28,20 @@ from sim import (
     Simulation,
     load_script,
 )
+from traces.integrity import Integrity
 from traces.reader import open_trace
-from traces.recorder import FileRecorder, make_header
-from traces.replay import ReplayReport, replay_trace
+from traces.recorder import FileRecorder, StopRequest, make_header
+from traces.replay import ReplayReport, contradiction, replay_trace
 
 Progress = Callable[[float], None]
+
+
+class Interrupted(KeyboardInterrupt):
+    """A simulation stopped by Ctrl-C; ``partial`` holds what it wrote."""
+
+    def __init__(self, partial: Path) -> None:
+        super().__init__(str(partial))
+        self.partial = partial
 
 
 def make_actor(spec: str, seed: int, nodes: int) -> MembershipActor:
@@ -43,16 +54,23 @@ def make_actor(spec: str, seed: int, nodes: int) -> MembershipActor:
 
 
 def simulate(
-    config: SimConfig, membership: str, out: Path, progress: Progress | None = None
+    config: SimConfig,
+    membership: str,
+    out: Path,
+    progress: Progress | None = None,
+    stop: StopRequest | None = None,
 ) -> SimStats:
-    """Run one simulation and write its trace to ``out``."""
+    """Run one simulation and write its trace to ``out`` (``-``: stdout).
+    ``stop``: set it (from a signal handler) to end the run at the next event."""
     actor = make_actor(membership, config.seed, config.nodes)
     header = make_header("raftlab-sim", **config.header_fields(), membership=membership)
-    recorder = FileRecorder(out, header)
+    recorder = FileRecorder(out, header, stop=stop)
     try:
         stats = Simulation(config, recorder, actor).run(progress)
-    except BaseException:
-        recorder.abort()
+    except KeyboardInterrupt:
+        raise Interrupted(recorder.abort("interrupted by Ctrl-C or SIGTERM")) from None
+    except BaseException as error:
+        recorder.abort(f"failed: {type(error).__name__}: {error}")
         raise
     recorder.close()
     return stats
@@ -66,10 +84,48 @@ class CheckOutcome:
     lin_verdict: str = ""
     lin_explanation: str = ""
     lin_html: Path | None = None
+    integrity: Integrity | None = None
+
+    @property
+    def violated(self) -> bool:
+        """An invariant or linearizability failed: what exit code 1 means."""
+        return not self.report.ok or self.lin_verdict == "not-linearizable"
+
+    @property
+    def verdict(self) -> str:
+        """``PASS``, ``FAIL``, or why the trace cannot be judged: ``TAMPERED``,
+        ``TRUNCATED at seq N``, ``INTERRUPTED at seq N``, ``EMPTY``,
+        ``UNDECIDED`` (linearizability ran out of time)."""
+        integrity = self.integrity
+        if integrity is not None and integrity.state == "tampered":
+            return integrity.verdict
+        if self.violated:
+            return "FAIL"  # a violation in a prefix is a violation of the whole run
+        if integrity is not None and integrity.verdict:
+            return integrity.verdict
+        if self.report.events == 0:
+            return "EMPTY"
+        if self.lin_verdict not in ("", "linearizable"):
+            return "UNDECIDED"
+        return "PASS"
 
     @property
     def ok(self) -> bool:
-        return self.report.ok and self.lin_verdict in ("", "linearizable")
+        return self.verdict == "PASS"
+
+    @property
+    def exit_code(self) -> int:
+        return {"PASS": 0, "FAIL": 1}.get(self.verdict, 2)
+
+    def notes(self) -> list[str]:
+        """Why the verdict is not a plain PASS/FAIL, in sentences."""
+        integrity = self.integrity
+        notes = []
+        if integrity is not None and integrity.state != "complete":
+            notes.append(integrity.message)
+        if self.report.events == 0:
+            notes.append("the trace holds no events: there is nothing to check")
+        return notes
 
 
 def check_trace(
@@ -85,91 +141,44 @@ def check_trace(
     checkers = default_registry().create(header, names)
     history: list[dict[str, Any]] = []
     report = run_checkers(collect_client_events(events, history), checkers, progress)
-    outcome = CheckOutcome(header, report, history)
+    outcome = CheckOutcome(header, report, history, integrity=events.drain())
     if history and names is None:
         _check_history(outcome, html, lin_timeout)
     return outcome
 
 
 def _check_history(outcome: CheckOutcome, html: Path | None, timeout: float) -> None:
-    from checkers.linearizability import check, history_from_records, write_html
+    from checkers.linearizability import check, history_from_records
+    from checkers.linearizability.html import render_html
 
     result = check(history_from_records(outcome.history), model="kv", timeout=timeout)
     outcome.lin_verdict = str(result.verdict)
     outcome.lin_explanation = result.explain()
     if html is not None:
-        write_html(result, html)
+        write_atomic(html, render_html(result).encode())
         outcome.lin_html = html
 
 
 def write_history(records: list[dict[str, Any]], path: Path) -> None:
     """The client history as JSON Lines (docs/history-format.md)."""
-    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    write_atomic(path, b"".join(orjson.dumps(r) + b"\n" for r in records))
 
 
 def replay_file(path: Path, progress: Callable[[int], None] | None = None) -> ReplayReport:
+    """Replay a trace file and judge what a difference means from the file's
+    integrity. A replay that cannot follow a modified file is reported as
+    tampering; on an intact file it is a ``ReplayError``."""
     header, events = open_trace(path)
-    return replay_trace(events, CoreReplayer(header), progress)
-
-
-def summary_lines(stats: SimStats) -> list[tuple[str, str]]:
-    """The run summary as (label, value) rows."""
-    leaders = ", ".join(
-        f"{term}:{'/'.join(f'n{n}' for n in nodes)}"
-        for term, nodes in sorted(stats.leaders.items())
-    )
-    faults = ", ".join(f"{k} {v}" for k, v in sorted(stats.faults.items())) or "none"
-    ops = ", ".join(f"{k} {v}" for k, v in sorted(stats.ops.items())) or "none"
-    changes = "; ".join(stats.membership) or "none"
-    return [
-        ("simulated", f"{stats.sim_seconds:.1f} s, {stats.steps} node steps"),
-        ("leaders per term", leaders or "none"),
-        ("commit index", str(stats.commit)),
-        ("faults injected", faults),
-        ("membership changes", changes),
-        ("final membership", stats.final_membership),
-        ("client operations", ops),
-    ]
-
-
-def write_report(
-    path: Path,
-    trace: Path,
-    stats: SimStats | None,
-    outcome: CheckOutcome,
-    replay: ReplayReport | None,
-) -> None:
-    """A Markdown report a person can read top to bottom."""
-    lines = ["# raftlab run report", "", f"Trace: `{trace}`", ""]
-    verdict = "PASS" if outcome.ok and (replay is None or replay.ok) else "FAIL"
-    lines += [f"**Verdict: {verdict}**", ""]
-    if stats is not None:
-        lines += ["## Run", "", "| | |", "|---|---|"]
-        lines += [f"| {label} | {value} |" for label, value in summary_lines(stats)]
-        lines.append("")
-    report = outcome.report
-    lines += [
-        "## Invariants",
-        "",
-        f"{report.events} events checked by {len(report.checkers)} checkers "
-        f"in {report.seconds:.2f} s.",
-        "",
-    ]
-    for name, found in report.by_checker().items():
-        lines.append(f"- `{name}`: " + ("ok" if not found else f"{len(found)} violation(s)"))
-    for violation in report.violations:
-        lines += ["", "```", violation.describe(), "```"]
-    if outcome.lin_verdict:
-        lines += ["", "## Linearizability", "", f"Client history: {outcome.lin_verdict}."]
-        if outcome.lin_html is not None:
-            lines.append(f"HTML report: `{outcome.lin_html}`")
-        if outcome.lin_verdict != "linearizable":
-            lines += ["", "```", outcome.lin_explanation, "```"]
-    if replay is not None:
-        lines += ["", "## Deterministic replay", ""]
-        if replay.ok:
-            lines.append(f"{replay.steps} node steps replayed; every effect and digest matched.")
-        else:
-            assert replay.divergence is not None
-            lines += ["```", replay.divergence.describe(), "```"]
-    path.write_text("\n".join(lines) + "\n")
+    replayer = CoreReplayer(header)
+    try:
+        report = replay_trace(events, replayer, progress)
+    except ReplayError as error:
+        integrity = events.drain()
+        if integrity.state != "tampered":
+            raise
+        return ReplayReport(integrity=integrity, error=str(error))
+    report.integrity = events.drain()
+    if report.divergence is not None and report.integrity.state != "tampered":
+        _, again = open_trace(path)
+        report.contradiction = contradiction(report.divergence, again)
+    return report

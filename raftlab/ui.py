@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from traces.recorder import StopRequest
 
 out = Console(highlight=False, soft_wrap=True)
 # Errors name files and lines: never hard-wrapped, so they stay greppable.
@@ -44,7 +49,7 @@ def table(rows: list[tuple[str, str]], title: str | None = None) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in rows:
-        grid.add_row(label, value)
+        grid.add_row(Text(label), Text(value))  # values hold paths: never markup
     return grid
 
 
@@ -52,3 +57,71 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print an error the way every command does and return the exit to raise."""
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    err.print(f"[bold yellow]warning:[/] {escape(message)}")
+
+
+def note(message: str) -> None:
+    err.print(f"note: {escape(message)}")
+
+
+def print_json(doc: Any) -> None:
+    """One JSON document on stdout (what ``--json`` prints)."""
+    import orjson
+
+    out.print(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode(), markup=False)
+
+
+@contextmanager
+def interruptible() -> Iterator[StopRequest | None]:
+    """While inside, Ctrl-C and SIGTERM (``kill PID``) ask the recorder to
+    stop at the next event, so that the trace is closed as interrupted with
+    an integrity record that matches it (a second Ctrl-C stops at once).
+    Yields the request to hand to the recorder (None off the main thread,
+    where signals cannot be caught)."""
+    import signal
+    import threading
+
+    from traces.recorder import StopRequest
+
+    if threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    stop = StopRequest()
+
+    def request(signum: int, frame: object) -> None:
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+
+    previous = {sig: signal.signal(sig, request) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def no_verdict_on_interrupt(what: str) -> Iterator[None]:
+    """Ctrl-C inside is exit 2 with one line (click would make it exit 1,
+    which means a violation)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise fail(f"interrupted while {what}: no verdict") from None
+
+
+@contextmanager
+def io_errors() -> Iterator[None]:
+    """Every ``OSError`` inside becomes one error line and exit 2."""
+    from raftlab.outputs import OutputError, describe_os_error
+
+    try:
+        yield
+    except OutputError as error:
+        raise fail(str(error)) from None
+    except OSError as error:
+        raise fail(describe_os_error(error)) from None

@@ -23,7 +23,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 SCHEMA = "raftlab.trace"
-VERSION = 1
+#: The version this raftlab writes: 2 added the closing record (traces.integrity).
+VERSION = 2
+#: Versions it reads (version 1 traces cannot be verified: no closing record).
+READABLE_VERSIONS = (1, 2)
 
 
 class Action(StrEnum):

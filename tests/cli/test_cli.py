@@ -17,8 +17,13 @@ from tests.traces.simulated import simulate, write_trace
 COMMANDS = ["run", "sim", "check", "replay"]
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args])
+def invoke(*args: str | Path, stdin: bytes | None = None) -> Result:
+    return CliRunner().invoke(app, [str(a) for a in args], input=stdin)
+
+
+def save(trace: s.TraceBuilder, path: Path) -> Path:
+    """A hand-made trace written as the recorder writes one (closing record included)."""
+    return write_trace(path, trace.header, trace.events)
 
 
 def words(text: str) -> str:
@@ -78,7 +83,11 @@ def test_each_command_help_says_what_exit_codes_mean(command: str) -> None:
             ["unknown fault profile 'hurricane'", "known: chaos, crashes, default"],
         ),
         (["--nodes", "0"], ["--nodes must be between 1 and 64, got 0"]),
-        (["--duration", "-1"], ["--duration must be positive, got -1.0"]),
+        (["--duration", "-1"], ["--duration must be a positive number of simulated seconds"]),
+        (["--duration", "nan"], ["--duration must be a positive number", "got nan"]),
+        (["--duration", "inf"], ["--duration must be a positive number", "got inf"]),
+        (["--seed", str(2**64)], ["--seed must be between 0 and 9223372036854775807"]),
+        (["--seed", "-1"], ["--seed must be between 0 and"]),
         (["--membership", "no-such-plan.json"], ["--membership: 'no-such-plan.json' is not"]),
     ],
 )
@@ -143,7 +152,7 @@ def test_check_names_an_event_it_cannot_read(tmp_path: Path) -> None:
 
 
 def test_check_rejects_unknown_checkers_listing_the_known_ones(tmp_path: Path) -> None:
-    path = s.two_leaders().trace.write(tmp_path / "t.jsonl")
+    path = save(s.two_leaders().trace, tmp_path / "t.jsonl")
     failed(
         invoke("check", path, "--checker", "no-such"),
         2,
@@ -183,7 +192,7 @@ VIOLATIONS = {
 @pytest.mark.parametrize("checker", sorted(VIOLATIONS))
 def test_check_exits_1_on_a_violation(tmp_path: Path, checker: str) -> None:
     scenario = VIOLATIONS[checker]()
-    path = scenario.trace.write(tmp_path / "bad.jsonl")
+    path = save(scenario.trace, tmp_path / "bad.jsonl")
     result = invoke("check", path)
     assert result.exit_code == 1, result.output
     seqs = ", ".join(map(str, scenario.witnesses))
@@ -193,7 +202,7 @@ def test_check_exits_1_on_a_violation(tmp_path: Path, checker: str) -> None:
 
 
 def test_check_exits_0_on_a_near_miss(tmp_path: Path) -> None:
-    path = s.two_leaders(second_term=3).trace.write(tmp_path / "ok.jsonl")
+    path = save(s.two_leaders(second_term=3).trace, tmp_path / "ok.jsonl")
     result = invoke("check", path)
     assert result.exit_code == 0, result.output
     assert "election-safety ok" in words(result.output)
@@ -201,14 +210,14 @@ def test_check_exits_0_on_a_near_miss(tmp_path: Path) -> None:
 
 
 def test_check_runs_only_the_checkers_asked_for(tmp_path: Path) -> None:
-    path = s.two_leaders(2).trace.write(tmp_path / "bad.jsonl")
+    path = save(s.two_leaders(2).trace, tmp_path / "bad.jsonl")
     assert invoke("check", path, "-c", "log-matching", "-c", "joint-quorum").exit_code == 0
     assert invoke("check", path, "-c", "election-safety").exit_code == 1
 
 
 def test_check_prints_json_on_request(tmp_path: Path) -> None:
     scenario = s.two_leaders(2)
-    path = scenario.trace.write(tmp_path / "bad[1].jsonl")
+    path = save(scenario.trace, tmp_path / "bad[1].jsonl")
     result = invoke("check", path, "--json")
     assert result.exit_code == 1
     doc = orjson.loads(result.stdout)
@@ -218,6 +227,8 @@ def test_check_prints_json_on_request(tmp_path: Path) -> None:
     assert violation["checker"] == "election-safety"
     assert violation["witnesses"] == list(scenario.witnesses)
     assert doc["linearizability"] is None
+    assert doc["verdict"] == "FAIL" and doc["integrity"]["state"] == "complete"
+    assert doc["files"] == {}
 
 
 def test_check_passes_a_simulated_run(good_trace: Path) -> None:
@@ -237,14 +248,18 @@ def test_replay_exits_0_on_a_recorded_run(good_trace: Path) -> None:
     assert result.output.rstrip().endswith("verdict: DETERMINISTIC")
 
 
-def test_replay_exits_1_on_a_tampered_run(tmp_path: Path) -> None:
+def test_replay_exits_1_when_an_intact_file_does_not_replay(tmp_path: Path) -> None:
+    """A file whose integrity record matches it (as a recorder with a bug
+    would write it) that replays differently: nondeterminism, not tampering."""
     header, events = simulate("default", 1, 2.0)
     step = next(e for e in events[300:] if "st" in e)
     step["dg"] = "00000000"
-    path = write_trace(tmp_path / "tampered.jsonl", header, events)
+    path = write_trace(tmp_path / "nondeterministic.jsonl", header, events)
     result = invoke("replay", path)
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"diverged at seq {step['seq']}: expected ")
+    assert "the file matches its integrity record" in result.output
+    assert "(nondeterminism)" in result.output
     assert result.output.rstrip().endswith("verdict: NOT DETERMINISTIC")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import raftlab.experiment as experiment
 from sim import SimConfig
-from traces.reader import load_trace
+from traces.reader import load_trace, open_trace
 
 
 class _Interrupted:
@@ -32,10 +32,15 @@ def test_an_interrupted_simulation_keeps_the_previous_trace(
     experiment.simulate(config, "none", out)
     before = out.read_bytes()
     monkeypatch.setattr(experiment, "Simulation", _Interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(experiment.Interrupted) as caught:
         experiment.simulate(config, "none", out)
     assert out.read_bytes() == before, "the complete trace of the earlier run is still there"
-    partial = tmp_path / "run.jsonl.partial"
+    partial = caught.value.partial
+    assert partial.parent == tmp_path and partial.name.endswith(".partial")
     assert partial.exists(), "what the interrupted run wrote is kept as .partial"
-    assert len(partial.read_bytes().splitlines()) == 4
+    # the header, three events and a closing record saying the run was interrupted
+    assert len(partial.read_bytes().splitlines()) == 5
+    _, events = open_trace(partial)
+    assert len(list(events)) == 3
+    assert events.integrity is not None and events.integrity.state == "interrupted"
     assert load_trace(out)[1]

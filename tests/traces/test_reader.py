@@ -58,11 +58,15 @@ def test_bad_json_names_file_and_line(tmp_path: Path) -> None:
     assert str(err).startswith(f"{path}:3: malformed JSON: ")
 
 
-def test_a_line_cut_short_by_a_crash_is_malformed(tmp_path: Path) -> None:
+def test_a_last_line_cut_short_by_a_crash_is_a_truncation(tmp_path: Path) -> None:
     full = orjson.dumps(event(2))
     path = tmp_path / "cut.jsonl"
     path.write_bytes(orjson.dumps(HEADER) + b"\n" + orjson.dumps(event(1)) + b"\n" + full[:20])
-    assert error(path).line == 3
+    _, events = open_trace(path)
+    assert [e["seq"] for e in events] == [1]
+    assert events.integrity is not None
+    assert events.integrity.state == "truncated"
+    assert events.integrity.message.startswith("truncated at seq 1: its last line is cut short")
 
 
 def test_invalid_utf8_is_malformed_json(tmp_path: Path) -> None:
@@ -113,12 +117,12 @@ def test_a_file_that_is_not_a_trace_is_named_as_such(tmp_path: Path, header: obj
     assert "not a raftlab trace (the first line must have schema 'raftlab.trace')" in str(err)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None])
+@pytest.mark.parametrize("version", [3, 0, "1", None, True])
 def test_an_unsupported_version_is_named(tmp_path: Path, version: object) -> None:
     path = write(tmp_path, {**HEADER, "version": version}, event(1))
     err = error(path)
     assert err.line == 1
-    assert f"unsupported trace version {version!r} (this raftlab reads version 1)" in str(err)
+    assert f"unsupported trace version {version!r} (this raftlab reads versions 1, 2)" in str(err)
 
 
 def test_a_bad_header_fails_before_any_event_is_read(tmp_path: Path) -> None:

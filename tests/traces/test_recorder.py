@@ -1,11 +1,18 @@
-"""Writing traces: a trace appears under its name only once it is complete."""
+"""Writing traces: a trace appears under its name only once it is complete,
+ends with a closing record, and two writers never share a file."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import zlib
 from pathlib import Path
 
-from traces.reader import load_trace
-from traces.recorder import FileRecorder, MemoryRecorder, make_header
+import orjson
+import pytest
+
+from traces.reader import load_trace, open_trace
+from traces.recorder import FileRecorder, MemoryRecorder, StopRequest, make_header
 from traces.schema import SCHEMA, VERSION
 
 
@@ -27,7 +34,9 @@ def test_the_header_names_schema_version_and_implementation() -> None:
 def test_a_trace_is_partial_until_closed(tmp_path: Path) -> None:
     path = tmp_path / "runs" / "trace.jsonl"
     recorder = FileRecorder(path, make_header("test"))
-    partial = tmp_path / "runs" / "trace.jsonl.partial"
+    partial = recorder.partial
+    assert partial.parent == path.parent and partial.name.startswith(".trace.jsonl.")
+    assert partial.name.endswith(".partial")
     assert [recorder.emit(tick(t)) for t in (1, 2, 3)] == [1, 2, 3]
     assert partial.exists() and not path.exists()
     assert recorder.close() == path
@@ -45,7 +54,7 @@ def test_a_run_that_dies_leaves_only_the_partial_file(tmp_path: Path) -> None:
         recorder.emit(tick(t))
     # Whatever has been written so far is under the partial name only.
     assert not path.exists()
-    assert list(tmp_path.iterdir()) == [tmp_path / "trace.jsonl.partial"]
+    assert list(tmp_path.iterdir()) == [recorder.partial]
 
 
 def test_closing_twice_is_harmless(tmp_path: Path) -> None:
@@ -57,10 +66,12 @@ def test_closing_twice_is_harmless(tmp_path: Path) -> None:
     assert len(load_trace(path)[1]) == 1
 
 
-def test_an_empty_run_is_a_header_only_trace(tmp_path: Path) -> None:
+def test_an_empty_run_is_a_header_and_a_closing_record(tmp_path: Path) -> None:
     path = FileRecorder(tmp_path / "trace.jsonl", make_header("test")).close()
-    header, events = load_trace(path)
-    assert header["impl"] == "test" and events == []
+    header, events = open_trace(path)
+    assert header["impl"] == "test" and list(events) == []
+    assert events.integrity is not None and events.integrity.state == "complete"
+    assert len(path.read_bytes().splitlines()) == 2
 
 
 def test_the_memory_recorder_numbers_events_like_the_file_recorder() -> None:
@@ -79,8 +90,86 @@ def test_an_aborted_trace_stays_partial_and_spares_the_old_one(tmp_path: Path) -
     recorder = FileRecorder(path, make_header("new"))
     for t in (1, 2):
         recorder.emit(tick(t))
-    partial = recorder.abort()
-    assert partial == tmp_path / "trace.jsonl.partial"
-    assert len(partial.read_bytes().splitlines()) == 3  # header and both events, flushed
+    partial = recorder.abort("interrupted (KeyboardInterrupt)")
+    assert partial == recorder.partial and partial.exists()
+    # header, both events, flushed, and a closing record that says the run ended early
+    assert len(partial.read_bytes().splitlines()) == 4
     assert path.read_bytes() == before
     assert recorder.abort() == partial  # harmless twice
+    _, events = open_trace(partial)
+    assert len(list(events)) == 2
+    assert events.integrity is not None and events.integrity.state == "interrupted"
+    assert "KeyboardInterrupt" in events.integrity.message
+
+
+def test_the_closing_record_counts_hashes_and_keeps_the_final_digests(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    recorder = FileRecorder(path, make_header("test"))
+    recorder.emit(tick(1))
+    recorder.emit(tick(2) | {"n": "n2", "dg": "beef"})
+    recorder.emit(tick(3) | {"dg": "cafe"})
+    recorder.close()
+    lines = path.read_bytes().splitlines(keepends=True)
+    closing = orjson.loads(lines[-1])
+    assert closing["end"] == "complete" and closing["events"] == 3
+    assert closing["digests"] == {"n1": "cafe", "n2": "beef"}
+    assert closing["sha256"] == hashlib.sha256(b"".join(lines[:-1])).hexdigest()
+    assert closing["header"] == f"{zlib.crc32(lines[0]):08x}"
+    assert closing["blocks"] == [f"{zlib.crc32(b''.join(lines[1:-1])):08x}"]
+
+
+def test_two_writers_of_one_path_never_share_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    first = FileRecorder(path, make_header("first"))
+    second = FileRecorder(path, make_header("second"))
+    assert first.partial != second.partial
+    for t in (1, 2):
+        first.emit(tick(t))
+        second.emit(tick(t + 10))
+    first.close()
+    assert load_trace(path)[0]["impl"] == "first"
+    second.close()  # the later one wins, whole: never a mix of both
+    header, events = open_trace(path)
+    assert header["impl"] == "second" and [e["t"] for e in events] == [11, 12]
+    assert events.integrity is not None and events.integrity.ok
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_gz_path_is_written_compressed_and_read_back_transparently(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl.gz"
+    recorder = FileRecorder(path, make_header("test"))
+    for t in range(1, 50):
+        recorder.emit(tick(t))
+    recorder.close()
+    assert gzip.decompress(path.read_bytes()).startswith(b'{"schema":"raftlab.trace"')
+    _, events = open_trace(path)
+    assert [e["t"] for e in events] == list(range(1, 50))
+    assert events.integrity is not None and events.integrity.ok
+
+
+def test_a_cut_gzip_trace_reads_as_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl.gz"
+    recorder = FileRecorder(path, make_header("test"))
+    for t in range(1, 2000):
+        recorder.emit(tick(t) | {"pad": "x" * (t % 97)})
+    recorder.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    _, events = open_trace(path)
+    seqs = [e["seq"] for e in events]
+    assert events.integrity is not None and events.integrity.state == "truncated"
+    assert seqs == list(range(1, len(seqs) + 1)) and 0 < len(seqs) < 1999
+    assert events.integrity.message.startswith(f"truncated at seq {len(seqs)}")
+
+
+def test_a_stop_request_ends_the_run_between_two_events(tmp_path: Path) -> None:
+    stop = StopRequest()
+    recorder = FileRecorder(tmp_path / "trace.jsonl", make_header("test"), stop=stop)
+    recorder.emit(tick(1))
+    stop.requested = True  # what the signal handler does
+    with pytest.raises(KeyboardInterrupt):
+        recorder.emit(tick(2))
+    _, events = open_trace(recorder.abort("interrupted by SIGTERM"))
+    assert [e["t"] for e in events] == [1]
+    assert events.integrity is not None and events.integrity.state == "interrupted"
+    assert events.integrity.message == "the run ended early at seq 1 (interrupted by SIGTERM)"
