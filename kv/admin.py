@@ -421,12 +421,8 @@ def _check_items(
 ) -> None:
     """Each item must change something and name a node that exists (or bring
     the address of the one it adds)."""
-    seen: set[int] = set()
     for i, item in enumerate(items):
         where = f"changes[{i}]"
-        if item.node in seen:
-            _invalid(f"{where}: node {item.node} appears in more than one change")
-        seen.add(item.node)
         member = item.node in current.members()
         if item.op is ChangeOp.REMOVE:
             if not member:
@@ -439,6 +435,14 @@ def _check_items(
             _invalid(f"{where}: node {item.node} is already a voter")
         elif item.op is ChangeOp.ADD_LEARNER and item.node in current.learners:
             _invalid(f"{where}: node {item.node} is already a learner")
+
+
+def _check_unique(items: Sequence[ChangeItem]) -> None:
+    seen: set[int] = set()
+    for i, item in enumerate(items):
+        if item.node in seen:
+            _invalid(f"changes[{i}]: node {item.node} appears in more than one change")
+        seen.add(item.node)
 
 
 def _check_faults(entries: Sequence[pb.PeerFaults], status: NodeStatus) -> dict[int, LinkFaults]:
@@ -497,6 +501,7 @@ class AdminServicer(pb_grpc.AdminServicer):
                 ]
             code = _CODES.get(type(err), grpc.StatusCode.UNKNOWN)
             await context.abort(code, err.message, trailing_metadata=tuple(meta))
+            raise AssertionError("context.abort returns only by raising") from err
 
     async def _leader(self) -> NodeStatus:
         status = await self.backend.status()
@@ -511,6 +516,7 @@ class AdminServicer(pb_grpc.AdminServicer):
         addresses: Mapping[int, NodeAddress],
         check: Callable[[Membership], None] = lambda _: None,
     ) -> pb.ChangeReply:
+        _check_unique(items)
         for node, address in addresses.items():
             _check_address(address, f"address of node {node}")
         status = await self._leader()
@@ -647,7 +653,10 @@ class AdminServicer(pb_grpc.AdminServicer):
     async def GetStatus(
         self, request: pb.GetStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.Status:
-        return status_to_pb(await self.backend.status())
+        async def work() -> pb.Status:
+            return status_to_pb(await self.backend.status())
+
+        return await self._answer(context, work)
 
     async def SetFaults(
         self, request: pb.SetFaultsRequest, context: grpc.aio.ServicerContext[Any, Any]

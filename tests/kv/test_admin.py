@@ -22,6 +22,7 @@ from kv.admin import (
     META_LEADER_ADDRESS,
     META_LEADER_ID,
     AdminClient,
+    AdminError,
     InvalidRequestError,
     NodeAddress,
     NotLeaderError,
@@ -31,6 +32,7 @@ from kv.admin import (
 from kv.netfaults import PARTITIONED, LinkFaults
 from kv.proto import admin_pb2 as pb
 from kv.proto import admin_pb2_grpc as pb_grpc
+from tests.harness import change
 from tests.kv.admin_cluster import AdminFixture
 
 NEW = {n: NodeAddress(f"127.0.0.1:{7000 + n}", f"127.0.0.1:{8000 + n}") for n in (4, 5)}
@@ -146,6 +148,25 @@ def test_a_learner_not_heard_from_is_never_caught_up(fx: AdminFixture) -> None:
     fx.wait(lambda: not client.caught_up(4, 1000).recent_active)
     r = client.caught_up(4, 1000)
     assert r.lag <= 1000 and not r.caught_up
+
+
+def test_removing_the_leader_applies_and_it_steps_down(fx: AdminFixture) -> None:
+    client = fx.client(1)
+    r = client.remove_node(1)
+    assert r.configuration == Membership((2, 3))
+    assert core(fx, 1).role is not Role.LEADER
+    fx.wait(lambda: bool(fx.cluster.h.leaders()) and fx.cluster.h.leaders()[0] in (2, 3))
+    new_leader = fx.cluster.h.leaders()[0]
+    assert fx.client(new_leader).status().configuration == Membership((2, 3))
+
+
+def test_the_cores_refusal_is_failed_precondition(fx: AdminFixture) -> None:
+    # A configuration entry proposed straight to the core and not yet
+    # delivered: the core refuses another change until it is applied.
+    fx.call(lambda: fx.cluster.h.propose_conf(1, change("add_learner 5")))
+    with pytest.raises(RefusedError, match="is not applied yet") as info:
+        fx.client(1).remove_node(3)
+    assert info.value.code == "FAILED_PRECONDITION"
 
 
 # -- ChangeMembership and LeaveJoint ------------------------------------------------
@@ -455,5 +476,21 @@ def test_add_learner_without_address_is_invalid(fx: AdminFixture) -> None:
 
 def test_validation_comes_before_the_leader_check(fx: AdminFixture) -> None:
     """A malformed request gets the same answer from every node."""
+    client = fx.client(2, follow_leader=False)
     with pytest.raises(InvalidRequestError, match="max_lag"):
-        fx.client(2, follow_leader=False).caught_up(3, -5)
+        client.caught_up(3, -5)
+    with pytest.raises(InvalidRequestError, match="appears in more than one change"):
+        client.change_membership(voter_items((ChangeOp.REMOVE, 3), (ChangeOp.ADD_LEARNER, 3)))
+    with pytest.raises(InvalidRequestError, match="must be host:port"):
+        client.add_learner(4, NodeAddress("127.0.0.1:1", "nowhere"))
+    with pytest.raises(NotLeaderError):
+        client.caught_up(3, 5)
+
+
+def test_an_unreachable_node_is_an_admin_error(fx: AdminFixture) -> None:
+    server = fx.servers.pop(3)
+    fx.run(server.stop(None))
+    with pytest.raises(AdminError) as info:
+        fx.client(3, timeout=5).status()
+    assert info.value.code == "UNAVAILABLE"
+    assert fx.address(3) in info.value.message
