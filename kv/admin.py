@@ -712,7 +712,9 @@ def _error_from_rpc(err: grpc.RpcError, target: str) -> AdminError:
     if kind in classes:
         return classes[kind](details)
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        return OutcomeUnknownError(f"no answer from {target} in time; the outcome is unknown")
+        return OutcomeUnknownError(
+            f"no answer from {target} in time; a change asked for may still take effect"
+        )
     error = AdminError(f"{target}: {details}")
     error.code = code.name
     return error
