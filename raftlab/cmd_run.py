@@ -32,13 +32,18 @@ def run(
         "random", "--membership", "-m", help="random, none or a script."
     ),
     out_dir: Path = typer.Option(None, "--out-dir", help="Where to put the run's files."),
+    read_mode: str = typer.Option(
+        "index", "--read-mode", help="How leaders serve reads: 'index' (ReadIndex) or 'lease'."
+    ),
 ) -> None:
     from raftlab.cmd_sim import check_membership, simulate_and_summarize
     from raftlab.experiment import check_trace, replay_file, write_history, write_report
-    from sim import SimConfig, get_profile
+    from sim import SimConfig, get_profile, raft_config_for
 
     try:
-        config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=get_profile(faults))
+        profile = get_profile(faults)
+        raft = raft_config_for(profile, read_mode)
+        config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=profile, raft=raft)
         config.validate()
     except ValueError as error:
         raise ui.fail(str(error)) from None

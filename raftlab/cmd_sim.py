@@ -19,8 +19,11 @@ byte for byte, on any machine. The summary lists the leaders of every term,
 the commit index reached, the faults injected, the membership changes, the
 client operations and the invariant violations found.
 
-Fault profiles: none, default, lossy, partitions, crashes, chaos
-(`raftlab sim --list-faults` describes them).
+Fault profiles: none, default, lossy, partitions, crashes, slow-disk, stalls,
+pauses, skew, chaos, swarm (`raftlab sim --list-faults` describes them).
+
+Reads are ReadIndex reads by default; --read-mode lease serves them from the
+leader's lease (the lease margin is sized for the profile's clock drift).
 
 Exit codes: 0 the run passed every check (or --no-check), 1 a violation or a
 non-linearizable history, 2 bad arguments or an undecided linearizability check.
@@ -49,10 +52,13 @@ def sim(
     clients: int = typer.Option(5, help="Concurrent clients."),
     rate: float = typer.Option(100.0, help="Client operations per simulated second."),
     keys: int = typer.Option(8, help="Distinct keys the clients use."),
+    read_mode: str = typer.Option(
+        "index", "--read-mode", help="How leaders serve reads: 'index' (ReadIndex) or 'lease'."
+    ),
     check: bool = typer.Option(True, "--check/--no-check", help="Check the trace afterwards."),
     list_faults: bool = typer.Option(False, "--list-faults", help="Describe the fault profiles."),
 ) -> None:
-    from sim import PROFILES, SimConfig, WorkloadConfig, get_profile
+    from sim import PROFILES, SimConfig, WorkloadConfig, get_profile, raft_config_for
 
     if list_faults:
         ui.out.print(ui.table([(p.name, p.description) for p in PROFILES.values()]))
@@ -64,6 +70,7 @@ def sim(
             seed=seed,
             duration_s=duration,
             profile=profile,
+            raft=raft_config_for(profile, read_mode),
             workload=WorkloadConfig(clients=clients, rate=rate, keys=keys),
         )
         config.validate()
@@ -101,6 +108,9 @@ def simulate_and_summarize(config: SimConfig, membership: str, out: Path) -> Sim
             stats = simulate(config, membership, out, update)
     except ScriptError as error:
         raise ui.fail(str(error)) from None
-    title = f"seed {config.seed}, {config.nodes} nodes, faults {config.profile.name}"
+    title = (
+        f"seed {config.seed}, {config.nodes} nodes, faults {config.profile.name}, "
+        f"{config.raft.read_mode.value} reads"
+    )
     ui.out.print(ui.table(summary_lines(stats), title=title))
     return stats
