@@ -282,13 +282,13 @@ def load_script(
             steps.append((at, ChangeMembership(change)))
         else:
             raise ScriptError(f"{where}: unknown action {do!r}")
-        numbered.append((at, number, *_nodes_of(do, n, steps[-1][1])))
+        numbered.append((at, number, *_nodes_of(do, n if needs_node else None, steps[-1][1])))
     if nodes is not None:
         _check_nodes_exist(path, numbered, nodes)
     return ScriptedActor(steps)
 
 
-def _nodes_of(do: object, node: int, last: AdminAction) -> tuple[set[int], set[int]]:
+def _nodes_of(do: object, node: int | None, last: AdminAction) -> tuple[set[int], set[int]]:
     """The nodes a step brings in (adds) and the nodes it names otherwise."""
     if do == "add_learner":
         return {node}, set()
@@ -298,7 +298,7 @@ def _nodes_of(do: object, node: int, last: AdminAction) -> tuple[set[int], set[i
             {i.node for i in items if i.op is not ChangeOp.REMOVE},
             {i.node for i in items if i.op is ChangeOp.REMOVE},
         )
-    return set(), ({node} if node else set())
+    return set(), ({node} if node is not None else set())
 
 
 def _check_nodes_exist(
