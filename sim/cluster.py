@@ -196,7 +196,6 @@ class SimStats:
     ops: Counter[str] = field(default_factory=Counter)
     peer_errors: int = 0
     final_membership: str = ""
-    disk_stalls: int = 0
 
 
 class Simulation:
@@ -273,7 +272,8 @@ class Simulation:
                 next_report = t + 250_000
         self.now = end
         self.stats.sim_seconds = end / 1_000_000
-        self.stats.disk_stalls = self.disk.stalls
+        if self.disk.stalls:
+            self.stats.faults["disk stall"] = self.disk.stalls
         self._final_summary()
         if progress is not None:
             progress(end / 1_000_000)

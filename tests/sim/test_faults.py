@@ -143,3 +143,15 @@ def test_every_profile_without_swarm_is_itself() -> None:
         if not profile.swarm:
             assert profile.realize(random.Random(1)) is profile
     assert replace(PROFILES["none"], swarm=True).realize(random.Random(1)) != PROFILES["none"]
+
+
+def test_every_profile_is_in_the_docs_table_and_the_help() -> None:
+    from pathlib import Path
+
+    from raftlab.cmd_sim import SIM_HELP
+
+    docs = (Path(__file__).parents[2] / "docs" / "simulation.md").read_text()
+    help_text = " ".join(SIM_HELP.split())
+    for name in PROFILES:
+        assert f"| `{name}` |" in docs, f"profile {name} missing from docs/simulation.md"
+        assert name in help_text, f"profile {name} missing from raftlab sim --help"
