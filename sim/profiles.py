@@ -170,13 +170,13 @@ PROFILES: dict[str, FaultProfile] = {
         ),
         FaultProfile(
             "stalls",
-            "a disk whose writes stall now and then (3% of writes, 0.1-1.5 s) and a crash "
-            "every ~3 s while a write is in flight",
+            "a disk whose writes stall now and then (1% of writes, 0.1-1 s; a stall holds up "
+            "the writes queued behind it) and a crash every ~3 s while a write is in flight",
             crash_every_s=3.0,
             downtime_s=(0.2, 1.5),
             crash_in_flight=0.8,
-            disk_stall=0.03,
-            disk_stall_ms=(100.0, 1500.0),
+            disk_stall=0.01,
+            disk_stall_ms=(100.0, 1000.0),
         ),
         FaultProfile(
             "pauses",
