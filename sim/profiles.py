@@ -125,7 +125,7 @@ PROFILES: dict[str, FaultProfile] = {
         FaultProfile(
             "default",
             "1% loss, some duplication and reordering, a realistic disk (2 ms, rare stalls), "
-            "a partition every ~6 s, a crash every ~8 s (half of them losing a write in flight)",
+            "a partition every ~6 s, a crash every ~8 s (half aimed at a write in flight)",
             loss=0.01,
             duplicate=0.005,
             reorder=0.01,
@@ -151,8 +151,7 @@ PROFILES: dict[str, FaultProfile] = {
         ),
         FaultProfile(
             "crashes",
-            "frequent crashes and restarts on a clean network, most of them losing a write "
-            "in flight",
+            "frequent crashes and restarts on a clean network, most aimed at a write in flight",
             crash_every_s=2.0,
             downtime_s=(0.2, 3.0),
             crash_in_flight=0.7,
