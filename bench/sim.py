@@ -1,17 +1,19 @@
 """Simulator and invariant-checker speed, as JSON.
 
-For 3- and 5-node clusters under the default fault profile with a steady
-client load (10 ms network latency, 50 ms heartbeat, 100 client operations
-per simulated second), prints simulated seconds per wall second and trace
-events per wall second, with tracing on (the normal case) and off; then the
-invariant checkers' throughput in events per second, both reading the trace
-file (parse included) and over events already in memory.
+For 3- and 5-node clusters under a fault profile (``default`` unless
+``--faults``) with a steady client load (10 ms network latency, 50 ms
+heartbeat, 100 client operations per simulated second), prints simulated
+seconds per wall second and trace events per wall second, with tracing on
+(the normal case) and off; then the invariant checkers' throughput in events
+per second, both reading the trace file (parse included) and over events
+already in memory.
 
 Medians over several seeds; machines here are noisy, so compare medians and
 ratios, not single runs.
 
     python bench/sim.py                 # full run (about a minute)
     python bench/sim.py --quick         # one seed, short runs
+    python bench/sim.py --faults chaos --read-mode lease
 """
 
 from __future__ import annotations
@@ -30,17 +32,26 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from checkers import default_registry, run_checkers  # noqa: E402
-from sim import NoActor, SimConfig, Simulation, WorkloadConfig, get_profile  # noqa: E402
+from sim import (  # noqa: E402
+    NoActor,
+    SimConfig,
+    Simulation,
+    WorkloadConfig,
+    get_profile,
+    raft_config_for,
+)
 from traces.reader import load_trace, open_trace  # noqa: E402
 from traces.recorder import FileRecorder, make_header  # noqa: E402
 
 
-def config(nodes: int, seed: int, duration: float) -> SimConfig:
+def config(nodes: int, seed: int, duration: float, faults: str, read_mode: str) -> SimConfig:
+    profile = get_profile(faults)
     return SimConfig(
         nodes=nodes,
         seed=seed,
         duration_s=duration,
-        profile=get_profile("default"),
+        profile=profile,
+        raft=raft_config_for(profile, read_mode),
         workload=WorkloadConfig(clients=10, rate=100.0, keys=8),
     )
 
@@ -89,6 +100,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="simulated seconds per run")
     parser.add_argument("--seeds", type=int, default=3, help="runs per configuration")
     parser.add_argument("--quick", action="store_true", help="one seed, 5 simulated seconds")
+    parser.add_argument("--faults", default="default", help="fault profile (default: default)")
+    parser.add_argument("--read-mode", default="index", choices=["index", "lease"])
     args = parser.parse_args()
     seeds = 1 if args.quick else args.seeds
     duration = 5.0 if args.quick else args.duration
@@ -97,15 +110,18 @@ def main() -> None:
         "python": sys.version.split()[0],
         "duration_s": duration,
         "seeds": seeds,
-        "setup": "default faults, 10 ms latency, 50 ms heartbeat, 100 ops/s, 10 clients",
+        "faults": args.faults,
+        "read_mode": args.read_mode,
+        "setup": "10 ms latency, 50 ms heartbeat, 100 ops/s, 10 clients",
     }
     with tempfile.TemporaryDirectory() as tmp:
         for nodes in (3, 5):
             traced, untraced, checks = [], [], []
             for seed in range(1, seeds + 1):
                 trace = Path(tmp) / f"n{nodes}-s{seed}.jsonl"
-                traced.append(run_sim(config(nodes, seed, duration), trace))
-                untraced.append(run_sim(config(nodes, seed, duration), None))
+                cfg = config(nodes, seed, duration, args.faults, args.read_mode)
+                traced.append(run_sim(cfg, trace))
+                untraced.append(run_sim(cfg, None))
                 checks.append(check_speed(trace))
             results[f"nodes_{nodes}"] = {
                 "traced": median_of(traced),

@@ -52,18 +52,23 @@ def run(
     out_dir: Path = typer.Option(
         None, "--out-dir", help="Where to put the run's files (default: a new runs/ directory)."
     ),
+    read_mode: str = typer.Option(
+        "index", "--read-mode", help="How leaders serve reads: 'index' (ReadIndex) or 'lease'."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     from raftlab import rundir
     from raftlab.cmd_sim import check_membership
     from raftlab.options import check_sim_values, sim_warnings
     from raftlab.outputs import OutputError
-    from sim import SimConfig, WorkloadConfig, get_profile
+    from sim import SimConfig, WorkloadConfig, get_profile, raft_config_for
 
     defaults = WorkloadConfig()
     try:
         check_sim_values(seed, duration, defaults.clients, defaults.rate, defaults.keys)
-        config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=get_profile(faults))
+        profile = get_profile(faults)
+        raft = raft_config_for(profile, read_mode)
+        config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=profile, raft=raft)
         config.validate()
         plan = rundir.plan(out_dir, rundir.run_name(seed, faults, nodes))
     except (ValueError, OutputError) as error:

@@ -27,8 +27,11 @@ name ending in .gz is written gzip-compressed; `--out -` streams it to
 standard output (the summary then goes to stderr, and the trace is not
 checked: pipe it to `raftlab check -`).
 
-Fault profiles: none, default, lossy, partitions, crashes, chaos
-(`raftlab sim --list-faults` describes them).
+Fault profiles: none, default, lossy, partitions, crashes, slow-disk, stalls,
+pauses, skew, chaos, swarm (`raftlab sim --list-faults` describes them).
+
+Reads are ReadIndex reads by default; --read-mode lease serves them from the
+leader's lease (the lease margin is sized for the profile's clock drift).
 
 Exit codes: 0 the run passed every check (or --no-check), 1 a violation or a
 non-linearizable history, 2 bad arguments or an undecided linearizability check.
@@ -62,13 +65,16 @@ def sim(
     clients: int = typer.Option(5, help="Concurrent clients."),
     rate: float = typer.Option(100.0, help="Client operations per simulated second."),
     keys: int = typer.Option(8, help="Distinct keys the clients use."),
+    read_mode: str = typer.Option(
+        "index", "--read-mode", help="How leaders serve reads: 'index' (ReadIndex) or 'lease'."
+    ),
     check: bool = typer.Option(True, "--check/--no-check", help="Check the trace afterwards."),
     list_faults: bool = typer.Option(False, "--list-faults", help="Describe the fault profiles."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary (and check) as JSON."),
 ) -> None:
     from raftlab.options import check_sim_values, sim_warnings
     from raftlab.outputs import OutputError, check_output_file
-    from sim import SimConfig, WorkloadConfig, get_profile
+    from sim import SimConfig, WorkloadConfig, get_profile, raft_config_for
 
     if list_faults:
         list_profiles(as_json)
@@ -76,11 +82,13 @@ def sim(
     streaming = str(out) == "-"
     try:
         check_sim_values(seed, duration, clients, rate, keys)
+        profile = get_profile(faults)
         config = SimConfig(
             nodes=nodes,
             seed=seed,
             duration_s=duration,
-            profile=get_profile(faults),
+            profile=profile,
+            raft=raft_config_for(profile, read_mode),
             workload=WorkloadConfig(clients=clients, rate=rate, keys=keys),
         )
         config.validate()
@@ -185,7 +193,10 @@ def simulate_and_summarize(
         size=None if str(out) == "-" else trace_size(out),
     )
     if show:
-        title = f"seed {config.seed}, {config.nodes} nodes, faults {config.profile.name}"
+        title = (
+            f"seed {config.seed}, {config.nodes} nodes, faults {config.profile.name}, "
+            f"{config.raft.read_mode.value} reads"
+        )
         console = ui.err if to_stderr else ui.out
         console.print(ui.table(summary_lines(stats, info), title=title))
     return stats, info

@@ -44,13 +44,16 @@ class Interrupted(KeyboardInterrupt):
         self.partial = partial
 
 
-def make_actor(spec: str, seed: int, nodes: int) -> MembershipActor:
-    """``random`` (the default), ``none``, or the path of a JSON script."""
+def make_actor(
+    spec: str, seed: int, nodes: int, duration_s: float | None = None
+) -> MembershipActor:
+    """``random`` (the default), ``none``, or the path of a JSON script (checked
+    against the initial ``nodes`` and the run's ``duration_s``)."""
     if spec == "none":
         return NoActor()
     if spec == "random":
         return RandomActor(random.Random(seed * 31 + 17), first_new_id=nodes + 1)
-    return load_script(spec)
+    return load_script(spec, nodes=nodes, duration_s=duration_s)
 
 
 def simulate(
@@ -62,7 +65,7 @@ def simulate(
 ) -> SimStats:
     """Run one simulation and write its trace to ``out`` (``-``: stdout).
     ``stop``: set it (from a signal handler) to end the run at the next event."""
-    actor = make_actor(membership, config.seed, config.nodes)
+    actor = make_actor(membership, config.seed, config.nodes, config.duration_s)
     header = make_header("raftlab-sim", **config.header_fields(), membership=membership)
     recorder = FileRecorder(out, header, stop=stop)
     try:

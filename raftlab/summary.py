@@ -52,6 +52,9 @@ def reproduce_command(
         "--duration": f"{config.duration_s:g}",
         "--membership": membership,
     }
+    read_mode = config.raft.read_mode.value
+    if read_mode != "index":
+        options["--read-mode"] = read_mode
     workload = config.workload
     for option, value, usual in (
         ("--clients", workload.clients, default.clients),

@@ -9,7 +9,7 @@ See cluster.py for the theory of operation, profiles.py for the fault
 profiles, membership.py for membership actors and workload.py for clients.
 """
 
-from sim.cluster import SimConfig, SimStats, Simulation
+from sim.cluster import SimConfig, SimStats, Simulation, raft_config_for
 from sim.membership import (
     ClusterView,
     MembershipActor,
@@ -37,4 +37,5 @@ __all__ = [
     "WorkloadConfig",
     "get_profile",
     "load_script",
+    "raft_config_for",
 ]

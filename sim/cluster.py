@@ -10,15 +10,26 @@ PYTHONHASHSEED.
 
 Time is in integer microseconds. A node's Raft clock is
 ``(t + phase) // tick``, with a per-node phase so that nodes do not tick in
-lockstep; a node gets a ``Tick`` only when its core's ``next_deadline()``
-arrives, never for idle ticks.
+lockstep, and (with clock drift) a per-node tick length (clocks.py); a node
+gets a ``Tick`` only when its core's ``next_deadline()`` arrives, never for
+idle ticks.
+
+A step's follow-up inputs (``Applied`` after the state machine applied what
+an ``ApplyEntries`` handed out, then ``Compact`` when a snapshot is due) go
+through a work list and are computed when their turn comes, from the state
+left by the steps before them: a ``Compact`` drawn up before an earlier
+follow-up applied further would name a stale index.
+
+A paused node is a frozen process: its timers do not fire and whatever
+reaches it (messages, client requests, disk completions) waits in order
+until it resumes; its clock keeps running, so it resumes past its deadlines.
 """
 
 from __future__ import annotations
 
 import heapq
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +39,7 @@ from consensus import (
     Applied,
     ApplyEntries,
     Compact,
+    CoreMisuse,
     DurableState,
     Effect,
     Membership,
@@ -40,6 +52,7 @@ from consensus import (
     RaftConfig,
     RaftCore,
     ReadIndex,
+    ReadMode,
     ReadReady,
     ReadRefused,
     Refused,
@@ -52,6 +65,8 @@ from consensus.inputs import Input, Receive
 from consensus.rng import mix64
 from consensus.traced import Envelope, Sink, TracedNode
 from kv import Command, encode_command
+from sim.clocks import lease_margin_for, tick_length_us, tolerated_drift
+from sim.disk import DiskModel
 from sim.membership import (
     AdminAction,
     ChangeMembership,
@@ -68,10 +83,38 @@ from sim.profiles import PROFILES, FaultProfile
 from sim.workload import Client, Operation, Workload, WorkloadConfig
 
 # Event kinds, in the queue as small ints.
-_DELIVER, _TIMER, _DISK, _ARRIVE, _REPLY, _WAKE, _FAULT, _ACTOR = range(8)
+_DELIVER, _TIMER, _DISK, _ARRIVE, _REPLY, _WAKE, _FAULT, _ACTOR, _ACK = range(9)
 
-# Independent random streams.
-_NET, _FAULTS, _CLIENTS, _ACTOR_RNG, _DISK_RNG, _PHASES, _CORES = range(7)
+# Independent random streams (new ones go at the end, so old ones keep their draws).
+_NET, _FAULTS, _CLIENTS, _ACTOR_RNG, _DISK_RNG, _PHASES, _CORES, _CLOCKS, _SWARM = range(9)
+
+# Follow-up inputs, computed when their turn comes (see the module docstring).
+_ACK_APPLIED, _MAYBE_COMPACT = range(2)
+
+#: The simulator's core timing: a 150 ms election timeout, 50 ms heartbeats.
+ELECTION_TICKS, HEARTBEAT_TICKS = 15, 5
+
+
+def raft_config_for(profile: FaultProfile, read_mode: str = "index") -> RaftConfig:
+    """The simulator's core configuration for ``read_mode`` under ``profile``.
+
+    In lease mode the lease margin is the smallest that absorbs the profile's
+    clock drift bound (see clocks.py), so the run stays within what its
+    configuration declares; the trace header records both.
+    """
+    try:
+        mode = ReadMode(read_mode)
+    except ValueError:
+        raise ValueError(f"--read-mode must be 'index' or 'lease', got {read_mode!r}") from None
+    margin = 1
+    if mode is ReadMode.LEASE:
+        margin = lease_margin_for(profile.clock_drift, ELECTION_TICKS)
+    return RaftConfig(
+        election_ticks=ELECTION_TICKS,
+        heartbeat_ticks=HEARTBEAT_TICKS,
+        read_mode=mode,
+        lease_margin_ticks=margin,
+    )
 
 
 @dataclass(slots=True, frozen=True)
@@ -82,7 +125,9 @@ class SimConfig:
     profile: FaultProfile = PROFILES["default"]
     tick_ms: float = 10.0
     raft: RaftConfig = field(
-        default_factory=lambda: RaftConfig(election_ticks=15, heartbeat_ticks=5)
+        default_factory=lambda: RaftConfig(
+            election_ticks=ELECTION_TICKS, heartbeat_ticks=HEARTBEAT_TICKS
+        )
     )
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
     snapshot_every: int = 200
@@ -96,8 +141,32 @@ class SimConfig:
             raise ValueError(f"--duration must be positive, got {self.duration_s}")
         if self.tick_ms <= 0:
             raise ValueError("tick must be positive")
-        self.raft.validate()
+        try:
+            self.raft.validate()
+        except CoreMisuse as err:
+            raise ValueError(f"raft configuration: {err}") from None
         self.workload.validate()
+        self._validate_drift()
+
+    def _validate_drift(self) -> None:
+        """Lease reads assume bounded drift: refuse a profile that lets clocks
+        drift further than the lease configuration absorbs."""
+        raft, drift = self.raft, self.profile.clock_drift
+        if raft.read_mode is not ReadMode.LEASE:
+            return
+        tolerated = tolerated_drift(raft.election_ticks, raft.lease_margin_ticks)
+        if drift > tolerated:
+            needed = lease_margin_for(drift, raft.election_ticks)
+            raise ValueError(
+                f"faults {self.profile.name!r} let clocks drift by up to {drift:.2%}, but lease "
+                f"reads with election_ticks={raft.election_ticks} and lease_margin_ticks="
+                f"{raft.lease_margin_ticks} tolerate only {tolerated:.2%} "
+                f"(lease_margin_ticks={needed} would)"
+            )
+
+    def faults(self) -> FaultProfile:
+        """The concrete fault profile of this run (a swarm profile drawn for the seed)."""
+        return self.profile.realize(random.Random(mix64(self.seed * 7919 + _SWARM)))
 
     def header_fields(self) -> dict[str, Any]:
         return {
@@ -106,7 +175,7 @@ class SimConfig:
             "duration_s": self.duration_s,
             "tick_us": int(self.tick_ms * 1000),
             "raft": self.raft.to_json(),
-            "faults": self.profile.to_json(),
+            "faults": self.faults().to_json(),
             "workload": {
                 "clients": self.workload.clients,
                 "rate": self.workload.rate,
@@ -145,11 +214,13 @@ class Simulation:
         self.tick_us = int(config.tick_ms * 1000)
         self._queue: list[tuple[int, int, int, Any, Any]] = []
         self._counter = 0
-        rngs = [random.Random(mix64(config.seed * 7919 + k)) for k in range(7)]
-        self.net = Network(config.profile, rngs[_NET])
+        rngs = [random.Random(mix64(config.seed * 7919 + k)) for k in range(_SWARM)]
+        self.profile = p = config.faults()
+        self.net = Network(p, rngs[_NET])
         self.fault_rng = rngs[_FAULTS]
-        self.disk_rng = rngs[_DISK_RNG]
+        self.disk = DiskModel(p, rngs[_DISK_RNG])
         self.phase_rng = rngs[_PHASES]
+        self.clock_rng = rngs[_CLOCKS]
         self.core_rng = rngs[_CORES]
         self.workload = Workload(config.workload, rngs[_CLIENTS])
         self.stats = SimStats()
@@ -169,6 +240,7 @@ class Simulation:
             self._on_wake,
             self._on_fault,
             self._on_actor,
+            self._on_ack,
         ]
         initial = Membership(tuple(range(1, config.nodes + 1)))
         for node_id in initial.voters:
@@ -177,11 +249,12 @@ class Simulation:
             client = Client(c, target=self.workload.rng.randint(1, config.nodes))
             self.clients.append(client)
             self._push(self.workload.think_us(), _WAKE, client, None)
-        p = config.profile
         if p.partition_every_s:
             self._push(self._interval(p.partition_every_s), _FAULT, "partition", None)
         if p.crash_every_s:
             self._push(self._interval(p.crash_every_s), _FAULT, "crash", None)
+        if p.pause_every_s:
+            self._push(self._interval(p.pause_every_s), _FAULT, "pause", None)
         if not isinstance(self.actor, NoActor):
             self._push(int(config.actor_every_ms * 1000), _ACTOR, None, None)
 
@@ -199,6 +272,8 @@ class Simulation:
                 next_report = t + 250_000
         self.now = end
         self.stats.sim_seconds = end / 1_000_000
+        if self.disk.stalls:
+            self.stats.faults["disk stall"] = self.disk.stalls
         self._final_summary()
         if progress is not None:
             progress(end / 1_000_000)
@@ -230,7 +305,8 @@ class Simulation:
         node = self.nodes.get(node_id)
         if node is None:
             phase = self.phase_rng.randrange(self.tick_us)
-            node = SimNode(node_id, TracedNode(node_id, self.sink), durable, self.tick_us, phase)
+            tick = tick_length_us(self.tick_us, self.profile.clock_drift, self.clock_rng)
+            node = SimNode(node_id, TracedNode(node_id, self.sink), durable, tick, phase)
             self.nodes[node_id] = node
         seed = mix64(self.config.seed * 1_000_003 + node_id * 101 + node.incarnation)
         core = RaftCore(node_id, self.config.raft, seed, durable, node.ticks(self.now))
@@ -240,12 +316,44 @@ class Simulation:
         self._arm_timer(node)
 
     def _stop_node(self, node: SimNode, reason: str) -> int:
-        node.forget_volatile()
+        lost = node.forget_volatile(self.now)
         node.traced.stop()
-        return self._record("env", "crash", node=node.id, reason=reason)
+        extra: dict[str, Any] = {"lost_writes": lost} if lost else {}
+        return self._record("env", "crash", node=node.id, reason=reason, **extra)
 
     def _step(
         self, node: SimNode, inp: Input, envelope: Envelope | None = None, cause: int = 0
+    ) -> list[Effect]:
+        """Step ``node`` with ``inp``, then with its follow-ups (the work list
+        in the module docstring); returns the effects of ``inp``'s step."""
+        pending: deque[tuple[int, int]] = deque()
+        effects = self._step_once(node, inp, envelope, cause, pending)
+        while pending and node.up:
+            followup = self._followup_input(node, *pending.popleft())
+            if followup is not None:
+                self._step_once(node, followup, None, 0, pending)
+        self._arm_timer(node)
+        return effects
+
+    def _followup_input(self, node: SimNode, kind: int, index: int) -> Input | None:
+        """The follow-up input due now, from the node's current state (or None)."""
+        if kind == _ACK_APPLIED:
+            return Applied(index)
+        core, sm = node.traced.core, node.sm
+        assert core is not None
+        if sm.applied != core.log.applied:
+            return None  # a later apply is on the work list; it will ask again
+        if sm.applied - core.log.snapshot.index < self.config.snapshot_every:
+            return None
+        return Compact(sm.applied, sm.snapshot())
+
+    def _step_once(
+        self,
+        node: SimNode,
+        inp: Input,
+        envelope: Envelope | None,
+        cause: int,
+        pending: deque[tuple[int, int]],
     ) -> list[Effect]:
         sent: list[Envelope] = []
         self.stats.steps += 1
@@ -258,13 +366,14 @@ class Simulation:
             effects = list(err.effects)  # type: ignore[arg-type]
         for env in sent:
             self._transmit(env)
-        followups: list[Input] = []
         for effect in effects:
             kind = type(effect)
             if kind is Persist:
                 self._write(node, effect)  # type: ignore[arg-type]
             elif kind is ApplyEntries:
-                followups.extend(self._apply(node, effect))  # type: ignore[arg-type]
+                applied = self._apply(node, effect)  # type: ignore[arg-type]
+                pending.append((_ACK_APPLIED, applied))
+                pending.append((_MAYBE_COMPACT, applied))
             elif kind is Note:
                 self._observe(node, effect)  # type: ignore[arg-type]
             elif kind is ReadReady:
@@ -275,10 +384,6 @@ class Simulation:
                 snap = effect.snapshot  # type: ignore[union-attr]
                 node.sm.restore(snap.data, snap.index)
                 node.waiting_reads.clear()
-        for inp2 in followups:
-            if node.up:
-                self._step(node, inp2)
-        self._arm_timer(node)
         return effects
 
     def _arm_timer(self, node: SimNode) -> None:
@@ -292,8 +397,8 @@ class Simulation:
             self._push(at - self.now, _TIMER, node, node.timer_gen)
 
     def _on_timer(self, node: SimNode, gen: int) -> None:
-        if gen != node.timer_gen or not node.up:
-            return
+        if gen != node.timer_gen or not node.up or node.paused:
+            return  # a paused node's timer is re-armed when it resumes
         node.timer_at = NEVER
         core = node.traced.core
         assert core is not None
@@ -303,21 +408,34 @@ class Simulation:
             self._arm_timer(node)
 
     def _write(self, node: SimNode, persist: Persist) -> None:
-        latency = int(
-            self.disk_rng.expovariate(1.0 / max(self.config.profile.disk_ms, 0.001)) * 1000
-        )
-        done = max(self.now, node.disk_free_at) + max(latency, 20)
+        """Queue a write on the node's FIFO disk (see disk.py)."""
+        done = max(self.now, node.disk_free_at) + self.disk.latency_us()
         node.disk_free_at = done
+        node.writes.append(persist.id)
         self._push(done - self.now, _DISK, node, (node.incarnation, persist))
 
     def _on_disk(self, node: SimNode, item: tuple[int, Persist]) -> None:
         incarnation, persist = item
         if incarnation != node.incarnation or not node.up:
             return  # the write was lost in a crash
-        node.storage.write(persist)
-        self._step(node, Persisted(persist.id))
+        node.writes.popleft()
+        node.storage.write(persist)  # durable now, even if the process is frozen
+        self._on_ack(node, (incarnation, persist.id))
 
-    def _apply(self, node: SimNode, effect: ApplyEntries) -> list[Input]:
+    def _on_ack(self, node: SimNode, item: tuple[int, int]) -> None:
+        """Tell the core a write completed (a frozen process learns it on resume;
+        paused nodes never crash, so no write is durable but unacknowledged
+        when a node restarts)."""
+        incarnation, persist_id = item
+        if incarnation != node.incarnation or not node.up:
+            return
+        if node.paused:
+            node.deferred.append((_ACK, node, item))
+            return
+        self._step(node, Persisted(persist_id))
+
+    def _apply(self, node: SimNode, effect: ApplyEntries) -> int:
+        """Apply the entries handed out; returns the index the state machine reached."""
         sm = node.sm
         last = 0
         for entry in effect.entries:
@@ -339,10 +457,7 @@ class Simulation:
                 else:
                     still.append((index, op, attempt))
             node.waiting_reads = still
-        followups: list[Input] = [Applied(last)]
-        if last - node.storage.snapshot.index >= self.config.snapshot_every:
-            followups.append(Compact(last, sm.snapshot()))
-        return followups
+        return last
 
     def _observe(self, node: SimNode, note: Note) -> None:
         action = note.action
@@ -384,6 +499,9 @@ class Simulation:
                 "net", "drop", env.seq, mid=env.mid, src=env.msg.src, dst=dst, reason="node down"
             )
             return
+        if node.paused:
+            node.deferred.append((_DELIVER, dst, env))
+            return
         self._step(node, Receive(env.msg), env)
 
     # --------------------------------------------------------------- clients
@@ -423,6 +541,9 @@ class Simulation:
         node = self.nodes.get(node_id)
         if node is None or not node.up:
             return  # lost; the client's attempt timeout handles it
+        if node.paused:
+            node.deferred.append((_ARRIVE, node_id, request))
+            return
         op, attempt = request
         if op.f == "get":
             self._read_ctx += 1
@@ -499,7 +620,7 @@ class Simulation:
     # ---------------------------------------------------------------- faults
 
     def _on_fault(self, kind: str, payload: Any) -> None:
-        p = self.config.profile
+        p = self.profile
         if kind == "partition":
             self._partition()
             self._push(self._interval(p.partition_every_s), _FAULT, "partition", None)
@@ -517,9 +638,23 @@ class Simulation:
             if not node.up and node_id not in self._retired:
                 self.stats.faults["restart"] += 1
                 self._start_node(node_id, node.storage.durable(), cause)
+        elif kind == "pause":
+            self._pause()
+            self._push(self._interval(p.pause_every_s), _FAULT, "pause", None)
+        elif kind == "resume":
+            self._resume(*payload)
 
     def _running(self) -> list[int]:
-        return sorted(n for n, node in self.nodes.items() if node.up)
+        """Nodes whose process runs and is not frozen."""
+        return sorted(n for n, node in self.nodes.items() if node.up and not node.paused)
+
+    def _may_take_down(self) -> bool:
+        """Whether one more running voter may crash or pause: the injector
+        keeps a quorum up so that the run makes progress."""
+        running = self._running()
+        voters = self._voters()
+        down_voters = sum(1 for v in voters if v not in running)
+        return down_voters + 1 <= (len(voters) - 1) // 2
 
     def _leader(self) -> int:
         best, best_term = 0, -1
@@ -532,7 +667,7 @@ class Simulation:
     def _partition(self) -> None:
         if self._partitioned:
             return
-        rng, p = self.fault_rng, self.config.profile
+        rng, p = self.fault_rng, self.profile
         running = self._running()
         if len(running) < 2:
             return
@@ -560,18 +695,52 @@ class Simulation:
         self._push(duration, _FAULT, "heal", None)
 
     def _crash(self) -> None:
-        rng, p = self.fault_rng, self.config.profile
+        rng, p = self.fault_rng, self.profile
+        if not self._may_take_down():
+            return
         running = self._running()
-        voters = self._voters()
-        down_voters = sum(1 for v in voters if v not in running)
-        if down_voters + 1 > (len(voters) - 1) // 2:
-            return  # keep a quorum alive so the run makes progress
-        leader = self._leader()
-        victim = leader if leader and rng.random() < 0.3 else rng.choice(running)
+        writing = [n for n in running if self.nodes[n].writes]
+        if writing and rng.random() < p.crash_in_flight:
+            # The crash point between a write and its acknowledgement.
+            victim = rng.choice(writing)
+            self.stats.faults["crash:write in flight"] += 1
+        else:
+            leader = self._leader()
+            victim = leader if leader and rng.random() < 0.3 else rng.choice(running)
         cause = self._stop_node(self.nodes[victim], "crash")
         self.stats.faults["crash"] += 1
         downtime = int(rng.uniform(*p.downtime_s) * 1_000_000)
         self._push(downtime, _FAULT, "restart", (victim, cause))
+
+    def _pause(self) -> None:
+        """Freeze a node (the leader a third of the time) for a while."""
+        rng, p = self.fault_rng, self.profile
+        if not self._may_take_down():
+            return
+        leader = self._leader()
+        victim = leader if leader and rng.random() < 0.33 else rng.choice(self._running())
+        node = self.nodes[victim]
+        duration = int(rng.uniform(*p.pause_s) * 1_000_000)
+        node.paused = True
+        self.stats.faults["pause"] += 1
+        cause = self._record("env", "pause", node=victim, resume_after_us=duration)
+        self._push(duration, _FAULT, "resume", (victim, node.incarnation, cause))
+
+    def _resume(self, node_id: int, incarnation: int, cause: int) -> None:
+        """Thaw a paused node: what waited for it is handled in arrival order,
+        and its timer is re-armed for deadlines that passed meanwhile."""
+        node = self.nodes[node_id]
+        if not node.paused or node.incarnation != incarnation:
+            return  # stopped meanwhile
+        node.paused = False
+        waited = node.deferred
+        node.deferred = []
+        self._record("env", "resume", cause, node=node_id, queued=len(waited))
+        for kind, a, b in waited:
+            self._push(0, kind, a, b)
+        node.timer_at = NEVER
+        node.timer_gen += 1
+        self._arm_timer(node)
 
     def _authority(self, leader: int) -> RaftCore | None:
         """The core whose configuration speaks for the cluster: the leader's,

@@ -217,13 +217,20 @@ class ScriptError(ValueError):
     """A membership script that cannot be understood."""
 
 
-def load_script(path: str | Path) -> ScriptedActor:
+def load_script(
+    path: str | Path, nodes: int | None = None, duration_s: float | None = None
+) -> ScriptedActor:
     """Read a JSON membership script.
 
     A list of steps such as ``{"at": 2.0, "do": "add_learner", "node": 6}``;
     ``do`` is one of add_learner (also starts the node), promote, demote,
     remove, transfer, stop, leave_joint, or change (with ``items`` like
     ``[["add_voter", 6], ["remove", 1]]`` and an optional ``transition``).
+
+    Given the run's initial ``nodes`` (ids 1..nodes) and ``duration_s``, a
+    step that names a node no earlier step (in time) brought in, or that
+    falls after the end of the run, is an error naming the step: such a step
+    would otherwise be retried, refused, until the run ends.
     """
     try:
         raw = orjson.loads(Path(path).read_bytes())
@@ -232,11 +239,19 @@ def load_script(path: str | Path) -> ScriptedActor:
     if not isinstance(raw, list):
         raise ScriptError(f"{path}: a membership script is a JSON list of steps")
     steps: list[tuple[float, AdminAction]] = []
+    #: (at, step number, nodes it brings in, nodes it names)
+    numbered: list[tuple[float, int, set[int], set[int]]] = []
     for number, step in enumerate(raw, start=1):
         where = f"{path}: step {number}"
         if not isinstance(step, dict) or not isinstance(step.get("at"), int | float):
             raise ScriptError(f"{where}: each step needs a numeric 'at' (seconds)")
         at, do, node = float(step["at"]), step.get("do"), step.get("node")
+        if not 0 <= at < float("inf"):
+            raise ScriptError(f"{where}: 'at' must be a finite time >= 0, got {step['at']}")
+        if duration_s is not None and at > duration_s:
+            raise ScriptError(
+                f"{where} ({do} at {at:g} s) comes after the end of the run ({duration_s:g} s)"
+            )
         needs_node = do in ("add_learner", "promote", "demote", "remove", "transfer", "stop")
         if needs_node and not isinstance(node, int):
             raise ScriptError(f"{where}: '{do}' needs an integer 'node'")
@@ -267,4 +282,36 @@ def load_script(path: str | Path) -> ScriptedActor:
             steps.append((at, ChangeMembership(change)))
         else:
             raise ScriptError(f"{where}: unknown action {do!r}")
+        numbered.append((at, number, *_nodes_of(do, n if needs_node else None, steps[-1][1])))
+    if nodes is not None:
+        _check_nodes_exist(path, numbered, nodes)
     return ScriptedActor(steps)
+
+
+def _nodes_of(do: object, node: int | None, last: AdminAction) -> tuple[set[int], set[int]]:
+    """The nodes a step brings in (adds) and the nodes it names otherwise."""
+    if do == "add_learner":
+        return {node}, set()
+    if isinstance(last, ChangeMembership) and do == "change":
+        items = last.change.items
+        return (
+            {i.node for i in items if i.op is not ChangeOp.REMOVE},
+            {i.node for i in items if i.op is ChangeOp.REMOVE},
+        )
+    return set(), ({node} if node is not None else set())
+
+
+def _check_nodes_exist(
+    path: str | Path, numbered: list[tuple[float, int, set[int], set[int]]], nodes: int
+) -> None:
+    """Every node a step names must be an initial node or brought in (added
+    as a learner or voter) by a step no later in time."""
+    known = set(range(1, nodes + 1))
+    for at, number, adds, names in sorted(numbered, key=lambda s: (s[0], s[1])):
+        known |= adds
+        for n in sorted(names - known):
+            raise ScriptError(
+                f"{path}: step {number} (at {at:g} s) names node {n}, which never exists by "
+                f"then (the run starts with nodes 1-{nodes}; a step must add a node before "
+                "others name it)"
+            )

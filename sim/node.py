@@ -7,6 +7,9 @@ crashes, the rest is rebuilt on restart.
 
 from __future__ import annotations
 
+from collections import deque
+from typing import Any
+
 from consensus import DurableState, MemoryStorage
 from consensus.traced import TracedNode
 from kv import KVStateMachine
@@ -17,9 +20,11 @@ NEVER = 1 << 62
 
 class SimNode:
     __slots__ = (
+        "deferred",
         "disk_free_at",
         "id",
         "incarnation",
+        "paused",
         "phase_us",
         "proposals",
         "reads",
@@ -31,6 +36,7 @@ class SimNode:
         "traced",
         "up",
         "waiting_reads",
+        "writes",
     )
 
     def __init__(
@@ -45,6 +51,12 @@ class SimNode:
         self.up = False
         self.sm = KVStateMachine()
         self.disk_free_at = 0
+        #: Persist ids queued or in flight on the disk, oldest first.
+        self.writes: deque[int] = deque()
+        #: A paused (frozen) process handles nothing; what arrives waits here
+        #: as (event kind, a, b) queue items, replayed in order on resume.
+        self.paused = False
+        self.deferred: list[tuple[int, Any, Any]] = []
         self.timer_at = NEVER
         self.timer_gen = 0
         #: log index -> (operation, attempt, term it was proposed in)
@@ -62,7 +74,14 @@ class SimNode:
         """The simulated time at which the node's clock reaches ``tick``."""
         return tick * self.tick_us - self.phase_us
 
-    def forget_volatile(self) -> None:
+    def forget_volatile(self, now_us: int) -> list[int]:
+        """The process died: drop its volatile state and every write not yet
+        complete; returns the ids of the writes lost."""
+        lost = list(self.writes)
+        self.writes.clear()
+        self.disk_free_at = now_us
+        self.paused = False
+        self.deferred.clear()
         self.up = False
         self.incarnation += 1
         self.sm = KVStateMachine()
@@ -71,3 +90,4 @@ class SimNode:
         self.proposals.clear()
         self.reads.clear()
         self.waiting_reads.clear()
+        return lost

@@ -84,6 +84,8 @@ class Action(StrEnum):
     LEASE_READ = "lease_read"
     # -- environment and network -----------------------------------------
     CRASH = "crash"
+    PAUSE = "pause"
+    RESUME = "resume"
     DROP = "drop"
     DUPLICATE = "duplicate"
     PARTITION = "partition"

@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
-def run_sim(tmp: Path, hash_seed: str, name: str) -> bytes:
+
+def run_sim(tmp: Path, hash_seed: str, name: str, faults: str, read_mode: str) -> bytes:
     out = tmp / name
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     command = [
@@ -22,7 +24,9 @@ def run_sim(tmp: Path, hash_seed: str, name: str) -> bytes:
         "--duration",
         "4",
         "--faults",
-        "chaos",
+        faults,
+        "--read-mode",
+        read_mode,
         "--membership",
         "random",
         "--no-check",
@@ -33,9 +37,13 @@ def run_sim(tmp: Path, hash_seed: str, name: str) -> bytes:
     return out.read_bytes()
 
 
-def test_same_seed_same_bytes_under_different_hash_seeds(tmp_path: Path) -> None:
-    first = run_sim(tmp_path, "1", "a.jsonl")
-    second = run_sim(tmp_path, "987654", "b.jsonl")
+@pytest.mark.parametrize(("faults", "read_mode"), [("chaos", "index"), ("swarm", "lease")])
+def test_same_seed_same_bytes_under_different_hash_seeds(
+    tmp_path: Path, faults: str, read_mode: str
+) -> None:
+    """chaos has every fault (crashes, pauses, drift, stalls); swarm draws its own."""
+    first = run_sim(tmp_path, "1", "a.jsonl", faults, read_mode)
+    second = run_sim(tmp_path, "987654", "b.jsonl", faults, read_mode)
     assert len(first) > 100_000
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,58 @@ def test_bad_scripts_are_rejected_with_the_step_and_the_problem(
     with pytest.raises(ScriptError, match=problem) as info:
         load_script(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("script", "problem"),
+    [
+        ('[{"at": 1, "do": "promote", "node": 9}]', "step 1 (at 1 s) names node 9, which never"),
+        (
+            '[{"at": 1, "do": "add_learner", "node": 4}, {"at": 0.5, "do": "promote", "node": 4}]',
+            "step 2 (at 0.5 s) names node 4",
+        ),
+        ('[{"at": 1, "do": "change", "items": [["remove", 7]]}]', "step 1 (at 1 s) names node 7"),
+        ('[{"at": 1, "do": "transfer", "node": 5}]', "names node 5"),
+        ('[{"at": 2, "do": "stop", "node": 0}]', "names node 0"),
+        (
+            '[{"at": 1, "do": "leave_joint"}, {"at": 12.5, "do": "promote", "node": 2}]',
+            "step 2 (promote at 12.5 s) comes after the end of the run (10 s)",
+        ),
+        ('[{"at": -1, "do": "leave_joint"}]', "step 1: 'at' must be a finite time >= 0"),
+    ],
+)
+def test_scripts_naming_unknown_nodes_or_late_steps_are_rejected(
+    tmp_path: Path, script: str, problem: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(script)
+    with pytest.raises(ScriptError, match=re.escape(problem)):
+        load_script(path, nodes=3, duration_s=10.0)
+
+
+def test_nodes_a_script_adds_may_be_named_afterwards(tmp_path: Path) -> None:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(SCRIPT))
+    actor = load_script(path, nodes=3, duration_s=11.0)
+    assert len(actor.steps) == len(SCRIPT) + 2  # add_learner also starts the node
+
+
+def test_the_cli_names_the_bad_step_and_exits_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from raftlab.cli import app
+
+    path = tmp_path / "bad.json"
+    path.write_text('[{"at": 1, "do": "promote", "node": 9}]')
+    out = tmp_path / "t.jsonl"
+    for command, where in (
+        ("sim", ["--out", str(out)]),
+        ("run", ["--out-dir", str(tmp_path / "r")]),
+    ):
+        result = CliRunner().invoke(
+            app, [command, "--nodes", "3", "--duration", "2", "--membership", str(path), *where]
+        )
+        assert result.exit_code == 2, result.output
+        assert "step 1 (at 1 s) names node 9" in result.output
+        assert "Traceback" not in result.output
+    assert not out.exists()

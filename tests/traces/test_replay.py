@@ -80,7 +80,7 @@ def test_a_recorded_run_replays_without_divergence(tmp_path: Path, profile: str,
 
 
 def test_membership_changes_and_a_leader_transfer_replay_too() -> None:
-    header, events = simulated("chaos", 5, 2.5, "joint")
+    header, events = simulated("chaos", 3, 2.5, "joint")
     actions = {e["act"] for e in events}
     assert {"enter_joint", "leave_joint", "voter_demote", "transfer_start"} <= actions
     report = replay_trace(events, CoreReplayer(header))
