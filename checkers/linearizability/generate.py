@@ -224,3 +224,29 @@ def records_to_jsonl(records: list[Record]) -> str:
     import orjson
 
     return "".join(orjson.dumps(r).decode() + "\n" for r in records)
+
+
+def _edn_value(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, list | tuple):
+        return "[" + " ".join(_edn_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+def records_to_edn(records: list[Record]) -> str:
+    """Serialize records as Jepsen operation maps, one per line (``--format edn``).
+
+    EDN has no times: the line order is the time order, which the records
+    already have.  Keys and values keep their string form.
+    """
+    out: list[str] = []
+    for r in records:
+        parts = [f":process {r['client']}", f":type :{r['type']}", f":f :{r['f']}"]
+        if r.get("key") is not None:
+            parts.append(f":key {_edn_value(r['key'])}")
+        parts.append(f":value {_edn_value(r.get('value'))}")
+        out.append("{" + ", ".join(parts) + "}\n")
+    return "".join(out)
