@@ -88,6 +88,7 @@ def check(
     workers: int | None = None,
     progress: Progress | None = None,
     race: bool | None = None,
+    every: bool = False,
 ) -> LinResult:
     """Decide whether ``history`` is linearizable under ``model``.
 
@@ -97,6 +98,8 @@ def check(
     (default: the cores available; 1 keeps everything in this process);
     ``race`` lets idle workers run the second search on a partition that is
     still being searched (default: only with 4 or more workers).
+    The check stops at the first partition found not linearizable (the
+    others are reported as not searched) unless ``every`` is true.
     """
     started = time.monotonic()
     with paused_gc():
@@ -105,7 +108,7 @@ def check(
         m = get_model(model, history.initial) if isinstance(model, str) else model
         parts = prepare(history.ops, m)
         results = check_partitions(
-            parts, m, timeout=timeout, workers=workers, progress=progress, race=race
+            parts, m, timeout=timeout, workers=workers, progress=progress, race=race, every=every
         )
     return LinResult(
         verdict=combine([r.verdict for r in results]),

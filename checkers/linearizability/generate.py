@@ -250,3 +250,22 @@ def records_to_edn(records: list[Record]) -> str:
         parts.append(f":value {_edn_value(r.get('value'))}")
         out.append("{" + ", ".join(parts) + "}\n")
     return "".join(out)
+
+
+#: The mix of Jepsen's and Porcupine's key-value tests: appends and gets, few puts.
+APPEND_MIX = Mix(put=0.02, delete=0.0, append=0.6)
+
+
+def appends_with_stale_read(
+    n_ops: int = 2000, clients: int = 50, keys: int = 10, seed: int = 2
+) -> tuple[list[Record], str]:
+    """A not-linearizable history shaped like Porcupine's ``c50-bad`` test data.
+
+    Many concurrent clients append to and read a few keys (:data:`APPEND_MIX`),
+    and one read is made stale (:func:`mutate`).  Most keys are linearizable
+    but, without the growth pruning of :mod:`.jit`, expensive: concurrent
+    appends can be ordered in factorially many ways, and every order is a
+    different value.  Returns the records and what was changed.
+    """
+    records = generate(n_ops, clients, keys, seed=seed, mix=APPEND_MIX)
+    return mutate(records, seed, "read")

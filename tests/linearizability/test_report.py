@@ -31,13 +31,17 @@ def test_text_report_names_op_prefix_states_and_reasons() -> None:
     assert result.verdict == "not-linearizable"
     text = result.explain()
     assert "Verdict: NOT-LINEARIZABLE" in text
-    assert "The first operation that cannot be linearized:" in text
+    assert "That is the first operation that cannot be linearized." in text
     # The search looks ahead: put 4 cannot be placed, because the later get
     # still needs '3' and nothing writes '3' again.
     assert "#1 client 0  put(x, '4')" in text
     assert "=> '3'" in text
     assert "overwrite '3' for good" in text and "#2 get(x) -> '3' (line 5) still needs it" in text
-    assert "still needs that value" in text
+    assert "it needs the value '3', which #1 must overwrite for good" in text
+    # The headline names the stale get, whose value no order allows.
+    head = text.split("Violation on key 'x'")[1]
+    assert head.index("get(x) -> '3'") < head.index("put(x, '4')")
+    assert "The operation whose result is impossible:" in text
     [v] = result.violations()
     assert v.needer is not None and v.needer.id == 2
     assert [s.state for s in v.prefix] == ["'3'"]
