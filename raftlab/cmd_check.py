@@ -6,7 +6,6 @@ from pathlib import Path
 
 import orjson
 import typer
-from rich.markup import escape
 
 from raftlab import ui
 
@@ -109,6 +108,8 @@ def report_check(
         if report.suppressed:
             ui.out.print(f"({report.suppressed} more violations of the same kinds not shown)")
         if outcome.lin_verdict:
+            from rich.markup import escape
+
             color = "green" if outcome.lin_verdict == "linearizable" else "red"
             ui.out.print(
                 f"client history ({len(outcome.history)} events): [{color}]{outcome.lin_verdict}[/]"

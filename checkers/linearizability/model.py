@@ -123,5 +123,13 @@ class Model:
     def may_reach(self, state: State, target: object) -> bool:
         return True
 
+    def unsupported(self, ops: Sequence[Operation]) -> str | None:
+        """Why this model cannot judge ``ops`` (operations it does not model), else None.
+
+        A history the model does not describe must be refused, not reported
+        as a violation: the fault is in the choice of model, not the system.
+        """
+        return None
+
     def reduce(self, ops: list[Operation]) -> Reduction:
         return Reduction(ops=ops)

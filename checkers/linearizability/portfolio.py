@@ -22,12 +22,13 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Final
 
 from checkers.linearizability.jit import DEFAULT_MAX_CONFIGS, search_jit
+from checkers.linearizability.limits import HardTimeout, timed_out, wall_limit
 from checkers.linearizability.model import Model
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import (
@@ -144,6 +145,24 @@ def solve(
         rung += 1
 
 
+#: Why a partition is unknown when its search ran out of memory.
+OUT_OF_MEMORY: Final = "out of memory (the memory limit was reached)"
+#: What the searches say when they notice the deadline themselves.
+DEADLINE_REASON: Final = "time budget exhausted"
+
+
+def undecided(part: Partition, reason: str, algorithm: str = "none") -> PartitionResult:
+    """An ``unknown`` result for a partition that got no answer."""
+    return PartitionResult(
+        key=part.key,
+        verdict=UNKNOWN,
+        algorithm=algorithm,
+        elapsed=0.0,
+        searched=len(part),
+        reason=reason,
+    )
+
+
 def skipped(part: Partition) -> PartitionResult:
     """The result of a partition left unsearched once another was found not linearizable."""
     return PartitionResult(
@@ -172,9 +191,9 @@ def _interleaved(
     deadline: float | None,
     progress: Progress | None,
     every: bool,
-) -> list[PartitionResult]:
-    """All partitions in this process, rung by rung (see :func:`schedule`)."""
-    results: dict[int, PartitionResult] = {}
+    results: dict[int, PartitionResult],
+) -> None:
+    """All partitions in this process, rung by rung (see :func:`schedule`), into ``results``."""
     waiting = schedule(parts)
     rung = 0
 
@@ -190,7 +209,10 @@ def _interleaved(
             if stop:
                 left.append(i)
                 continue
-            res = solve_rung(parts[i], model, deadline, rung)
+            try:
+                res = solve_rung(parts[i], model, deadline, rung)
+            except MemoryError:
+                res = undecided(parts[i], OUT_OF_MEMORY)
             if res is None:
                 left.append(i)
                 continue
@@ -200,7 +222,6 @@ def _interleaved(
         rung += 1
     for i in waiting:
         record(i, skipped(parts[i]))
-    return [results[i] for i in range(len(parts))]
 
 
 def _late(deadline: float | None) -> bool:
@@ -237,9 +258,25 @@ def check_partitions(
     bigs = sum(1 for p in parts if len(p) >= BIG)
     # Processes pay off only when at least two big searches can overlap (or
     # for a race); many small partitions are quicker in this process.
-    if workers == 1 or total < INLINE_LIMIT or (bigs < 2 and not race):
-        return _interleaved(parts, model, deadline, progress, every)
-    return _Scheduler(parts, model, deadline, workers, progress, race, every).run()
+    results: dict[int, PartitionResult] = {}
+    try:
+        with wall_limit(deadline):
+            if workers == 1 or total < INLINE_LIMIT or (bigs < 2 and not race):
+                _interleaved(parts, model, deadline, progress, every, results)
+            else:
+                _Scheduler(parts, model, deadline, workers, progress, race, every, results).run()
+    except HardTimeout:
+        pass  # whatever was decided stands; the rest is unknown
+    late = DEADLINE_REASON if timeout is None else timed_out(timeout)
+    out: list[PartitionResult] = []
+    for i, p in enumerate(parts):
+        res = results.get(i)
+        if res is None:
+            res = undecided(p, late)
+        elif res.verdict == UNKNOWN and res.reason == DEADLINE_REASON:
+            res = replace(res, reason=late)
+        out.append(res)
+    return out
 
 
 #: A task's algorithm: climb one rung of the ladder, or race one search alone.
@@ -266,10 +303,15 @@ def _child(
     """Worker process: send ``(result or None, rung)`` per partition, then ``None``."""
     try:
         for p in parts:
-            if task.algorithm == LADDER:
-                conn.send((solve_rung(p, model, deadline, task.rung), task.rung))
-            else:
-                conn.send((_SEARCHES[task.algorithm](p, model, deadline), task.rung))
+            res: PartitionResult | None
+            try:
+                if task.algorithm == LADDER:
+                    res = solve_rung(p, model, deadline, task.rung)
+                else:
+                    res = _SEARCHES[task.algorithm](p, model, deadline)
+            except MemoryError:
+                res = undecided(p, OUT_OF_MEMORY, task.algorithm)
+            conn.send((res, task.rung))
         conn.send(None)
     finally:
         conn.close()
@@ -292,6 +334,7 @@ class _Scheduler:
         progress: Progress | None,
         race: bool,
         every: bool,
+        results: dict[int, PartitionResult],
     ) -> None:
         self.race = race
         self.every = every
@@ -301,7 +344,7 @@ class _Scheduler:
         self.deadline = deadline
         self.workers = workers
         self.progress = progress
-        self.results: dict[int, PartitionResult] = {}
+        self.results = results
         self.running: dict[Connection, _Running] = {}
         self.ctx: Any = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -324,7 +367,7 @@ class _Scheduler:
             self.queue.append(_Task(LADDER, batch))
         self.queue += [_Task(LADDER, [i]) for i in big]
 
-    def run(self) -> list[PartitionResult]:
+    def run(self) -> None:
         try:
             while len(self.results) < len(self.parts) and not self.stopped:
                 self._fill()
@@ -342,22 +385,10 @@ class _Scheduler:
         finally:
             for conn in list(self.running):
                 self._stop(conn)
-        for i, p in enumerate(self.parts):
-            if i not in self.results:
-                self._finish(
-                    i,
-                    skipped(p)
-                    if self.stopped
-                    else PartitionResult(
-                        key=p.key,
-                        verdict=UNKNOWN,
-                        algorithm="none",
-                        elapsed=0.0,
-                        searched=len(p),
-                        reason="time budget exhausted",
-                    ),
-                )
-        return [self.results[i] for i in range(len(self.parts))]
+        if self.stopped:
+            for i, p in enumerate(self.parts):
+                if i not in self.results:
+                    self._finish(i, skipped(p))
 
     def _fill(self) -> None:
         while len(self.running) < self.workers:
@@ -413,14 +444,7 @@ class _Scheduler:
                 if run.task.algorithm == LADDER:
                     self._finish(
                         i,
-                        PartitionResult(
-                            key=self.parts[i].key,
-                            verdict=UNKNOWN,
-                            algorithm=run.task.algorithm,
-                            elapsed=0.0,
-                            searched=len(self.parts[i]),
-                            reason="search process died (out of memory?)",
-                        ),
+                        undecided(self.parts[i], "search process died (out of memory?)", LADDER),
                     )
             run.left.clear()
         if msg is None:

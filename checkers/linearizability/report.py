@@ -209,6 +209,36 @@ def _unreachable_read(
     return None
 
 
+def op_json(op: Operation, model: Model) -> dict[str, object]:
+    """One operation as the JSON report shows it."""
+    return {
+        "id": op.id,
+        "client": op.client,
+        "op": model.describe_op(op),
+        "status": op.status,
+        "lines": [op.call_line, op.ret_line],
+    }
+
+
+def violation_json(v: Violation, model: Model) -> dict[str, object]:
+    """The explanation of one violation, field by field (the text report's content)."""
+    return {
+        "key": v.key,
+        "algorithm": v.algorithm,
+        "impossible": None if v.needer is None else op_json(v.needer, model),
+        "reason": v.needer_why or "no order of the pending operations can go next",
+        "blocked": op_json(v.blocked, model),
+        "prefix": [
+            {**op_json(s.op, model), "state_after": s.state, "legal": s.legal} for s in v.prefix
+        ],
+        "state": v.state,
+        "candidates": [
+            {**op_json(c.op, model), "legal": c.legal, "reason": c.reason} for c in v.candidates
+        ],
+        "more_candidates": v.more_candidates,
+    }
+
+
 def op_line(op: Operation, model: Model) -> str:
     """``#id client C  description  (lines a-b)`` for one operation."""
     where = f"line {op.call_line}"
