@@ -1,22 +1,26 @@
 """``raftlab lincheck``: decide whether client histories are linearizable.
 
-A thin shell over :mod:`checkers.linearizability`.  Only ``typer`` is
-imported with this module; the checker, ``orjson`` and (on a terminal)
-``rich`` are imported inside the command, and plain text is written with
-``sys.stdout`` so that checking one small file costs little more than
-starting Python.  Many files are checked in one process.
+A thin shell over :mod:`checkers.linearizability`.  Scripts run it once per
+file, so start-up matters: ``raftlab lincheck`` is dispatched by
+:func:`raftlab.cli.main` straight to :func:`main`, which parses its options
+with ``argparse`` (typer converts parameters with pydantic, which cost more
+than the whole check of a small file).  The typer application registers the
+same :func:`main` as a pass-through command, so there is one definition of
+the options.  The checker, ``orjson`` and (on a terminal) ``rich`` are
+imported inside the command.  Many files are checked in one process.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from checkers.linearizability import LinResult
 
 LINCHECK_HELP = """Decide whether histories of client operations are linearizable; explain why not.
@@ -55,57 +59,98 @@ Examples:
 EXIT = {"linearizable": 0, "not-linearizable": 1}
 
 
-def lincheck(
-    histories: list[Path] = typer.Argument(..., help="The history files to check."),
-    fmt: str = typer.Option("auto", "--format", "-f", help="auto, jsonl, edn or jepsen-log."),
-    model: str = typer.Option("kv", "--model", "-m", help="kv (per key) or register."),
-    html: Path = typer.Option(
-        None, "--html", help="Also write an HTML report here (a directory for several files)."
-    ),
-    timeout: float = typer.Option(
-        60.0,
+def parser() -> argparse.ArgumentParser:
+    """The one definition of the options (``raftlab lincheck`` runs it without typer)."""
+    p = argparse.ArgumentParser(
+        prog="raftlab lincheck",
+        description=LINCHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("histories", nargs="+", type=Path, metavar="FILE", help="history files")
+    p.add_argument(
+        "--format", "-f", dest="fmt", default="auto", help="auto, jsonl, edn or jepsen-log"
+    )
+    p.add_argument("--model", "-m", default="kv", help="kv (per key) or register")
+    p.add_argument(
+        "--html", type=Path, help="also write an HTML report here (a directory for several files)"
+    )
+    p.add_argument(
         "--timeout",
         "-t",
-        help="Hard limit on wall time per file, in seconds (answer: unknown).",
-    ),
-    max_memory: float = typer.Option(
-        1024.0, "--max-memory", help="Hard limit on memory the check may add, in MB per process."
-    ),
-    workers: int = typer.Option(
-        None, "--workers", "-j", help="Processes to use (default: every core)."
-    ),
-    every: bool = typer.Option(
-        False, "--all", help="Decide every key instead of stopping at the first violation."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
-) -> None:
+        type=float,
+        default=60.0,
+        help="hard limit on wall time per file, in seconds (answer: unknown; default 60)",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=float,
+        default=1024.0,
+        help="hard limit on the memory a check may add, in MB per process (default 1024)",
+    )
+    p.add_argument("--workers", "-j", type=int, help="processes to use (default: every core)")
+    p.add_argument(
+        "--all",
+        dest="every",
+        action="store_true",
+        help="decide every key instead of stopping at the first violation",
+    )
+    p.add_argument("--json", dest="as_json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """Run ``raftlab lincheck`` with ``argv``; returns the exit code."""
+    try:
+        a = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error (argparse printed it)
+        return int(exc.code or 0)
     from checkers.linearizability import FORMATS
     from checkers.linearizability.models import MODELS
 
-    if fmt not in FORMATS:
-        raise _fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if model not in MODELS:
-        raise _fail(f"unknown --model {model!r}; choose one of {', '.join(MODELS)}")
-    if timeout is not None and timeout <= 0:
-        raise _fail("--timeout must be a positive number of seconds")
-    if max_memory is not None and max_memory <= 0:
-        raise _fail("--max-memory must be a positive number of megabytes")
+    if a.fmt not in FORMATS:
+        return _fail(f"unknown --format {a.fmt!r}; choose one of {', '.join(FORMATS)}")
+    if a.model not in MODELS:
+        return _fail(f"unknown --model {a.model!r}; choose one of {', '.join(MODELS)}")
+    if a.timeout <= 0:
+        return _fail("--timeout must be a positive number of seconds")
+    if a.max_memory <= 0:
+        return _fail("--max-memory must be a positive number of megabytes")
     options = {
-        "fmt": fmt,
-        "model": model,
-        "timeout": timeout,
-        "max_memory": max_memory,
-        "workers": workers,
-        "every": every,
+        "fmt": a.fmt,
+        "model": a.model,
+        "timeout": a.timeout,
+        "max_memory": a.max_memory,
+        "workers": a.workers,
+        "every": a.every,
     }
-    if len(histories) == 1:
-        raise typer.Exit(_one(histories[0], html, as_json, options))
-    raise typer.Exit(_many(histories, html, as_json, options))
+    if len(a.histories) == 1:
+        return _one(a.histories[0], a.html, a.as_json, options)
+    return _many(a.histories, a.html, a.as_json, options)
 
 
-def _fail(message: str) -> typer.Exit:
+def typer_command() -> Callable[..., None]:
+    """The command for the typer application (``raftlab.cli.app``): :func:`main` as is.
+
+    Built on demand so that this module does not import typer; the
+    annotation is set to the real class because typer evaluates it.
+    """
+    import typer
+
+    def lincheck(ctx: typer.Context) -> None:
+        raise typer.Exit(main(list(ctx.args)))
+
+    lincheck.__annotations__ = {"ctx": typer.Context, "return": None}
+    return lincheck
+
+
+#: How the typer application registers this command: every argument, --help
+#: included, goes to :func:`parser`.
+CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+def _fail(message: str) -> int:
     sys.stderr.write(f"error: {message}\n")
-    return typer.Exit(2)
+    return 2
 
 
 def _check(path: Path, options: dict[str, Any], progress: Any = None) -> LinResult:
@@ -125,7 +170,7 @@ def _check(path: Path, options: dict[str, Any], progress: Any = None) -> LinResu
 
 
 def _one(path: Path, html: Path | None, as_json: bool, options: dict[str, Any]) -> int:
-    from checkers.linearizability import HistoryError, write_html
+    from checkers.linearizability import HistoryError
 
     try:
         if sys.stderr.isatty() and not as_json:
@@ -137,7 +182,11 @@ def _one(path: Path, html: Path | None, as_json: bool, options: dict[str, Any]) 
             _print_json({"file": str(path), "verdict": "error", "error": str(exc)})
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    page = write_html(result, html) if html is not None else None
+    page = None
+    if html is not None:
+        from checkers.linearizability import write_html
+
+        page = write_html(result, html)
     if as_json:
         doc = {"file": str(path), **result.summary()}
         if page is not None:

@@ -18,14 +18,11 @@ process; past it, unanswered partitions are ``unknown``.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from checkers.linearizability.jit import DEFAULT_MAX_CONFIGS, search_jit
 from checkers.linearizability.limits import HardTimeout, timed_out, wall_limit
@@ -40,6 +37,10 @@ from checkers.linearizability.result import (
     PartitionResult,
 )
 from checkers.linearizability.wgl import DEFAULT_MAX_CACHE, search_wgl
+
+if TYPE_CHECKING:  # multiprocessing is imported only when workers are used
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 #: Below this many operations in total, everything runs in this process.
 INLINE_LIMIT: Final = 4000
@@ -297,6 +298,13 @@ class _Running:
     left: set[int] = field(default_factory=set)
 
 
+def wait_any(conns: list[Connection], timeout: float | None) -> list[Any]:
+    """The connections with something to read (``multiprocessing.connection.wait``)."""
+    from multiprocessing.connection import wait
+
+    return wait(conns, timeout)
+
+
 def _child(
     conn: Connection, parts: list[Partition], model: Model, task: _Task, deadline: float | None
 ) -> None:
@@ -346,6 +354,8 @@ class _Scheduler:
         self.progress = progress
         self.results = results
         self.running: dict[Connection, _Running] = {}
+        import multiprocessing
+
         self.ctx: Any = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
@@ -376,7 +386,7 @@ class _Scheduler:
                 timeout = (
                     None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
                 )
-                ready = wait(list(self.running), timeout)
+                ready = wait_any(list(self.running), timeout)
                 if not ready:
                     break  # deadline
                 for conn in ready:
