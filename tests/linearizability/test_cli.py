@@ -32,7 +32,7 @@ def test_violation_exits_1_and_writes_html(tmp_path: Path) -> None:
     res = runner.invoke(app, ["lincheck", str(p), "--html", str(out), "--model", "kv"])
     assert res.exit_code == 1, res.output
     assert "cannot be linearized" in res.output
-    assert out.exists() and 'id="violation"' in out.read_text()
+    assert out.exists() and 'href="#violation"' in out.read_text()
     assert f"HTML report: {out}" in res.output
 
 
