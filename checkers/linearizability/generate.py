@@ -240,10 +240,19 @@ def records_to_edn(records: list[Record]) -> str:
     """Serialize records as Jepsen operation maps, one per line (``--format edn``).
 
     EDN has no times: the line order is the time order, which the records
-    already have.  Keys and values keep their string form.
+    already have.  Keys and values keep their string form.  A Jepsen
+    key-value history reads an unset key as ``""`` (and the reader assumes
+    so), so an absent value (``null``: a get of an unset or deleted key, a
+    cas expecting absence) is written as ``""``: the same history in that
+    convention.
     """
     out: list[str] = []
     for r in records:
+        value = r.get("value")
+        if value is None and r["f"] == "get" and r["type"] != "invoke":
+            r = {**r, "value": ""}
+        elif r["f"] == "cas" and isinstance(value, list):
+            r = {**r, "value": ["" if v is None else v for v in value]}
         parts = [f":process {r['client']}", f":type :{r['type']}", f":f :{r['f']}"]
         if r.get("key") is not None:
             parts.append(f":key {_edn_value(r['key'])}")

@@ -315,3 +315,14 @@ def test_edn_reader_values() -> None:
     for bad, words in [("[1 2", "missing"), ("}", "unexpected"), ("1 2", "after the value")]:
         with pytest.raises(ValueError, match=words):
             read_edn(bad)
+
+
+def test_generated_history_reads_the_same_as_edn() -> None:
+    from checkers.linearizability.generate import Mix, generate, mutate, records_to_edn
+
+    recs = generate(400, 5, 3, seed=4, mix=Mix(cas=0.1, unknown=0.02))
+    edn = parse_text(records_to_edn(recs), "edn")
+    assert len(edn) == len(history_from_records(recs))
+    assert check(edn, workers=1).verdict == "linearizable"
+    bad, _ = mutate(recs, 4, "read")
+    assert check(parse_text(records_to_edn(bad), "edn"), workers=1).verdict == "not-linearizable"
