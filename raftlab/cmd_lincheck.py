@@ -87,7 +87,12 @@ def parser() -> argparse.ArgumentParser:
         default=1024.0,
         help="hard limit on the memory a check may add, in MB per process (default 1024)",
     )
-    p.add_argument("--workers", "-j", type=int, help="processes to use (default: every core)")
+    p.add_argument(
+        "--workers",
+        "-j",
+        type=int,
+        help="processes to use (default: every core with 4 or more, else 1)",
+    )
     p.add_argument(
         "--all",
         dest="every",

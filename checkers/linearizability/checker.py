@@ -105,7 +105,8 @@ def check(
     ``history`` may also be an iterable of decoded JSONL records.
     ``timeout`` (seconds) bounds the whole check; partitions without an
     answer by then are ``unknown``.  ``workers`` caps the processes used
-    (default: the cores available; 1 keeps everything in this process);
+    (default: every core on a machine with 4 or more, else 1; 1 keeps
+    everything in this process);
     ``race`` lets idle workers run the second search on a partition that is
     still being searched (default: only with 4 or more workers).
     The check stops at the first partition found not linearizable (the
