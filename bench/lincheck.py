@@ -5,7 +5,7 @@ figures (Go, measured earlier on this machine; quoted, not re-measured),
 one line per matrix row, one for the Jepsen etcd logs, and a final
 ``summary`` line.  Each row runs in its own subprocess so that its peak
 memory can be measured: the resident set of the whole process tree (the
-checker forks workers) is sampled every 20 ms from /proc, and the largest
+checker forks workers) is sampled every 100 ms from /proc (a scan costs CPU), and the largest
 single-process peak comes from ``wait4``.
 
 Each row runs the checker twice: with its defaults (worker processes for
@@ -153,7 +153,7 @@ def run_child(args: list[str], mem_cap_mb: float | None = None) -> dict[str, Any
     def sample() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
-            done.wait(0.02)
+            done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
