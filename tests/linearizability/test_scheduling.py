@@ -88,3 +88,20 @@ def test_cheap_violation_is_found_before_expensive_partitions_are_exhausted() ->
     assert result.verdict == "not-linearizable"
     # The expensive keys got only their cheap rungs before the check stopped.
     assert any(r.algorithm == SKIPPED for r in result.results)
+
+
+def test_worker_processes_stop_at_the_first_violation_and_all_decides_every_key() -> None:
+    # Big enough for worker processes: four keys of ~2,500 operations.
+    recs = generate(10_000, 10, 4, seed=11, mix=Mix(cas=0.05, unknown=0.01))
+    bad, _ = mutate(recs, 5, "read")
+    h = history_from_records(bad)
+    inline = check(h, workers=1, every=True)
+    spread = check(h, workers=2, every=True, timeout=120)
+    assert spread.per_key == inline.per_key
+    assert "unknown" not in spread.per_key.values()
+    first = check(h, workers=2, timeout=120)
+    assert first.verdict == "not-linearizable"
+    bad_keys = {k for k, v in inline.per_key.items() if v == "not-linearizable"}
+    assert {k for k, v in first.per_key.items() if v == "not-linearizable"} <= bad_keys
+    for r in first.results:
+        assert r.verdict == inline.per_key[r.key] or r.algorithm == SKIPPED
