@@ -8,8 +8,9 @@ configuration budget is reached: ``--timeout 60`` once ran 167 s and reached
 ``SIGALRM`` timer that raises :class:`HardTimeout` wherever the search is,
 and memory by an address-space limit (``RLIMIT_AS``) under which an
 allocation past the limit raises :class:`MemoryError`.  Both are restored on
-exit.  The timer needs the main thread (signals are delivered there); off it,
-only the searches' own clock checks apply.
+exit.  The timer needs the main thread (signals are delivered there), and is
+not set when the caller already has one running; then only the searches' own
+clock checks apply.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def wall_limit(deadline: float | None) -> Iterator[None]:
         deadline is None
         or threading.current_thread() is not threading.main_thread()
         or not hasattr(signal, "setitimer")
+        or signal.getitimer(signal.ITIMER_REAL)[0] > 0  # someone else's timer: leave it
     ):
         yield
         return
