@@ -5,7 +5,7 @@ figures (Go, measured earlier on this machine; quoted, not re-measured),
 one line per matrix row, one for the Jepsen etcd logs, and a final
 ``summary`` line.  Each row runs in its own subprocess so that its peak
 memory can be measured: the resident set of the whole process tree (the
-checker forks workers) is sampled every 20 ms from /proc, and the largest
+checker forks workers) is sampled every 100 ms from /proc (a scan costs CPU), and the largest
 single-process peak comes from ``wait4``.
 
 Each row runs the checker twice: with its defaults (worker processes for
@@ -15,8 +15,17 @@ Beside the checker, each row runs ``bench/baselines/porcupine_like.py``: a
 plain Python Wing & Gong search with a bitset memo cache, in the spirit of
 Porcupine, so that the ratio compares algorithms in the same language.
 
+Before the matrix come the rows of issue 7's side-by-side table that can be
+re-run here: start-up (``raftlab --help``, ``raftlab lincheck`` on a
+two-line file, both over a bare ``python -c pass``, medians of 21 runs with
+bytecode caching on), the Jepsen etcd logs in one ``raftlab lincheck``
+process, EDN parsing alone and whole checks of 100k-operation EDN
+histories, and a 50-client, 10-key history with appends, not linearizable
+and linearizable (medians of ``--runs``).
+
 Usage::
 
+    python bench/lincheck.py --issue-rows-only   # issue 7's rows (about a minute)
     python bench/lincheck.py                 # the full matrix (a few minutes)
     python bench/lincheck.py --quick         # 10k-operation rows only
     python bench/lincheck.py --rows 'c50-k1-' --no-baseline
@@ -29,6 +38,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import threading
@@ -42,14 +52,19 @@ sys.path.insert(0, str(ROOT))
 
 ETCD = ROOT / ".." / "shared" / "histories" / "porcupine" / "jepsen-etcd"
 
-#: Porcupine (Go), measured on this machine on the same kind of histories,
-#: as reported in the issue.  Reference constants, not measured by this script.
+#: Porcupine (Go, commit 55508eb, Go 1.19), measured side by side with
+#: raftlab on this machine by the author of issue 7 (each file its own
+#: process, medians of 3).  Reference constants: Go is not installed here, so
+#: this script cannot re-run them.  Keys are the rows below that match.
 PORCUPINE_GO_REFERENCE: dict[str, dict[str, Any]] = {
-    "10k-c10-k1": {"time_s": 4.7, "peak_rss_mb": 1100},
-    "100k-c50-k10": {"time_s": 18.6, "peak_rss_mb": 2500},
-    "100k-c10-k10": {"time_s": 1.5},
-    "100k-c10-k1": {"outcome": "out of memory (over 10 GB)"},
-    "jepsen-etcd": {"time_s": 0.59, "logs": 102, "note": "all 102 logs; 60 of them are here"},
+    "kv-c50-k10-appends-bad": {"time_s": 0.056, "peak_rss_mb": 22, "ops": 2024},
+    "kv-c50-k10-appends-ok": {"time_s": 0.175, "ops": 1712},
+    "jepsen-etcd": {"time_s": 1.1, "logs": 103, "note": "103 logs, one process each; 60 here"},
+    "edn-100k-c10-k10": {"time_s": 0.63},
+    "edn-100k-c50-k10": {"time_s": 2.6, "peak_rss_mb": 2300},
+    "10k-c10-k1": {"time_s": 1.27, "peak_rss_mb": 929},
+    "30k-c10-k1": {"time_s": 8.0, "peak_rss_mb": 7700},
+    "100k-c10-k1": {"outcome": "out of memory at 11.6 GB"},
 }
 
 LIMIT_S = 60.0
@@ -138,7 +153,7 @@ def run_child(args: list[str], mem_cap_mb: float | None = None) -> dict[str, Any
     def sample() -> None:
         while not done.is_set():
             peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
-            done.wait(0.02)
+            done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -163,12 +178,17 @@ def child(argv: list[str]) -> None:
     p.add_argument("--model", default="kv")
     p.add_argument("--timeout", type=float, default=LIMIT_S)
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--parse-only", action="store_true")
     a = p.parse_args(argv)
     from checkers.linearizability import check, load_history
 
     t0 = time.monotonic()
     histories = [load_history(f) for f in a.file]
     t1 = time.monotonic()
+    if a.parse_only:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"verdict": "parsed", "load_s": round(t1 - t0, 3), "maxrss_mb": own}))
+        return
     verdicts = []
     try:
         for h in histories:
@@ -197,6 +217,138 @@ def child(argv: list[str]) -> None:
     )
 
 
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 4)
+
+
+def _cached_env(cache: Path) -> dict[str, str]:
+    """The environment a user has: bytecode cached (this sandbox disables it)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache / "pycache")
+    return env
+
+
+def _wall(cmd: list[str], env: dict[str, str], runs: int) -> float:
+    """Median wall time of ``cmd`` (after one warm-up run)."""
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
+        )
+        times.append(time.perf_counter() - t)
+    return _median(times)
+
+
+def startup_rows(cache: Path, runs: int) -> list[dict[str, Any]]:
+    """``raftlab --help`` and ``raftlab lincheck`` on a 2-line file, over bare Python."""
+    env = _cached_env(cache)
+    tiny = cache / "tiny.jsonl"
+    cache.mkdir(parents=True, exist_ok=True)
+    tiny.write_text(
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n'
+        '{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1"}\n'
+    )
+    raftlab = [sys.executable, "-c", "from raftlab.cli import main; main()"]
+    bare = _wall([sys.executable, "-c", "pass"], env, runs)
+    rows = []
+    for name, args in (
+        ("startup-help", ["--help"]),
+        ("startup-lincheck-tiny", ["lincheck", str(tiny)]),
+    ):
+        wall = _wall(raftlab + args, env, runs)
+        rows.append(
+            {
+                "row": name,
+                "median_wall_s": wall,
+                "bare_python_s": bare,
+                "overhead_ms": round((wall - bare) * 1000, 1),
+                "aim_overhead_ms": 60,
+                "runs": runs,
+            }
+        )
+    return rows
+
+
+def _repeat(args: list[str], runs: int) -> dict[str, Any]:
+    """``run_child`` ``runs`` times: medians of load, check and wall time; max memory."""
+    res = [run_child(args) for _ in range(runs)]
+    out: dict[str, Any] = {"verdict": res[0].get("verdict"), "runs": runs}
+    for field in ("load_s", "check_s", "wall_s"):
+        if all(field in r for r in res):
+            out[field] = _median([r[field] for r in res])
+    out["peak_rss_mb"] = max(r["peak_rss_mb"] for r in res)
+    return out
+
+
+def issue_rows(cache: Path, runs: int) -> list[dict[str, Any]]:
+    """The rows of issue 7's side-by-side table that this machine can re-run."""
+    from checkers.linearizability.generate import (
+        APPEND_MIX,
+        appends_with_stale_read,
+        generate,
+        records_to_edn,
+        records_to_jsonl,
+    )
+
+    cache.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, Any]] = []
+
+    def file(name: str, make: Any) -> Path:
+        path = cache / name
+        if not path.exists():
+            path.write_text(make())
+        return path
+
+    bad = file(
+        "kv-c50-k10-appends-bad.jsonl", lambda: records_to_jsonl(appends_with_stale_read()[0])
+    )
+    ok = file(
+        "kv-c50-k10-appends-ok.jsonl",
+        lambda: records_to_jsonl(generate(2000, 50, 10, seed=2, mix=APPEND_MIX)),
+    )
+    for name, path, want in (
+        ("kv-c50-k10-appends-bad", bad, "not-linearizable"),
+        ("kv-c50-k10-appends-ok", ok, "linearizable"),
+    ):
+        res = _repeat(["--algo", "ours", "--file", str(path)], runs)
+        rows.append({"row": name, "expected": want, **res})
+    for clients in (10, 50):
+        name = f"edn-100k-c{clients}-k10"
+        path = file(
+            name + ".edn",
+            lambda c=clients: records_to_edn(generate(100_000, c, 10, seed=100 + c)),
+        )
+        parse = _repeat(["--algo", "ours", "--file", str(path), "--parse-only"], runs)
+        rows.append({"row": name + "-parse", "load_s": parse["load_s"], "runs": runs})
+        res = _repeat(["--algo", "ours", "--file", str(path)], runs)
+        rows.append({"row": name, "expected": "linearizable", **res})
+    if ETCD.is_dir():
+        logs = sorted(str(f) for f in ETCD.glob("*.log"))
+        env = _cached_env(cache)
+        cmd = [
+            sys.executable,
+            "-c",
+            "from raftlab.cli import main; main()",
+            "lincheck",
+            "--model",
+            "register",
+            *logs,
+        ]
+        rows.append(
+            {"row": "jepsen-etcd", "logs": len(logs), "one_process_wall_s": _wall(cmd, env, runs)}
+        )
+    for row in rows:
+        ref = PORCUPINE_GO_REFERENCE.get(row["row"])
+        if ref is not None:
+            row["porcupine_go_reference"] = ref
+            ours = row.get("check_s", row.get("one_process_wall_s"))
+            if ours and "time_s" in ref:
+                row["porcupine_over_ours"] = round(ref["time_s"] / max(ours, 1e-3), 2)
+    return rows
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2:])
@@ -212,6 +364,12 @@ def main() -> None:
         "--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "raftlab-bench"
     )
     p.add_argument("--out", type=Path, help="also write every line to this file")
+    p.add_argument(
+        "--issue-rows-only",
+        action="store_true",
+        help="only start-up, many files, EDN and the 50-client rows (issue 7's table)",
+    )
+    p.add_argument("--runs", type=int, default=3, help="repetitions per issue row (median)")
     a = p.parse_args()
     lines: list[dict[str, Any]] = []
 
@@ -222,12 +380,16 @@ def main() -> None:
     emit(
         {
             "reference": "porcupine-go",
-            "measured_on": "this machine, earlier (quoted)",
+            "measured_on": "this machine, by issue 7's author (quoted; Go is not installed here)",
             "rows": PORCUPINE_GO_REFERENCE,
             "limits": {"time_s": LIMIT_S, "peak_rss_mb": LIMIT_MB},
             "cores": os.cpu_count(),
         }
     )
+    for row in startup_rows(a.cache, max(11, a.runs * 7)) + issue_rows(a.cache, a.runs):
+        emit(row)
+    if a.issue_rows_only:
+        return
     rows = matrix(a.quick)
     if a.rows:
         rows = [r for r in rows if re.search(a.rows, row_name(*r))]

@@ -1,42 +1,114 @@
 """The ``raftlab`` command line.
 
-Each sub-command lives in its own ``raftlab/cmd_*.py`` module and is
-registered here, so this file stays a table of contents. Commands import
-their heavy dependencies lazily so that ``raftlab --help`` stays quick.
+Each sub-command lives in its own ``raftlab/cmd_*.py`` module and is listed
+in :data:`COMMANDS`, so this file stays a table of contents.  Start-up time
+matters (``raftlab lincheck`` is run once per file by scripts), so modules
+are imported only when needed: ``raftlab NAME ...`` imports only that
+command's module, and ``raftlab --help`` imports every command module but
+none of what the commands do (they import it inside the function);
+``raftlab lincheck`` does not even import typer.  The full
+application (``raftlab.cli.app``, for tests and tools) is built on first
+access.
 """
 
 from __future__ import annotations
 
-import typer
+import sys
+from importlib import import_module
+from typing import TYPE_CHECKING
 
-app = typer.Typer(
-    name="raftlab",
-    help=(
-        "Run, break and verify Raft clusters.\n\n"
-        "Typical session: `raftlab sim --seed 7 --out run.jsonl` to simulate a cluster "
-        "with faults, `raftlab check run.jsonl` to check it, `raftlab replay run.jsonl` "
-        "to prove the run is deterministic."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+if TYPE_CHECKING:
+    import typer
+
+#: command name -> (module, function, help constant).  A module with a
+#: ``CONTEXT`` parses its own arguments; its ``function`` builds the command.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("raftlab.cmd_run", "run", "RUN_HELP"),
+    "sim": ("raftlab.cmd_sim", "sim", "SIM_HELP"),
+    "check": ("raftlab.cmd_check", "check", "CHECK_HELP"),
+    "replay": ("raftlab.cmd_replay", "replay", "REPLAY_HELP"),
+    "lincheck": ("raftlab.cmd_lincheck", "typer_command", "LINCHECK_HELP"),
+}
+
+#: The first line of each command's help, for ``raftlab --help`` without
+#: importing typer (a test checks them against the commands' own help).
+SUMMARIES: dict[str, str] = {
+    "run": "Simulate a faulty cluster with membership changes, check it, replay it, report.",
+    "sim": "Simulate a Raft cluster under faults, deterministically, and write its trace.",
+    "check": "Check a trace against every invariant, and its client history for linearizability.",
+    "replay": "Re-run every node step of a trace on fresh Raft cores and compare.",
+    "lincheck": "Decide whether histories of client operations are linearizable; explain why not.",
+}
+
+HELP = (
+    "Run, break and verify Raft clusters.\n\n"
+    "Typical session: `raftlab sim --seed 7 --out run.jsonl` to simulate a cluster "
+    "with faults, `raftlab check run.jsonl` to check it, `raftlab replay run.jsonl` "
+    "to prove the run is deterministic."
 )
 
-from raftlab import cmd_check, cmd_replay, cmd_run, cmd_sim  # noqa: E402
 
-app.command("run", help=cmd_run.RUN_HELP)(cmd_run.run)
-app.command("sim", help=cmd_sim.SIM_HELP)(cmd_sim.sim)
-app.command("check", help=cmd_check.CHECK_HELP)(cmd_check.check)
-app.command("replay", help=cmd_replay.REPLAY_HELP)(cmd_replay.replay)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The application with every command, or with just ``only`` (still a group)."""
+    import typer
 
-from raftlab import cmd_lincheck  # noqa: E402
+    app = typer.Typer(
+        name="raftlab",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
 
-app.command("lincheck", help=cmd_lincheck.LINCHECK_HELP)(cmd_lincheck.lincheck)
+    @app.callback()
+    def _group() -> None:
+        """Keeps ``raftlab NAME`` a sub-command even when only one is registered."""
+
+    for name, (module, function, help_name) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        mod = import_module(module)
+        settings = getattr(mod, "CONTEXT", None)
+        if settings is not None:  # the command parses its own arguments
+            app.command(name, help=getattr(mod, help_name), context_settings=settings)(
+                getattr(mod, function)()
+            )
+        else:
+            app.command(name, help=getattr(mod, help_name))(getattr(mod, function))
+    return app
+
+
+def __getattr__(name: str) -> object:
+    if name == "app":
+        app = build_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def plain_help() -> str:
+    """``raftlab --help`` as plain text: typer alone costs more start-up than the budget."""
+    width = max(map(len, SUMMARIES))
+    rows = "".join(f"  {name:<{width}}  {line}\n" for name, line in SUMMARIES.items())
+    return (
+        "Usage: raftlab [OPTIONS] COMMAND [ARGS]...\n\n"
+        f"{HELP}\n\nCommands:\n{rows}\n"
+        "Options:\n  --help  Show this message and exit.\n\n"
+        "Run `raftlab COMMAND --help` for a command's options.\n"
+    )
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    name = sys.argv[1] if len(sys.argv) > 1 else None
+    if len(sys.argv) <= 2 and name in (None, "--help", "-h"):
+        sys.stdout.write(plain_help())
+        sys.exit(0 if name else 2)
+    if name == "lincheck":  # start-up matters here: no typer (see cmd_lincheck)
+        from raftlab.cmd_lincheck import main as lincheck_main
+
+        sys.exit(lincheck_main(sys.argv[2:]))
+    build_app(name if name in COMMANDS else None)()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
 
 from raftlab import ui
 
@@ -138,6 +137,8 @@ def check_doc(trace: Path, outcome: CheckOutcome) -> dict[str, Any]:
 
 
 def print_check(outcome: CheckOutcome) -> None:
+    from rich.markup import escape
+
     report = outcome.report
     rate = report.events / report.seconds if report.seconds else 0.0
     ui.out.print(

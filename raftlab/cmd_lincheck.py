@@ -1,118 +1,294 @@
-"""``raftlab lincheck``: decide whether a client history is linearizable.
+"""``raftlab lincheck``: decide whether client histories are linearizable.
 
-A thin shell over :mod:`checkers.linearizability`; heavy imports happen
-inside the command so that ``raftlab --help`` stays quick.
+A thin shell over :mod:`checkers.linearizability`.  Scripts run it once per
+file, so start-up matters: ``raftlab lincheck`` is dispatched by
+:func:`raftlab.cli.main` straight to :func:`main`, which parses its options
+with ``argparse`` (typer converts parameters with pydantic, which cost more
+than the whole check of a small file).  The typer application registers the
+same :func:`main` as a pass-through command, so there is one definition of
+the options.  The checker, ``orjson`` and (on a terminal) ``rich`` are
+imported inside the command.  Many files are checked in one process.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import typer
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-LINCHECK_HELP = """Decide whether a history of client operations is linearizable; explain why not.
+    from checkers.linearizability import LinResult
 
-The history is the project's JSONL (docs/history-format.md), Jepsen EDN maps
+LINCHECK_HELP = """Decide whether histories of client operations are linearizable; explain why not.
+
+A history is the project's JSONL (docs/history-format.md), Jepsen EDN maps
 ({:process 0, :type :invoke, :f :put, ...}) or Jepsen log lines
-(INFO  jepsen.util - 0<TAB>:invoke<TAB>:read<TAB>nil); --format auto guesses.
+(INFO  jepsen.util - 0  :invoke  :read  nil, fields separated by tabs or
+spaces); --format auto guesses. An empty history is linearizable.
 
 Model `kv` checks each key on its own (get, put, delete, cas, append);
 `register` treats the whole history as one compare-and-set register
-(read, write, cas), as Jepsen's etcd tests do.
+(read, write, cas), as Jepsen's etcd tests do, and refuses histories with
+several keys or other operations.
 
-On a violation the report names the first operation that cannot be
-linearized, the longest linearizable prefix before it (with the value after
-each step) and why each candidate next operation fails. --html writes a
-self-contained page with one lane per client and a link to the violation.
+The check stops at the first key found not linearizable (--all decides
+every key). The report leads with the operation whose result is
+impossible, then the first operation that cannot be linearized, the longest
+linearizable prefix before it (with the value after each step) and why each
+candidate next operation fails. --html writes a self-contained page.
 
-Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (the --timeout ran
-out) or bad input (the error names the file and line).
+With several files, each gets one line and a summary table follows
+(--html is then a directory, one page per file).
+
+Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (the --timeout or
+--max-memory limit was reached) or bad input (the error names the file and
+line). With several files: 1 if any file is not linearizable, else 2 if any
+is unknown or bad, else 0.
 
 Examples:
 
   raftlab lincheck runs/7/history.jsonl --html runs/7/lin.html
 
-  raftlab lincheck etcd_000.log --model register --timeout 30
+  raftlab lincheck etcd_*.log --model register --timeout 30 --json
 """
 
+EXIT = {"linearizable": 0, "not-linearizable": 1}
 
-def lincheck(
-    history: Path = typer.Argument(..., help="The history file to check."),
-    fmt: str = typer.Option("auto", "--format", "-f", help="auto, jsonl, edn or jepsen-log."),
-    model: str = typer.Option("kv", "--model", "-m", help="kv (per key) or register."),
-    html: Path = typer.Option(None, "--html", help="Also write an HTML report here."),
-    timeout: float = typer.Option(
-        None, "--timeout", "-t", help="Give up after this many seconds (answer: unknown)."
-    ),
-    workers: int = typer.Option(
-        None, "--workers", "-j", help="Processes to use (default: every core)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of text."),
-) -> None:
-    from rich.console import Console
-    from rich.markup import escape
 
-    from checkers.linearizability import (
-        FORMATS,
-        HistoryError,
-        check,
-        get_model,
-        load_history,
-        write_html,
+def parser() -> argparse.ArgumentParser:
+    """The one definition of the options (``raftlab lincheck`` runs it without typer)."""
+    p = argparse.ArgumentParser(
+        prog="raftlab lincheck",
+        description=LINCHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("histories", nargs="+", type=Path, metavar="FILE", help="history files")
+    p.add_argument(
+        "--format", "-f", dest="fmt", default="auto", help="auto, jsonl, edn or jepsen-log"
+    )
+    p.add_argument("--model", "-m", default="kv", help="kv (per key) or register")
+    p.add_argument(
+        "--html", type=Path, help="also write an HTML report here (a directory for several files)"
+    )
+    p.add_argument(
+        "--timeout",
+        "-t",
+        type=float,
+        default=60.0,
+        help="hard limit on wall time per file, in seconds (answer: unknown; default 60)",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=float,
+        default=1024.0,
+        help="hard limit on the memory a check may add, in MB per process (default 1024)",
+    )
+    p.add_argument(
+        "--workers",
+        "-j",
+        type=int,
+        help="processes to use (default: every core with 4 or more, else 1)",
+    )
+    p.add_argument(
+        "--all",
+        dest="every",
+        action="store_true",
+        help="decide every key instead of stopping at the first violation",
+    )
+    p.add_argument("--json", dest="as_json", action="store_true", help="print JSON instead of text")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """Run ``raftlab lincheck`` with ``argv``; returns the exit code."""
+    try:
+        a = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error (argparse printed it)
+        return int(exc.code or 0)
+    from checkers.linearizability import FORMATS
     from checkers.linearizability.models import MODELS
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if a.fmt not in FORMATS:
+        return _fail(f"unknown --format {a.fmt!r}; choose one of {', '.join(FORMATS)}")
+    if a.model not in MODELS:
+        return _fail(f"unknown --model {a.model!r}; choose one of {', '.join(MODELS)}")
+    if a.timeout <= 0:
+        return _fail("--timeout must be a positive number of seconds")
+    if a.max_memory <= 0:
+        return _fail("--max-memory must be a positive number of megabytes")
+    options = {
+        "fmt": a.fmt,
+        "model": a.model,
+        "timeout": a.timeout,
+        "max_memory": a.max_memory,
+        "workers": a.workers,
+        "every": a.every,
+    }
+    if len(a.histories) == 1:
+        return _one(a.histories[0], a.html, a.as_json, options)
+    return _many(a.histories, a.html, a.as_json, options)
 
-    def fail(message: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {escape(message)}")
-        return typer.Exit(2)
 
-    if fmt not in FORMATS:
-        raise fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if model not in MODELS:
-        raise fail(f"unknown --model {model!r}; choose one of {', '.join(MODELS)}")
-    if timeout is not None and timeout <= 0:
-        raise fail("--timeout must be a positive number of seconds")
+def typer_command() -> Callable[..., None]:
+    """The command for the typer application (``raftlab.cli.app``): :func:`main` as is.
+
+    Built on demand so that this module does not import typer; the
+    annotation is set to the real class because typer evaluates it.
+    """
+    import typer
+
+    def lincheck(ctx: typer.Context) -> None:
+        raise typer.Exit(main(list(ctx.args)))
+
+    lincheck.__annotations__ = {"ctx": typer.Context, "return": None}
+    return lincheck
+
+
+#: How the typer application registers this command: every argument, --help
+#: included, goes to :func:`parser`.
+CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    return 2
+
+
+def _check(path: Path, options: dict[str, Any], progress: Any = None) -> LinResult:
+    """Load and check one file; raises ``HistoryError`` for bad input."""
+    from checkers.linearizability import check, get_model, load_history
+
+    hist = load_history(path, options["fmt"])
+    return check(
+        hist,
+        get_model(options["model"], hist.initial),
+        timeout=options["timeout"],
+        workers=options["workers"],
+        progress=progress,
+        every=options["every"],
+        max_memory_mb=options["max_memory"],
+    )
+
+
+def _one(path: Path, html: Path | None, as_json: bool, options: dict[str, Any]) -> int:
+    from checkers.linearizability import HistoryError
+
     try:
-        hist = load_history(history, fmt)
+        if sys.stderr.isatty() and not as_json:
+            result = _with_progress_bar(path, options)
+        else:
+            result = _check(path, options)
     except HistoryError as exc:
-        raise fail(str(exc)) from None
-    m = get_model(model, hist.initial)
-
-    if err.is_terminal and not as_json:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        with Progress(
-            TextColumn("[bold]checking"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("partitions"),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("check", total=None)
-
-            def progress(done: int, total: int, key: str, verdict: str) -> None:
-                bar.update(task, completed=done, total=total)
-
-            result = check(hist, m, timeout=timeout, workers=workers, progress=progress)
-    else:
-        result = check(hist, m, timeout=timeout, workers=workers)
-
+        if as_json:
+            _print_json({"file": str(path), "verdict": "error", "error": str(exc)})
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
     page = None
     if html is not None:
+        from checkers.linearizability import write_html
+
         page = write_html(result, html)
     if as_json:
-        import orjson
-
-        summary = result.summary()
+        doc = {"file": str(path), **result.summary()}
         if page is not None:
-            summary["html"] = str(page)
-        sys.stdout.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode() + "\n")
+            doc["html"] = str(page)
+        _print_json(doc)
     else:
         sys.stdout.write(result.explain())
         if page is not None:
             sys.stdout.write(f"HTML report: {page}\n")
-    raise typer.Exit({"linearizable": 0, "not-linearizable": 1}.get(result.verdict, 2))
+    return EXIT.get(result.verdict, 2)
+
+
+def _with_progress_bar(path: Path, options: dict[str, Any]) -> LinResult:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    with Progress(
+        TextColumn("[bold]checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("keys"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("check", total=None)
+
+        def progress(done: int, total: int, key: str, verdict: str) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return _check(path, options, progress)
+
+
+def _many(paths: list[Path], html: Path | None, as_json: bool, options: dict[str, Any]) -> int:
+    """One line per file, then a summary; the same verdicts as one file at a time."""
+    from checkers.linearizability import HistoryError, write_html
+    from checkers.linearizability.report import plural
+
+    started = time.monotonic()
+    docs: list[dict[str, Any]] = []
+    width = max(len(str(p)) for p in paths)
+    for path in paths:
+        doc: dict[str, Any] = {"file": str(path)}
+        try:
+            result = _check(path, options)
+        except HistoryError as exc:
+            doc.update(verdict="error", error=str(exc))
+            if not as_json:
+                sys.stdout.write(f"{path!s:<{width}}  {'error':<16}  {exc}\n")
+            docs.append(doc)
+            continue
+        if html is not None:
+            doc["html"] = str(write_html(result, html / (path.name + ".html")))
+        if as_json:
+            doc.update(result.summary())
+        else:
+            doc.update(verdict=result.verdict)
+            sys.stdout.write(
+                f"{path!s:<{width}}  {result.verdict:<16}  "
+                f"{plural(len(result.history), 'operation'):>18}  {result.elapsed:6.2f} s"
+                f"{_headline(result)}\n"
+            )
+        docs.append(doc)
+    counts = {v: sum(1 for d in docs if d["verdict"] == v) for v in _ORDER}
+    elapsed = time.monotonic() - started
+    if as_json:
+        _print_json(
+            {
+                "files": docs,
+                "summary": {"files": len(docs), **counts, "elapsed_s": round(elapsed, 3)},
+            }
+        )
+    else:
+        sys.stdout.write(f"\nSummary of {plural(len(docs), 'file')} [{elapsed:.2f} s]:\n")
+        for v in _ORDER:
+            sys.stdout.write(f"  {v:<16} {counts[v]:>6,}\n")
+    if counts["not-linearizable"]:
+        return 1
+    return 2 if counts["unknown"] or counts["error"] else 0
+
+
+_ORDER = ("linearizable", "not-linearizable", "unknown", "error")
+
+
+def _headline(result: LinResult) -> str:
+    """``  key 'x': #12 get(x) -> '3' (line 40)``: what to look at first, or why unknown."""
+    if result.verdict == "unknown":
+        reasons = sorted({r.reason for r in result.results if r.verdict == "unknown"})
+        return "  " + "; ".join(reasons)
+    for v in result.violations():
+        op = v.needer or v.blocked
+        where = f"key {v.key!r}: " if v.key else ""
+        return f"  {where}#{op.id} {result.model.describe_op(op)} (line {op.call_line})"
+    return ""
+
+
+def _print_json(doc: dict[str, Any]) -> None:
+    import orjson
+
+    sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -33,6 +33,17 @@ that can do everything it can (it *dominates* it):
    placed are retired, and a configuration that placed one is dropped when
    the same configuration without it exists ("never" is always allowed).
 
+Pruning 6 (growth) is for keys with appends, where pruning 4 cannot run
+(an append's result depends on the state).  Profiled on 50 clients
+appending to 10 keys, the set grew because every order of the concurrent
+appends is a different string: up to 484,724 configurations for a
+212-operation key.  But an append only extends a value, so a configuration
+whose value is not a prefix of what a later read returns can never
+satisfy that read, unless a put (or another reset from which the read's
+value is reachable) still comes in between.  Checking the pending reads
+that return soonest and the next reads not yet invoked (the model's
+``may_reach``) cut that key to 24 configurations.
+
 Each configuration carries a *trail*, a shared linked list of the
 operations it placed, so that a witness linearization or the longest
 linearizable prefix can be reported without a second search.
@@ -42,6 +53,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 from checkers.linearizability.history import Operation
@@ -54,6 +66,11 @@ from checkers.linearizability.timeline import CALL, timeline
 Trail = tuple[int, int, "Trail"] | None
 
 DEFAULT_MAX_CONFIGS: Final = 1_500_000
+#: Pruning 6 looks at this many pending reads and this many not yet invoked.
+WITNESS_PENDING: Final = 4
+WITNESS_LOOKAHEAD: Final = 2
+#: Past this many resets between now and a read's return, it is not a witness.
+WITNESS_WINDOW: Final = 64
 
 
 class _Unseen:
@@ -148,6 +165,19 @@ def search_jit(
                 head_of[y] = i
     block_mask = 0
     live: set[int] = set()  # block heads invoked and not yet returned
+    # Pruning 6 (growth): with appends, states are not fixed values, so
+    # pruning 4 is off; instead a later read whose value the state can no
+    # longer grow into (model.may_reach) dooms a configuration once every
+    # reset that could help (an op with a fixed result state from which the
+    # read's value is reachable) has been placed.
+    may_reach = model.may_reach
+    fixed = [ANY if readonly[i] else model.result_state(op) for i, op in enumerate(ops)]
+    wreads = [i for i in range(n) if readonly[i] and not forever[i] and required[i] is not ANY]
+    grow = not track_lost and bool(wreads)
+    resets = [i for i in range(n) if fixed[i] is not ANY]
+    rp = 0  # wreads[rp:] not invoked yet
+    zp = 0  # resets[zp:] not invoked yet
+    pending_wreads: dict[int, int] = {}  # pending witness read -> its bit
 
     def done(verdict: str, **kw: object) -> PartitionResult:
         return PartitionResult(
@@ -202,6 +232,12 @@ def search_jit(
                 next_slot += 1
             slot_bit[o] = bit
             op_of_bit[bit] = o
+            if grow:
+                if rp < len(wreads) and wreads[rp] == o:
+                    rp += 1
+                    pending_wreads[o] = bit
+                if zp < len(resets) and resets[zp] == o:
+                    zp += 1
             if forever[o]:
                 forever_mask |= bit
             if track_lost:
@@ -258,6 +294,39 @@ def search_jit(
         minimal: dict[tuple[State, int], list[int]] = {}
         target_need = model.required_state(ops[o])
         doom = track_lost and (blind[o] or target_need is not ANY)
+        witnesses: list[tuple[object, int, int]] = []
+        if grow:
+            witnesses = _witnesses(
+                ops,
+                part.ret,
+                fixed,
+                required,
+                wreads[rp : rp + WITNESS_LOOKAHEAD],
+                pending_wreads,
+                writers,
+                twins,
+                resets,
+                zp,
+                may_reach,
+            )
+        doomed: dict[State, list[tuple[int, int]]] = {}
+
+        def hopeless(
+            cs: State,
+            cm: int,
+            doomed: dict[State, list[tuple[int, int]]] = doomed,
+            witnesses: list[tuple[object, int, int]] = witnesses,
+        ) -> bool:
+            """Pruning 6: a witness read can never be satisfied from ``cs``."""
+            fails = doomed.get(cs)
+            if fails is None:
+                fails = doomed[cs] = (
+                    []
+                    if cs is UNSEEN
+                    else [(wb, hm) for v, wb, hm in witnesses if not may_reach(cs, v)]
+                )
+            return any(not cm & wb and not hm & ~cm for wb, hm in fails)
+
         for (s, m), t in configs.items():
             if m & b:
                 k = (s, m & nb)
@@ -268,6 +337,8 @@ def search_jit(
             if (s, m) in seen:
                 continue
             seen.add((s, m))
+            if witnesses and hopeless(s, m):
+                continue
             if forever_mask:
                 _dominated(minimal, s, m, forever_mask)
             queue = deque([(s, m, t)])
@@ -355,6 +426,8 @@ def search_jit(
                     if key in seen:
                         continue
                     seen.add(key)
+                    if witnesses and hopeless(s2, m2):
+                        continue
                     if forever_mask and _dominated(minimal, s2, m2, forever_mask):
                         continue
                     if m2 & b:
@@ -375,6 +448,7 @@ def search_jit(
                 configurations=peak,
             )
         # Release o's slot.
+        pending_wreads.pop(o, None)
         if readonly[o]:
             req = required[o]
             if req is ANY:
@@ -433,6 +507,55 @@ def search_jit(
 
     first = next(iter(configs.values()))
     return done(LINEARIZABLE, order=tuple(ops[i].id for i in _unwind(first)), configurations=peak)
+
+
+def _witnesses(
+    ops: tuple[Operation, ...],
+    rets: tuple[int | None, ...],
+    fixed: list[object],
+    required: list[object],
+    future: list[int],
+    pending: dict[int, int],
+    writers: list[tuple[int, int]],
+    twins: dict[tuple[object, ...], list[tuple[int, int]]],
+    resets: list[int],
+    zp: int,
+    may_reach: Callable[[State, object], bool],
+) -> list[tuple[object, int, int]]:
+    """Reads that pruning 6 may rely on: ``(value, own bit or 0, mask of helpers)``.
+
+    A read ``r`` (completed, not placed) must be placed later than now, so
+    the state must grow into its value unless some *helper* intervenes: an
+    operation with a fixed result state from which the value is reachable,
+    invoked before ``r`` returns.  Helpers not invoked yet make ``r`` useless
+    as a witness; pending helpers are a mask, checked per configuration (a
+    placed helper is in the past and cannot intervene any more).
+    """
+    pool = writers + [pair for cls in twins.values() for pair in cls]
+    out: list[tuple[object, int, int]] = []
+    # The pending reads that return soonest constrain soonest; any subset of
+    # witnesses is sound, and each one costs a check per new configuration.
+    soon = sorted(pending.items(), key=lambda rb: (rets[rb[0]] or 0, rb[0]))[:WITNESS_PENDING]
+    for r, bit in [*soon, *((r, 0) for r in future)]:
+        v = required[r]
+        end = rets[r]
+        assert end is not None
+        hm = 0
+        for i, pb in pool:
+            y = fixed[i]
+            if y is not ANY and may_reach(y, v):
+                hm |= pb
+        usable = True
+        for k in range(zp, min(len(resets), zp + WITNESS_WINDOW + 1)):
+            z = resets[k]
+            if ops[z].call > end:
+                break
+            if k == zp + WITNESS_WINDOW or may_reach(fixed[z], v):
+                usable = False
+                break
+        if usable:
+            out.append((v, bit, hm))
+    return out
 
 
 def _twin_key(op: Operation) -> tuple[object, ...]:

@@ -27,6 +27,14 @@ correct (if slower) search:
     ``op`` is legal in every state and its resulting state does not depend
     on the prior one (a plain write).  The search may absorb *invisible*
     operations just before a blind one (see :mod:`.normalize`).
+``may_reach(state, target)``
+    ``False`` only when no sequence of operations *without* a fixed result
+    state (those whose ``result_state`` is ``ANY``: appends, for the
+    key-value model) can turn ``state`` into ``target``.  An append can only
+    grow a string, so ``"ab"`` can never become ``"ba"`` without a put.
+    Lets the search drop a configuration whose state a later read can no
+    longer observe, when every operation that could reset the state to one
+    that reaches the read's value has already been placed.  Default: ``True``.
 ``reduce(ops)``
     Model-specific normalization (see :mod:`.normalize` for the proofs).
 """
@@ -111,6 +119,17 @@ class Model:
 
     def blind(self, op: Operation) -> bool:
         return False
+
+    def may_reach(self, state: State, target: object) -> bool:
+        return True
+
+    def unsupported(self, ops: Sequence[Operation]) -> str | None:
+        """Why this model cannot judge ``ops`` (operations it does not model), else None.
+
+        A history the model does not describe must be refused, not reported
+        as a violation: the fault is in the choice of model, not the system.
+        """
+        return None
 
     def reduce(self, ops: list[Operation]) -> Reduction:
         return Reduction(ops=ops)

@@ -18,20 +18,29 @@ process; past it, unanswered partitions are ``unknown``.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Any, Final
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
 
 from checkers.linearizability.jit import DEFAULT_MAX_CONFIGS, search_jit
+from checkers.linearizability.limits import HardTimeout, timed_out, wall_limit
 from checkers.linearizability.model import Model
 from checkers.linearizability.normalize import Partition
-from checkers.linearizability.result import LINEARIZABLE, UNKNOWN, PartitionResult
+from checkers.linearizability.result import (
+    ILLEGAL,
+    LINEARIZABLE,
+    SKIPPED,
+    SKIPPED_REASON,
+    UNKNOWN,
+    PartitionResult,
+)
 from checkers.linearizability.wgl import DEFAULT_MAX_CACHE, search_wgl
+
+if TYPE_CHECKING:  # multiprocessing is imported only when workers are used
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 #: Below this many operations in total, everything runs in this process.
 INLINE_LIMIT: Final = 4000
@@ -41,6 +50,8 @@ BIG: Final = 2000
 #: The configuration-set search's first budget, and how fast budgets grow.
 FIRST_JIT_CONFIGS: Final = 5_000
 GROWTH: Final = 8
+#: Worker processes are used by default only with this many cores.
+PROCESS_MIN_CORES: Final = 4
 #: Racing the two searches on one partition needs this many workers (see ``race``).
 RACE_MIN_WORKERS: Final = 4
 #: The quick depth-first attempt may cache this many configurations per operation.
@@ -63,19 +74,31 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def solve(
-    part: Partition, model: Model, deadline: float | None, first: str = "jit"
-) -> PartitionResult:
-    """One partition in this process: both searches, taking turns with growing budgets.
+def rungs(part: Partition) -> int:
+    """How many budget rungs a partition's ladder has (the last uses the full budgets)."""
+    wgl_cap = int(QUICK_CACHE_PER_OP * len(part)) + 1000
+    jit_cap = FIRST_JIT_CONFIGS
+    k = 1
+    while wgl_cap < DEFAULT_MAX_CACHE or jit_cap < DEFAULT_MAX_CONFIGS:
+        wgl_cap *= GROWTH
+        jit_cap *= GROWTH
+        k += 1
+    return k
 
-    A race without a second core: the depth-first search gets a cache of
-    1.5 configurations per operation (easy histories end there), then the
-    configuration-set search gets 5,000 configurations, then each gets
-    eight times more, until one answers or both have used their full
-    budget.  Whichever search suits the history finishes at most about
-    twice as late as it would alone.  When the depth-first search finds a
-    violation first, the configuration-set search is still asked for it
-    (with the same budget), because its explanation is canonical.
+
+def solve_rung(
+    part: Partition, model: Model, deadline: float | None, rung: int
+) -> PartitionResult | None:
+    """One rung of the ladder: both searches with the budgets of ``rung``.
+
+    ``None`` when neither answered within those budgets and a higher rung
+    exists; on the last rung an undecided search's ``unknown`` is returned.
+    The depth-first search goes first with a cache of 1.5 configurations
+    per operation on rung 0 (easy histories end there), then the
+    configuration-set search with 5,000 configurations; each rung multiplies
+    both by eight.  When the depth-first search finds a violation first, the
+    configuration-set search is still asked for it (with the same budget),
+    because its explanation is canonical.
     """
     if not part.ops:
         return PartitionResult(
@@ -86,29 +109,122 @@ def solve(
             searched=0,
             order=(),
         )
-    if first == "wgl":
-        res = search_wgl(part, model, deadline)
-        if res.verdict != UNKNOWN or _late(deadline):
-            return res
+    scale = GROWTH**rung
+    wgl_cap = min((int(QUICK_CACHE_PER_OP * len(part)) + 1000) * scale, DEFAULT_MAX_CACHE)
+    jit_cap = min(FIRST_JIT_CONFIGS * scale, DEFAULT_MAX_CONFIGS)
+    dfs = search_wgl(part, model, deadline, max_cache=wgl_cap)
+    if dfs.verdict == LINEARIZABLE or _late(deadline):
+        return dfs
+    sets = search_jit(part, model, deadline, max_configs=jit_cap)
+    if sets.verdict != UNKNOWN:
+        return sets
+    if dfs.verdict != UNKNOWN:
+        return dfs
+    if _late(deadline) or rung + 1 >= rungs(part):
+        return sets
+    return None
+
+
+def solve(
+    part: Partition, model: Model, deadline: float | None, first: str = "jit"
+) -> PartitionResult:
+    """One partition in this process: climb its whole ladder (:func:`solve_rung`).
+
+    A race without a second core: whichever search suits the history
+    finishes at most about twice as late as it would alone.
+    ``first="wgl"`` runs the depth-first search with its full budget first.
+    """
+    if first == "wgl" and part.ops:
+        dfs = search_wgl(part, model, deadline)
+        if dfs.verdict != UNKNOWN or _late(deadline):
+            return dfs
         alt = search_jit(part, model, deadline)
-        return alt if alt.verdict != UNKNOWN else res
-    wgl_cap = int(QUICK_CACHE_PER_OP * len(part)) + 1000
-    jit_cap = FIRST_JIT_CONFIGS
-    last: PartitionResult | None = None
+        return alt if alt.verdict != UNKNOWN else dfs
+    rung = 0
     while True:
-        dfs = search_wgl(part, model, deadline, max_cache=min(wgl_cap, DEFAULT_MAX_CACHE))
-        if dfs.verdict == LINEARIZABLE or _late(deadline):
-            return dfs
-        sets = search_jit(part, model, deadline, max_configs=min(jit_cap, DEFAULT_MAX_CONFIGS))
-        if sets.verdict != UNKNOWN:
-            return sets
-        if dfs.verdict != UNKNOWN:
-            return dfs
-        last = sets
-        if _late(deadline) or (wgl_cap >= DEFAULT_MAX_CACHE and jit_cap >= DEFAULT_MAX_CONFIGS):
-            return last
-        wgl_cap *= GROWTH
-        jit_cap *= GROWTH
+        res = solve_rung(part, model, deadline, rung)
+        if res is not None:
+            return res
+        rung += 1
+
+
+#: Why a partition is unknown when its search ran out of memory.
+OUT_OF_MEMORY: Final = "out of memory (the memory limit was reached)"
+#: What the searches say when they notice the deadline themselves.
+DEADLINE_REASON: Final = "time budget exhausted"
+
+
+def undecided(part: Partition, reason: str, algorithm: str = "none") -> PartitionResult:
+    """An ``unknown`` result for a partition that got no answer."""
+    return PartitionResult(
+        key=part.key,
+        verdict=UNKNOWN,
+        algorithm=algorithm,
+        elapsed=0.0,
+        searched=len(part),
+        reason=reason,
+    )
+
+
+def skipped(part: Partition) -> PartitionResult:
+    """The result of a partition left unsearched once another was found not linearizable."""
+    return PartitionResult(
+        key=part.key,
+        verdict=UNKNOWN,
+        algorithm=SKIPPED,
+        elapsed=0.0,
+        searched=0,
+        reason=SKIPPED_REASON,
+    )
+
+
+def schedule(parts: Sequence[Partition]) -> list[int]:
+    """The order partitions are first tried in: cheapest first, by size, then key.
+
+    Every partition gets its cheap rung before any gets an expensive one, so
+    a violation on a small key is found before big linearizable keys have
+    used their budgets.
+    """
+    return sorted(range(len(parts)), key=lambda i: (len(parts[i]), parts[i].key))
+
+
+def _interleaved(
+    parts: Sequence[Partition],
+    model: Model,
+    deadline: float | None,
+    progress: Progress | None,
+    every: bool,
+    results: dict[int, PartitionResult],
+) -> None:
+    """All partitions in this process, rung by rung (see :func:`schedule`), into ``results``."""
+    waiting = schedule(parts)
+    rung = 0
+
+    def record(i: int, res: PartitionResult) -> None:
+        results[i] = res
+        if progress is not None:
+            progress(len(results), len(parts), parts[i].key, res.verdict)
+
+    stop = False
+    while waiting and not stop:
+        left: list[int] = []
+        for i in waiting:
+            if stop:
+                left.append(i)
+                continue
+            try:
+                res = solve_rung(parts[i], model, deadline, rung)
+            except MemoryError:
+                res = undecided(parts[i], OUT_OF_MEMORY)
+            if res is None:
+                left.append(i)
+                continue
+            record(i, res)
+            stop = res.verdict == ILLEGAL and not every
+        waiting = left
+        rung += 1
+    for i in waiting:
+        record(i, skipped(parts[i]))
 
 
 def _late(deadline: float | None) -> bool:
@@ -122,38 +238,68 @@ def check_partitions(
     workers: int | None = None,
     progress: Progress | None = None,
     race: bool | None = None,
+    every: bool = False,
 ) -> list[PartitionResult]:
-    """Decide every partition; results are in the order of ``parts``.
+    """Decide the partitions; results are in the order of ``parts``.
 
-    ``race``: let an idle worker run the other search on a partition that is
-    still being searched.  By default only with 4 or more workers: on the
-    2-vCPU machines this project runs on, two CPU-bound processes get about
-    1.1 times the throughput of one (measured by ``bench/lincheck.py``), so a
-    racer mostly slows the search it races.
+    Partitions climb their budget ladders together, cheapest first
+    (:func:`schedule`).  The first partition found not linearizable ends the
+    check, as in Porcupine: the others are :func:`skipped`, unless
+    ``every`` asks for a verdict on each (a complete report).
+
+    ``race``: let an idle worker run the depth-first search alone on a
+    partition that is still climbing its ladder.  By default only with 4 or
+    more workers: on the 2-vCPU machines this project runs on, two CPU-bound
+    processes get about 1.1 times the throughput of one (measured by
+    ``bench/lincheck.py``), so a racer mostly slows the search it races.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
-    workers = default_workers() if workers is None else max(1, workers)
+    if workers is None:
+        # By default, processes only with 4 or more cores: on 2 cores two
+        # processes get ~1.1x the throughput of one, and the 100k-operation,
+        # 10-key history checked in 0.70 s in one process against 1.7 s with
+        # two (bench/lincheck.py, measured back to back).  Asking for
+        # workers explicitly still gets them.
+        workers = default_workers()
+        if workers < PROCESS_MIN_CORES:
+            workers = 1
+    workers = max(1, workers)
     total = sum(len(p) for p in parts)
     if race is None:
         race = workers >= RACE_MIN_WORKERS
     bigs = sum(1 for p in parts if len(p) >= BIG)
     # Processes pay off only when at least two big searches can overlap (or
     # for a race); many small partitions are quicker in this process.
-    if workers == 1 or total < INLINE_LIMIT or (bigs < 2 and not race):
-        out: list[PartitionResult] = []
-        for i, p in enumerate(parts):
-            out.append(solve(p, model, deadline))
-            if progress is not None:
-                progress(i + 1, len(parts), p.key, out[-1].verdict)
-        return out
-    return _Scheduler(parts, model, deadline, workers, progress, race).run()
+    results: dict[int, PartitionResult] = {}
+    try:
+        with wall_limit(deadline):
+            if workers == 1 or total < INLINE_LIMIT or (bigs < 2 and not race):
+                _interleaved(parts, model, deadline, progress, every, results)
+            else:
+                _Scheduler(parts, model, deadline, workers, progress, race, every, results).run()
+    except HardTimeout:
+        pass  # whatever was decided stands; the rest is unknown
+    late = DEADLINE_REASON if timeout is None else timed_out(timeout)
+    out: list[PartitionResult] = []
+    for i, p in enumerate(parts):
+        res = results.get(i)
+        if res is None:
+            res = undecided(p, late)
+        elif res.verdict == UNKNOWN and res.reason == DEADLINE_REASON:
+            res = replace(res, reason=late)
+        out.append(res)
+    return out
+
+
+#: A task's algorithm: climb one rung of the ladder, or race one search alone.
+LADDER: Final = "ladder"
 
 
 @dataclass(slots=True)
 class _Task:
     algorithm: str
     indices: list[int]
-    fallback: bool
+    rung: int = 0
 
 
 @dataclass(slots=True)
@@ -163,25 +309,40 @@ class _Running:
     left: set[int] = field(default_factory=set)
 
 
+def wait_any(conns: list[Connection], timeout: float | None) -> list[Any]:
+    """The connections with something to read (``multiprocessing.connection.wait``)."""
+    from multiprocessing.connection import wait
+
+    return wait(conns, timeout)
+
+
 def _child(
     conn: Connection, parts: list[Partition], model: Model, task: _Task, deadline: float | None
 ) -> None:
+    """Worker process: send ``(result or None, rung)`` per partition, then ``None``."""
     try:
         for p in parts:
-            if task.fallback:
-                res = solve(p, model, deadline, task.algorithm)
-            elif not p.ops or task.algorithm == "jit":
-                res = solve(p, model, deadline)
-            else:
-                res = _SEARCHES[task.algorithm](p, model, deadline)
-            conn.send(res)
+            res: PartitionResult | None
+            try:
+                if task.algorithm == LADDER:
+                    res = solve_rung(p, model, deadline, task.rung)
+                else:
+                    res = _SEARCHES[task.algorithm](p, model, deadline)
+            except MemoryError:
+                res = undecided(p, OUT_OF_MEMORY, task.algorithm)
+            conn.send((res, task.rung))
         conn.send(None)
     finally:
         conn.close()
 
 
 class _Scheduler:
-    """Hands tasks to at most ``workers`` processes and collects the answers."""
+    """Hands tasks to at most ``workers`` processes and collects the answers.
+
+    Tasks are rungs of partitions' ladders: a partition not decided on its
+    rung goes to the back of the queue one rung up, so every partition gets
+    its cheap rungs before any gets an expensive one.
+    """
 
     def __init__(
         self,
@@ -191,23 +352,28 @@ class _Scheduler:
         workers: int,
         progress: Progress | None,
         race: bool,
+        every: bool,
+        results: dict[int, PartitionResult],
     ) -> None:
         self.race = race
+        self.every = every
+        self.stopped = False
         self.parts = list(parts)
         self.model = model
         self.deadline = deadline
         self.workers = workers
         self.progress = progress
-        self.results: dict[int, PartitionResult] = {}
-        self.gave_up: dict[int, set[str]] = {}
+        self.results = results
         self.running: dict[Connection, _Running] = {}
+        import multiprocessing
+
         self.ctx: Any = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
-        order = sorted(range(len(parts)), key=lambda i: (-len(parts[i]), i))
+        order = schedule(parts)
         big = [i for i in order if len(parts[i]) >= BIG]
         small = [i for i in order if len(parts[i]) < BIG]
-        self.queue: list[_Task] = [_Task("jit", [i], False) for i in big]
+        self.queue: list[_Task] = []
         # Small partitions travel in batches, enough of them to balance the workers.
         budget = max(BIG // 2, sum(len(parts[i]) for i in small) // (4 * workers) + 1)
         batch: list[int] = []
@@ -216,40 +382,34 @@ class _Scheduler:
             batch.append(i)
             size += len(parts[i])
             if size >= budget:
-                self.queue.append(_Task("jit", batch, True))
+                self.queue.append(_Task(LADDER, batch))
                 batch, size = [], 0
         if batch:
-            self.queue.append(_Task("jit", batch, True))
+            self.queue.append(_Task(LADDER, batch))
+        self.queue += [_Task(LADDER, [i]) for i in big]
 
-    def run(self) -> list[PartitionResult]:
+    def run(self) -> None:
         try:
-            while len(self.results) < len(self.parts):
+            while len(self.results) < len(self.parts) and not self.stopped:
                 self._fill()
                 if not self.running:
                     break
                 timeout = (
                     None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
                 )
-                ready = wait(list(self.running), timeout)
+                ready = wait_any(list(self.running), timeout)
                 if not ready:
                     break  # deadline
                 for conn in ready:
-                    if conn in self.running:
+                    if conn in self.running and not self.stopped:
                         self._receive(conn)
         finally:
             for conn in list(self.running):
                 self._stop(conn)
-        for i, p in enumerate(self.parts):
-            if i not in self.results:
-                self.results[i] = PartitionResult(
-                    key=p.key,
-                    verdict=UNKNOWN,
-                    algorithm="none",
-                    elapsed=0.0,
-                    searched=len(p),
-                    reason="time budget exhausted",
-                )
-        return [self.results[i] for i in range(len(self.parts))]
+        if self.stopped:
+            for i, p in enumerate(self.parts):
+                if i not in self.results:
+                    self._finish(i, skipped(p))
 
     def _fill(self) -> None:
         while len(self.running) < self.workers:
@@ -266,16 +426,12 @@ class _Scheduler:
                 return task
         if not self.race:
             return None
-        # Idle worker: race the other search on a big partition still running alone.
-        racing = {
-            (r.task.indices[0], r.task.algorithm)
-            for r in self.running.values()
-            if len(r.task.indices) == 1
-        }
-        for i, alg in sorted(racing):
-            other = "wgl" if alg == "jit" else "jit"
-            if (i, other) not in racing and other not in self.gave_up.get(i, set()):
-                return _Task(other, [i], False)
+        # Idle worker: race the depth-first search alone on a big partition
+        # still climbing its ladder.
+        alone = {r.task.indices[0] for r in self.running.values() if len(r.task.indices) == 1}
+        raced = {r.task.indices[0] for r in self.running.values() if r.task.algorithm != LADDER}
+        for i in sorted(alone - raced):
+            return _Task("wgl", [i])
         return None
 
     def _start(self, task: _Task) -> None:
@@ -306,48 +462,38 @@ class _Scheduler:
         except EOFError:
             msg = None
             for i in sorted(run.left):
-                self._record(
-                    i,
-                    PartitionResult(
-                        key=self.parts[i].key,
-                        verdict=UNKNOWN,
-                        algorithm=run.task.algorithm,
-                        elapsed=0.0,
-                        searched=len(self.parts[i]),
-                        reason="search process died (out of memory?)",
-                    ),
-                    run.task.algorithm,
-                )
+                if run.task.algorithm == LADDER:
+                    self._finish(
+                        i,
+                        undecided(self.parts[i], "search process died (out of memory?)", LADDER),
+                    )
             run.left.clear()
         if msg is None:
             self._stop(conn)
             return
-        res: PartitionResult = msg
+        res, rung = msg
         idx = run.task.indices[len(run.task.indices) - len(run.left)]
         run.left.discard(idx)
-        self._record(idx, res, run.task.algorithm)
-
-    def _record(self, i: int, res: PartitionResult, algorithm: str) -> None:
-        if i in self.results:
+        if idx in self.results:
             return
-        if res.verdict == UNKNOWN:
-            tried = self.gave_up.setdefault(i, set())
-            tried.add(algorithm)
-            if ("jit" in tried and "wgl" in tried) or res.reason.startswith("time"):
-                self._finish(i, res)
-            elif not any(
-                i in r.task.indices and r.task.algorithm != algorithm for r in self.running.values()
-            ):
-                other = "wgl" if algorithm == "jit" else "jit"
-                self.queue.insert(0, _Task(other, [i], False))
+        if run.task.algorithm != LADDER:
+            if res.verdict != UNKNOWN:
+                self._finish(idx, res)
+            return  # a racer that gave up: the ladder goes on
+        if res is None:
+            self.queue.append(_Task(LADDER, [idx], rung + 1))
             return
-        self._finish(i, res)
-        # Stop a racer that is now pointless.
-        for conn, r in list(self.running.items()):
-            if r.task.indices == [i]:
-                self._stop(conn)
+        self._finish(idx, res)
 
     def _finish(self, i: int, res: PartitionResult) -> None:
+        if i in self.results:
+            return
         self.results[i] = res
         if self.progress is not None:
             self.progress(len(self.results), len(self.parts), res.key, res.verdict)
+        if res.verdict == ILLEGAL and not self.every:
+            self.stopped = True
+        # Stop a racer (or the ladder it raced) that is now pointless.
+        for conn, r in list(self.running.items()):
+            if r.task.indices == [i]:
+                self._stop(conn)

@@ -15,6 +15,11 @@ LINEARIZABLE: Verdict = "linearizable"
 ILLEGAL: Verdict = "not-linearizable"
 UNKNOWN: Verdict = "unknown"
 
+#: ``algorithm`` of a partition not searched because another one was already
+#: found not linearizable (the check stops there unless asked for every key).
+SKIPPED = "skipped"
+SKIPPED_REASON = "not searched: stopped at the first violation (--all decides every key)"
+
 
 def combine(verdicts: list[Verdict]) -> Verdict:
     """One violation anywhere makes the history non-linearizable; else unknown wins."""

@@ -32,7 +32,7 @@ def test_violation_exits_1_and_writes_html(tmp_path: Path) -> None:
     res = runner.invoke(app, ["lincheck", str(p), "--html", str(out), "--model", "kv"])
     assert res.exit_code == 1, res.output
     assert "cannot be linearized" in res.output
-    assert out.exists() and 'id="violation"' in out.read_text()
+    assert out.exists() and 'href="#violation"' in out.read_text()
     assert f"HTML report: {out}" in res.output
 
 
@@ -96,3 +96,104 @@ def test_report_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
         # Timings aside, everything must match.
         outs.append(re.sub(r"\d+\.\d+ s\b", "T s", res.stdout))
     assert outs[0] == outs[1]
+
+
+def _files(tmp_path: Path) -> list[Path]:
+    bad, _ = mutate(generate(200, 4, 2, seed=1), 1, "read")
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{oops\n")
+    return [
+        _write(tmp_path, "ok.jsonl", generate(200, 4, 2, seed=1)),
+        _write(tmp_path, "bad.jsonl", bad),
+        empty,
+        broken,
+    ]
+
+
+def test_many_files_give_the_same_verdicts_as_one_at_a_time(tmp_path: Path) -> None:
+    import json
+
+    files = _files(tmp_path)
+    single = []
+    for f in files:
+        res = runner.invoke(app, ["lincheck", str(f), "--json"])
+        single.append((res.exit_code, json.loads(res.stdout)["verdict"]))
+    assert [v for _c, v in single] == ["linearizable", "not-linearizable", "linearizable", "error"]
+    assert [c for c, _v in single] == [0, 1, 0, 2]
+    res = runner.invoke(app, ["lincheck", *map(str, files), "--json"])
+    doc = json.loads(res.stdout)
+    assert [d["verdict"] for d in doc["files"]] == [v for _c, v in single]
+    assert doc["summary"]["not-linearizable"] == 1 and doc["summary"]["error"] == 1
+    assert res.exit_code == 1  # a violation wins over a bad file
+    text = runner.invoke(app, ["lincheck", *map(str, files)])
+    lines = text.stdout.splitlines()
+    for f, (_c, v) in zip(files, single, strict=True):
+        [line] = [x for x in lines if x.startswith(str(f))]
+        assert v in line
+    assert "Summary of 4 files" in text.stdout
+
+
+def test_json_carries_the_explanation_and_paths(tmp_path: Path) -> None:
+    import json
+
+    bad, _ = mutate(generate(200, 4, 2, seed=1), 1, "read")
+    p = _write(tmp_path, "bad.jsonl", bad)
+    page = tmp_path / "bad.html"
+    res = runner.invoke(app, ["lincheck", str(p), "--json", "--html", str(page)])
+    doc = json.loads(res.stdout)
+    assert doc["file"] == str(p) and doc["html"] == str(page) and page.exists()
+    [v] = doc["violations"]
+    assert v["blocked"]["op"] and v["reason"] and v["candidates"]
+    assert all("state_after" in s for s in v["prefix"])
+    text = runner.invoke(app, ["lincheck", str(p)]).stdout
+    assert v["blocked"]["op"] in text and v["candidates"][0]["reason"] in text
+
+
+def test_all_and_register_refusal(tmp_path: Path) -> None:
+    p = _write(tmp_path, "ok.jsonl", generate(200, 4, 3, seed=1))
+    res = runner.invoke(app, ["lincheck", str(p), "--model", "register"])
+    assert res.exit_code == 2 and "use --model kv" in res.output
+    assert runner.invoke(app, ["lincheck", str(p), "--all"]).exit_code == 0
+
+
+def test_plain_top_level_help_matches_the_commands() -> None:
+    import importlib
+    import subprocess
+    import sys
+
+    from raftlab import cli
+
+    for name, (module, _function, help_name) in cli.COMMANDS.items():
+        first = getattr(importlib.import_module(module), help_name).splitlines()[0]
+        assert cli.SUMMARIES[name] == first
+    res = subprocess.run(
+        [sys.executable, "-c", "from raftlab.cli import main; main()", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0
+    for name, line in cli.SUMMARIES.items():
+        assert f"  {name}" in res.stdout and line in res.stdout
+
+
+def test_lincheck_runs_without_typer(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    p = _write(tmp_path, "ok.jsonl", generate(20, 2, 1, seed=1))
+    code = (
+        "import sys; from raftlab.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n"
+        "    assert 'typer' not in sys.modules and 'pydantic' not in sys.modules\n"
+        "    raise\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, "lincheck", str(p)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from checkers.linearizability import HistoryError, history_from_records, load_history, parse_text
+from checkers.linearizability import (
+    HistoryError,
+    check,
+    history_from_records,
+    load_history,
+    parse_text,
+)
 
 GOOD = """\
 {"history": 1, "seed": 7}
@@ -131,11 +137,28 @@ def test_jsonl_errors_name_the_line(text: str, line: int, words: str, tmp_path: 
     assert str(info.value).startswith(f"{path}:{line}: ")
 
 
-def test_empty_and_missing_files(tmp_path: Path) -> None:
-    empty = tmp_path / "empty.jsonl"
-    empty.write_text("\n\n")
-    with pytest.raises(HistoryError, match="no operations"):
-        load_history(empty)
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("empty.jsonl", ""),
+        ("blank.jsonl", "\n\n"),
+        ("header.jsonl", '{"history": 1, "seed": 3}\n'),
+        ("empty.log", ""),
+        ("other-loggers.log", "INFO  jepsen.core - starting\nINFO  jepsen.db - setup\n"),
+        ("empty.edn", "\n"),
+    ],
+)
+def test_empty_history_is_linearizable(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    h = load_history(path)
+    assert len(h) == 0
+    result = check(h)
+    assert result.verdict == "linearizable"
+    assert "0 operations" in result.explain()
+
+
+def test_missing_and_binary_files(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="cannot read"):
         load_history(tmp_path / "nope.jsonl")
     binary = tmp_path / "b.jsonl"
@@ -216,7 +239,7 @@ def test_jepsen_log_lines() -> None:
     ("text", "line", "words"),
     [
         (
-            "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - zero :ok :read nil\n",
+            "INFO  jepsen.util - 0\t:invoke\t:read\tnil\nINFO  jepsen.util - 0 ok read nil\n",
             2,
             "malformed jepsen.util line",
         ),
@@ -235,3 +258,71 @@ def test_jepsen_log_errors_name_the_line(text: str, line: int, words: str) -> No
 def test_unknown_format_is_an_error() -> None:
     with pytest.raises(HistoryError, match="unknown format"):
         parse_text(GOOD, fmt="xml")
+
+
+def _spaced(log: str, sep: str) -> str:
+    return log.replace("\t", sep)
+
+
+@pytest.mark.parametrize("sep", [" ", "  ", "    ", " \t", "\t ", "\t\t"], ids=repr)
+def test_jepsen_log_fields_separated_by_any_whitespace(sep: str) -> None:
+    tabs = parse_text(LOG, fmt="jepsen-log", source="t.log")
+    other = parse_text(_spaced(LOG, sep), fmt="jepsen-log", source="t.log")
+    assert other.ops == tabs.ops
+
+
+def test_jepsen_log_mixed_whitespace_per_line() -> None:
+    lines = LOG.splitlines(keepends=True)
+    seps = ["  ", "\t", " \t ", "   "]
+    mixed = "".join(_spaced(line, seps[i % len(seps)]) for i, line in enumerate(lines))
+    assert parse_text(mixed, fmt="jepsen-log").ops == parse_text(LOG, fmt="jepsen-log").ops
+    # Auto-detection reads a spaced log as a Jepsen log too.
+    assert parse_text(_spaced(LOG, "   "), source="x.log").format == "jepsen-log"
+
+
+def test_jepsen_log_newer_logger_prefix() -> None:
+    prefix = "2017-03-07 15:20:02,123{GMT}\tINFO\t[jepsen worker 0] jepsen.util: "
+    newer = f"{prefix}0\t:invoke\t:read\tnil\n{prefix}0\t:ok\t:read\t3\n"
+    h = parse_text(newer, fmt="jepsen-log")
+    assert [(o.f, o.result) for o in h.ops] == [("read", 3)]
+
+
+EDN_SHAPES = [
+    '{:process 0, :type :invoke, :f :cas, :key "x", :value ["a" "b"]}',
+    '{:type :invoke, :process 0, :f :cas, :value ["a" "b"], :key "x"}',
+    '{:process 0 :type :invoke :f :cas :key "x" :value ["a" "b"] :time 12 :index 3}',
+    '{:process 0, :type :invoke, :f :cas, :key "x", :value ("a" "b"), :extra {:a [1 #{2}]}}',
+    '  {:process 0, :type :invoke, :f :cas, :key "x", :value ["a" "b"]} ; comment',
+]
+
+
+@pytest.mark.parametrize("line", EDN_SHAPES)
+def test_edn_fast_and_general_paths_agree(line: str) -> None:
+    h = parse_text(line + "\n", fmt="edn")
+    (o,) = h.ops
+    assert (o.client, o.f, o.key, o.arg, o.status) == (0, "cas", "x", ("a", "b"), "info")
+
+
+def test_edn_reader_values() -> None:
+    from checkers.linearizability.parse.edn import read_edn
+
+    assert read_edn('{:a "x\\ny" :b [1 -2 3.5 nil true :k] :c #inst "2020"}') == {
+        "a": "x\ny",
+        "b": [1, -2, 3.5, None, True, "k"],
+        "c": "2020",
+    }
+    assert read_edn('"\\u0041"') == "A"
+    for bad, words in [("[1 2", "missing"), ("}", "unexpected"), ("1 2", "after the value")]:
+        with pytest.raises(ValueError, match=words):
+            read_edn(bad)
+
+
+def test_generated_history_reads_the_same_as_edn() -> None:
+    from checkers.linearizability.generate import Mix, generate, mutate, records_to_edn
+
+    recs = generate(400, 5, 3, seed=4, mix=Mix(cas=0.1, unknown=0.02))
+    edn = parse_text(records_to_edn(recs), "edn")
+    assert len(edn) == len(history_from_records(recs))
+    assert check(edn, workers=1).verdict == "linearizable"
+    bad, _ = mutate(recs, 4, "read")
+    assert check(parse_text(records_to_edn(bad), "edn"), workers=1).verdict == "not-linearizable"

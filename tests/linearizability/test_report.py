@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from checkers.linearizability import check, history_from_records, write_html
 from checkers.linearizability.generate import Mix, generate, mutate
@@ -31,13 +33,17 @@ def test_text_report_names_op_prefix_states_and_reasons() -> None:
     assert result.verdict == "not-linearizable"
     text = result.explain()
     assert "Verdict: NOT-LINEARIZABLE" in text
-    assert "The first operation that cannot be linearized:" in text
+    assert "That is the first operation that cannot be linearized." in text
     # The search looks ahead: put 4 cannot be placed, because the later get
     # still needs '3' and nothing writes '3' again.
     assert "#1 client 0  put(x, '4')" in text
     assert "=> '3'" in text
     assert "overwrite '3' for good" in text and "#2 get(x) -> '3' (line 5) still needs it" in text
-    assert "still needs that value" in text
+    assert "it needs the value '3', which #1 must overwrite for good" in text
+    # The headline names the stale get, whose value no order allows.
+    head = text.split("Violation on key 'x'")[1]
+    assert head.index("get(x) -> '3'") < head.index("put(x, '4')")
+    assert "The operation whose result is impossible:" in text
     [v] = result.violations()
     assert v.needer is not None and v.needer.id == 2
     assert [s.state for s in v.prefix] == ["'3'"]
@@ -71,35 +77,84 @@ def test_per_key_table_and_summary() -> None:
     assert s["violations"][0]["key"] == "b"
 
 
+def _data(text: str) -> dict[str, Any]:
+    """The operations the page draws (its embedded JSON)."""
+    m = re.search(r'<script id="data" type="application/json">(.*?)</script>', text, re.S)
+    assert m is not None
+    doc: dict[str, Any] = json.loads(m.group(1))
+    return doc
+
+
+def _ops(view: dict[str, Any]) -> dict[int, list[Any]]:
+    return {row[0]: row for row in view["ops"]}
+
+
 def test_html_page_is_self_contained_and_marks_the_violation(tmp_path: Path) -> None:
     result = check(PHANTOM, workers=1)
     page = write_html(result, tmp_path / "out" / "lin.html")
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>")
-    assert 'id="violation"' in text
     assert '<a href="#violation" id="jump">jump to violation</a>' in text
-    assert 'class="op blocked"' in text
-    assert "client 0" in text and "client 2" in text  # one lane per client
-    assert 'class="op candidate"' in text
-    assert "<circle" in text  # linearization points
-    assert "get returned &#x27;9&#x27; but the value is &#x27;4&#x27;" in text
+    # Opening the page with #violation selects the failing view and scrolls to it.
+    assert "location.hash === '#violation'" in text and "id: o[5].indexOf('blocked')" in text
+    data = _data(text)
+    [view] = data["views"]
+    assert view["verdict"] == "not-linearizable"
+    ops = _ops(view)
+    [v] = result.violations()
+    assert ops[v.blocked.id][5] == "op blocked"
+    assert data["clients"] == ["0", "1", "2"]  # one lane per client
+    candidates = [row for row in view["ops"] if row[5].startswith("op candidate")]
+    assert candidates and all("could not go next" in row[6] for row in candidates)
+    assert "get returned '9' but the value is '4'" in ops[v.blocked.id][6]
+    # Hover shows the value before and after each linearization point.
+    placed = [row for row in view["ops"] if row[7]]
+    assert [row[7] for row in placed] == [1, 2]
+    assert "value absent before, '3' after" in placed[0][6]
     # Nothing fetched from the network: no external scripts, styles or images.
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", text)
 
 
-def test_html_for_a_large_history_shows_a_window(tmp_path: Path) -> None:
-    recs = generate(4000, 8, 1, seed=2, mix=Mix(cas=0.05))
+def test_html_draws_every_failing_key_and_every_operation(tmp_path: Path) -> None:
+    recs = generate(4000, 8, 3, seed=2, mix=Mix(cas=0.05))
     bad, _ = mutate(recs, 3, "read")
-    result = check(history_from_records(bad), workers=1)
+    bad, _ = mutate(bad, 4, "read")
+    h = history_from_records(bad)
+    result = check(h, workers=1, every=True)
+    failing = [k for k, v in result.per_key.items() if v == "not-linearizable"]
     text = write_html(result, tmp_path / "big.html").read_text()
-    assert 'id="violation"' in text
-    assert "around the violation" in text
-    assert text.count('<g class="op') <= 300
+    data = _data(text)
+    titles = [v["title"] for v in data["views"]]
+    # Failing keys first, each selectable; then the other keys.
+    assert [t.split(":")[0] for t in titles[: len(failing)]] == [f"key {k!r}" for k in failing]
+    assert all(f'<option value="{i}">' in text for i in range(len(titles)))
+    # Every operation is in its key's view, none cut off: pages, not a window.
+    drawn = {row[0] for v in data["views"] if not v["all"] for row in v["ops"]}
+    assert drawn == {op.id for op in h.ops}
+    # The failing view opens on the page that holds its blocked operation.
+    for v, view in zip(result.violations(), data["views"], strict=False):
+        assert (
+            v.blocked.id
+            in [row[0] for row in view["ops"]][
+                view["start"] * data["page"] : (view["start"] + 1) * data["page"]
+            ]
+        )
 
 
 def test_html_for_a_linearizable_history(tmp_path: Path) -> None:
     recs = generate(50, 3, 2, seed=1)
     result = check(history_from_records(recs), workers=1)
     text = write_html(result, tmp_path / "ok.html").read_text()
-    assert "LINEARIZABLE" in text and 'id="violation"' not in text
-    assert text.count("<circle") == sum(len(r.order or ()) for r in result.results)
+    assert "LINEARIZABLE" in text and "jump to violation" not in text
+    data = _data(text)
+    steps = sum(1 for v in data["views"] if not v["all"] for row in v["ops"] if row[7])
+    assert steps == sum(len(r.order or ()) for r in result.results)
+    # Several keys: an all-keys view coloured by key, too.
+    assert data["views"][-1]["all"] and len(data["views"][-1]["ops"]) == len(result.history)
+
+
+def test_html_timings_agree_with_the_text(tmp_path: Path) -> None:
+    result = check(STALE, workers=1)
+    text = write_html(result, tmp_path / "t.html").read_text()
+    assert f"check time {result.elapsed:.2f} s" in text
+    assert f"[{result.elapsed:.2f} s]" in text  # the explanation below says the same

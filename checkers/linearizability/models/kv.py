@@ -119,6 +119,15 @@ class KVModel(Model):
     def blind(self, op: Operation) -> bool:
         return op.f in ("put", "write", "delete")
 
+    def may_reach(self, state: State, target: object) -> bool:
+        # Without puts, deletes and swaps, only appends change a value, and an
+        # append only ever adds to the end of a string.
+        if state == target or state is None:
+            return True
+        if isinstance(state, str):
+            return isinstance(target, str) and target.startswith(state)
+        return False
+
     def reduce(self, ops: list[Operation]) -> Reduction:
         return reduce_values(ops, self.initial)
 

@@ -1,9 +1,11 @@
 """Jepsen log lines, as in Jepsen's etcd test logs.
 
 ``INFO  jepsen.util - PROCESS<TAB>:TYPE<TAB>:F<TAB>VALUE`` where VALUE is an
-EDN form (``nil``, ``3``, ``[3 0]``, ``:timed-out``).  Lines from other
-loggers are skipped; a ``jepsen.util`` line that does not have this shape is
-an error.  Time is the line number.
+EDN form (``nil``, ``3``, ``[3 0]``, ``:timed-out``).  Jepsen has separated
+the fields with tabs, with runs of spaces, and with both across versions (and
+logs get re-indented when copied), so any run of whitespace separates them.
+Lines from other loggers are skipped; a ``jepsen.util`` line that does not
+have this shape is an error.  Time is the line number.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from checkers.linearizability.history import Event, HistoryError, freeze
 from checkers.linearizability.parse.edn import EdnError, read_edn
 
 _LINE = re.compile(
-    r"^\s*(?:\S+\s+)?(?P<level>INFO|WARN|DEBUG|ERROR|TRACE)\s+jepsen\.util\s+-\s+"
-    r"(?P<process>\S+)\t:(?P<type>[a-z]+)\t:(?P<f>[a-z-]+)(?:\t(?P<value>.*))?$"
+    r"^\s*(?:.*?\s)??(?P<level>INFO|WARN|DEBUG|ERROR|TRACE)\s+(?:\[[^\]]*\]\s+)?jepsen\.util\s*[-:]\s+"
+    r"(?P<process>\S+)\s+:(?P<type>[a-z]+)\s+:(?P<f>[a-z-]+)(?:\s+(?P<value>.*?))?\s*$"
 )
 _OTHER = re.compile(r"^\s*(?:\S+\s+)?(INFO|WARN|DEBUG|ERROR|TRACE)\s+\S+")
 _TYPES = {"invoke", "ok", "fail", "info"}
@@ -33,7 +35,8 @@ def parse_jepsen_log_lines(lines: list[str], source: str) -> list[Event]:
             if "jepsen.util" in line:
                 raise HistoryError(
                     "malformed jepsen.util line; expected "
-                    "'INFO  jepsen.util - PROCESS<TAB>:TYPE<TAB>:F<TAB>VALUE'",
+                    "'INFO  jepsen.util - PROCESS :TYPE :F VALUE' (fields separated by "
+                    "tabs or spaces)",
                     source,
                     lineno,
                 )

@@ -17,6 +17,7 @@ import orjson
 from checkers.linearizability.history import EVENT_TYPES, Event, HistoryError, freeze
 
 ALLOWED_KEYS = frozenset({"client", "type", "f", "key", "value", "time", "error"})
+_REQUIRED = frozenset({"client", "type", "f"})
 
 
 def parse_jsonl_lines(lines: Iterable[str | bytes], source: str) -> list[Event]:
@@ -47,17 +48,18 @@ def events_from_records(records: Iterable[tuple[int, Any]], source: str) -> list
         first = False
         if not isinstance(obj, Mapping):
             raise HistoryError("expected a JSON object", source, lineno)
-        extra = sorted(set(obj) - ALLOWED_KEYS)
-        if extra:
+        if not obj.keys() <= ALLOWED_KEYS:
+            extra = sorted(set(obj) - ALLOWED_KEYS)
             raise HistoryError(
                 f"unexpected key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}; "
                 f"a history line has only {', '.join(sorted(ALLOWED_KEYS))}",
                 source,
                 lineno,
             )
-        for need in ("client", "type", "f"):
-            if need not in obj:
-                raise HistoryError(f"missing {need!r}", source, lineno)
+        if not obj.keys() >= _REQUIRED:
+            for need in ("client", "type", "f"):
+                if need not in obj:
+                    raise HistoryError(f"missing {need!r}", source, lineno)
         client = obj["client"]
         if isinstance(client, bool) or not isinstance(client, int | str):
             raise HistoryError(
@@ -86,15 +88,8 @@ def events_from_records(records: Iterable[tuple[int, Any]], source: str) -> list
         t = obj.get("time", lineno)
         if isinstance(t, bool) or not isinstance(t, int):
             raise HistoryError(f"'time' must be an integer, not {t!r}", source, lineno)
-        events.append(
-            Event(
-                client=client,
-                type=typ,
-                f=f,
-                key=None if key is None else str(key),
-                value=freeze(obj.get("value")),
-                time=t,
-                line=lineno,
-            )
-        )
+        value = obj.get("value")
+        if value is not None and not isinstance(value, str | int):
+            value = freeze(value)
+        events.append(Event(client, typ, f, key if key is None else str(key), value, t, lineno))
     return events
