@@ -14,6 +14,7 @@ point at the write they saw.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Sequence
@@ -73,7 +74,7 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
     ordered = sorted(samples)
 
     def rank(p: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, -(-len(ordered) * p // 100) - 1))]
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(len(ordered) * p / 100) - 1))]
 
     return {"p50": rank(50), "p90": rank(90), "p99": rank(99), "max": ordered[-1]}
 

@@ -25,6 +25,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
+from yarl import URL
 
 from kv.httpapi.service import KVService, NotLeader, ServiceError, Timeout
 from kv.httpapi.validate import (
@@ -46,12 +47,9 @@ from kv.httpapi.validate import (
 log = logging.getLogger(__name__)
 
 FORWARDED_HEADER = "X-Raftlab-Forwarded"
+#: headers of the leader's answer that a proxying follower passes on
+RELAYED_HEADERS = ("Retry-After", "Location")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-SERVICE = web.AppKey("service", KVService)
-SETTINGS = web.AppKey("settings", "Settings")
-METRICS = web.AppKey("metrics", "Metrics")
-PROXY = web.AppKey("proxy", aiohttp.ClientSession)
 
 
 class Settings:
@@ -82,6 +80,12 @@ class Metrics:
             registry=self.registry,
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
         )
+
+
+SERVICE = web.AppKey("service", KVService)
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+PROXY = web.AppKey("proxy", aiohttp.ClientSession)
 
 
 def make_app(
@@ -181,7 +185,7 @@ async def _not_leader(request: web.Request, err: NotLeader) -> web.StreamRespons
     settings = request.app[SETTINGS]
     if err.leader is None or FORWARDED_HEADER in request.headers:
         return error_response(503, "not_leader", err.message, leader=err.leader)
-    location = err.leader.rstrip("/") + request.rel_url.path_qs
+    location = err.leader.rstrip("/") + request.rel_url.raw_path_qs
     if settings.forward == "redirect":
         return _redirect(location, err)
     return await _proxy(request, location)
@@ -206,10 +210,17 @@ async def _proxy(request: web.Request, url: str) -> web.StreamResponse:
     timeout = aiohttp.ClientTimeout(total=request.app[SETTINGS].request_timeout)
     try:
         async with request.app[PROXY].request(
-            request.method, url, data=await request.read(), headers=headers, timeout=timeout
+            request.method,
+            URL(url, encoded=True),
+            data=await request.read(),
+            headers=headers,
+            timeout=timeout,
         ) as answer:
             body = await answer.read()
-            return web.Response(body=body, status=answer.status, content_type=answer.content_type)
+            relayed = {h: answer.headers[h] for h in RELAYED_HEADERS if h in answer.headers}
+            return web.Response(
+                body=body, status=answer.status, content_type=answer.content_type, headers=relayed
+            )
     except (TimeoutError, aiohttp.ClientError) as exc:
         unknown = _is_write(request)
         return error_response(

@@ -42,7 +42,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, SyncObjConsumer, replicated
+from pysyncobj import (  # type: ignore[import-untyped]
+    FAIL_REASON,
+    SyncObj,
+    SyncObjConf,
+    SyncObjConsumer,
+    replicated,
+)
 
 from kv.commands import Command, encode_command
 from kv.httpapi import Health, LogService, Timeout, Unavailable, make_app
@@ -66,12 +72,12 @@ class ReplicatedKV(SyncObjConsumer):  # type: ignore[misc]
         self.sm = KVStateMachine()
         self.entries = 0  #: commands applied: the log position in our own count
 
-    @replicated  # type: ignore[misc]
+    @replicated  # type: ignore[untyped-decorator]
     def apply(self, text: str) -> Result | None:
         self.entries += 1
         return self.sm.apply(self.entries, text)
 
-    @replicated  # type: ignore[misc]
+    @replicated  # type: ignore[untyped-decorator]
     def read_list(
         self, start: str, end: str | None, prefix: str | None, limit: int
     ) -> list[tuple[str, str]]:

@@ -393,6 +393,8 @@ def test_a_follower_proxies_requests_to_the_leader_with_their_session() -> None:
         assert r.status == 404 and r.error["code"] == "not_found"  # the leader's answer, relayed
         r = await call(http, "POST", f"{url}/v1/cas/a%2Fb", json={"expected": "1", "new": "2"})
         assert r.body["swapped"] is True and leader.sm.read("a/b") == "2"
+        r = await call(http, "PUT", f"{url}/v1/kv/50%25%3Fx%23", json={"value": "q"})
+        assert r.body["key"] == "50%?x#" and leader.sm.read("50%?x#") == "q"
 
     on_leader_and_follower(test, "proxy")
 
@@ -407,6 +409,8 @@ def test_a_follower_in_redirect_mode_answers_307_to_the_leader() -> None:
         assert leader.log == []
         r = await call(http, "GET", f"{url}/v1/kv?prefix=p&limit=3")
         assert r.headers["Location"] == f"{leader_url}/v1/kv?prefix=p&limit=3"
+        r = await call(http, "GET", f"{url}/v1/kv/a%2Fb%3F")
+        assert r.headers["Location"] == f"{leader_url}/v1/kv/a%2Fb%3F"
 
     on_leader_and_follower(test, "redirect")
 
@@ -418,6 +422,7 @@ def test_without_a_known_leader_a_follower_answers_503_not_leader() -> None:
         r = await call(http, "PUT", f"{url}/v1/kv/a", json={"value": "1"})
         assert r.status == 503 and r.error["code"] == "not_leader"
         assert r.error["leader"] is None and r.error["outcome_unknown"] is False
+        assert r.headers["Retry-After"] == "1"
 
     on_leader_and_follower(test, "proxy", leader_known=False)
 
@@ -499,3 +504,17 @@ def test_metrics_count_requests_per_route_and_status_in_each_apps_own_registry()
 def test_make_app_refuses_an_unknown_forward_mode() -> None:
     with pytest.raises(ValueError, match="forward"):
         make_app(LocalService(), forward="teleport")
+
+
+def test_a_proxying_follower_relays_the_leaders_timeout_unchanged() -> None:
+    async def main() -> None:
+        async with serving(make_app(StuckService(), request_timeout=0.05)) as leader_url:
+            follower = make_app(FollowerService(leader_url), request_timeout=5.0)
+            async with serving(follower) as url, aiohttp.ClientSession() as http:
+                r = await call(http, "PUT", f"{url}/v1/kv/a", json={"value": "1"})
+                assert r.status == 503 and r.error["code"] == "timeout"
+                assert r.error["outcome_unknown"] is True and r.headers["Retry-After"] == "1"
+                r = await call(http, "GET", f"{url}/v1/kv/a")
+                assert r.status == 503 and r.error["outcome_unknown"] is False
+
+    asyncio.run(main())
