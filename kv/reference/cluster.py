@@ -114,9 +114,17 @@ class PySyncObjCluster:
 
 
 def start_cluster(
-    workdir: Path, size: int = 3, *, ready_timeout: float = 30.0, batch: bool = False
+    workdir: Path,
+    size: int = 3,
+    *,
+    ready_timeout: float = 30.0,
+    batch: bool = False,
+    node_args: tuple[str, ...] = (),
 ) -> PySyncObjCluster:
-    """Start ``size`` nodes, wait for a common leader, return the cluster."""
+    """Start ``size`` nodes, wait for a common leader, return the cluster.
+
+    ``node_args`` are passed on to every node (``python -m
+    kv.reference.pysyncobj_server --help``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     addrs = [f"127.0.0.1:{p}" for p in free_ports(size)]
     nodes: list[PeerNode] = []
@@ -128,6 +136,7 @@ def start_cluster(
             cmd = [sys.executable, "-m", "kv.reference.pysyncobj_server", "--raft", addr, *peers]
             if batch:
                 cmd.append("--batch")
+            cmd.extend(node_args)
             with log.open("wb") as err:
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=workdir)
             nodes.append(PeerNode(addr, "", proc, log))

@@ -28,6 +28,16 @@ PySyncObj's quirks, and what this peer does about them
   command was never appended (``Unavailable``); ``NOT_LEADER``,
   ``LEADER_CHANGED``, ``DISCARDED`` and anything else may hide an append
   that a later leader still commits, so they are ``Timeout(outcome_unknown)``.
+- A follower that is sent entries it already holds (a leader resending
+  after a lost or late answer) truncates its log from there and appends
+  them again, logging at CRITICAL "truncating already-applied log entries
+  ... may have diverged". Raft truncates only on a conflicting term; here
+  the entries are the leader's own, so the state does not diverge (the
+  peer tests check convergence and linearizability after such runs), but
+  the message shows up in node logs under load.
+- It compacts the log by pickling the consumer (``KVStateMachine`` and its
+  sessions) after ``--compact-entries`` entries (default 5000) and ships
+  that pickle to lagging followers.
 - By default PySyncObj batches appends every 100 ms; this peer sets
   ``appendEntriesUseBatch=False`` (``--batch`` restores it) so that each
   command is sent at once, PySyncObj's low-latency setting.
@@ -176,6 +186,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="RAFT=URL: a node's HTTP URL (for /healthz)",
     )
     p.add_argument("--batch", action="store_true", help="PySyncObj's default batched appends")
+    p.add_argument(
+        "--compact-entries",
+        type=int,
+        default=5000,
+        help="compact the log (pickle the state) past this many entries (PySyncObj's default)",
+    )
     p.add_argument("--request-timeout", type=float, default=5.0)
     return p.parse_args(argv)
 
@@ -189,6 +205,7 @@ async def serve(args: argparse.Namespace) -> None:
         appendEntriesPeriod=0.04,  # PySyncObj requires raftMinTimeout > 3x this
         connectionRetryTime=0.5,
         dynamicMembershipChange=False,
+        logCompactionMinEntries=args.compact_entries,
     )
     node = SyncObj(args.raft, args.peer, conf=conf, consumers=[kv])
     service = PySyncObjService(kv, node)

@@ -20,6 +20,7 @@ from kv.loadgen import Workload, run_load
 from kv.reference.cluster import PySyncObjCluster, start_cluster
 from raftlab.cli import app as cli
 
+COMPACT = ("--compact-entries", "100")
 OPTIONS = ClientOptions(attempt_timeout=1.0, op_timeout=8.0, backoff=0.01, max_backoff=0.1)
 
 
@@ -31,7 +32,9 @@ def lincheck(path: Path) -> tuple[int, dict[str, Any]]:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Any:
-    c = start_cluster(tmp_path / "cluster", 3, ready_timeout=60)
+    # a small compaction threshold, so that runs pickle the state machine and
+    # restore it from PySyncObj's snapshots as a long run would
+    c = start_cluster(tmp_path / "cluster", 3, ready_timeout=60, node_args=COMPACT)
     try:
         yield c
     finally:
