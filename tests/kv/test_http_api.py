@@ -265,6 +265,16 @@ def test_bad_requests_get_a_4xx_json_error_naming_the_problem(
     assert service.log == []  # nothing refused reached the store
 
 
+async def chunked_put(http: aiohttp.ClientSession, url: str, body: bytes) -> Reply:
+    async def chunks() -> Any:
+        for i in range(0, len(body), 1024):
+            yield body[i : i + 1024]
+
+    async with http.put(url, data=chunks()) as r:
+        assert r.request_info.headers.get("Transfer-Encoding") == "chunked"
+        return Reply(r.status, r.headers, orjson.loads(await r.read()))
+
+
 def test_oversized_keys_values_and_bodies_are_413() -> None:
     limits = Limits(max_key_bytes=8, max_value_bytes=16)
     service = LocalService()
@@ -280,6 +290,8 @@ def test_oversized_keys_values_and_bodies_are_413() -> None:
         assert r.status == 413 and "'expected'" in r.error["message"]
         r = await call(http, "PUT", f"{url}/v1/kv/k", data=b" " * (limits.max_body_bytes + 1))
         assert r.status == 413 and r.error["code"] == "too_large"
+        r = await chunked_put(http, f"{url}/v1/kv/k", b" " * (limits.max_body_bytes + 1))
+        assert r.status == 413 and r.error["code"] == "too_large"  # no Content-Length to go by
         r = await call(http, "PUT", f"{url}/v1/kv/{'k' * 8}", json={"value": "x" * 16})
         assert r.status == 200  # exactly at the limits is fine
 
