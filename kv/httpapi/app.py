@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -52,11 +53,11 @@ RELAYED_HEADERS = ("Retry-After", "Location")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+@dataclass(slots=True, frozen=True)
 class Settings:
-    __slots__ = ("forward", "limits", "request_timeout")
-
-    def __init__(self, limits: Limits, request_timeout: float, forward: str) -> None:
-        self.limits, self.request_timeout, self.forward = limits, request_timeout, forward
+    limits: Limits
+    request_timeout: float  #: seconds a request may wait for the service
+    forward: str  #: "proxy" or "redirect"
 
 
 class Metrics:
@@ -115,7 +116,7 @@ def make_app(
 
 
 async def _proxy_session(app: web.Application) -> Any:
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
+    async with aiohttp.ClientSession() as session:
         app[PROXY] = session
         yield
 

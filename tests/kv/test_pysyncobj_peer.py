@@ -12,12 +12,15 @@ from typing import Any
 
 import orjson
 import pytest
+from pysyncobj import FAIL_REASON
 from typer.testing import CliRunner
 
 from kv.client import ClientOptions, KVClient
 from kv.history import HistoryRecorder
+from kv.httpapi import Timeout, Unavailable
 from kv.loadgen import Workload, run_load
 from kv.reference.cluster import PySyncObjCluster, start_cluster
+from kv.reference.pysyncobj_server import _settle
 from raftlab.cli import app as cli
 
 COMPACT = ("--compact-entries", "100")
@@ -127,3 +130,38 @@ def test_the_peer_keeps_serving_after_its_leader_is_killed(
     asyncio.run(main())
     code, summary = lincheck(history.write(tmp_path / "history.jsonl"))
     assert (code, summary["verdict"]) == (0, "linearizable")
+
+
+@pytest.mark.parametrize(
+    ("reason", "error", "unknown"),
+    [
+        (FAIL_REASON.MISSING_LEADER, Unavailable, False),
+        (FAIL_REASON.QUEUE_FULL, Unavailable, False),
+        (FAIL_REASON.REQUEST_DENIED, Unavailable, False),
+        (FAIL_REASON.NOT_LEADER, Timeout, True),
+        (FAIL_REASON.LEADER_CHANGED, Timeout, True),
+        (FAIL_REASON.DISCARDED, Timeout, True),
+        (FAIL_REASON.UNKNOWN_OUTCOME, Timeout, True),
+    ],
+)
+def test_pysyncobj_failures_map_to_what_a_client_may_conclude(
+    reason: int, error: type[Exception], unknown: bool
+) -> None:
+    async def main() -> None:
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        _settle(done, None, reason)
+        with pytest.raises(error) as caught:
+            await done
+        assert getattr(caught.value, "outcome_unknown", False) is unknown
+
+    asyncio.run(main())
+
+
+def test_a_result_for_a_request_that_already_timed_out_is_dropped() -> None:
+    async def main() -> None:
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.cancel()
+        _settle(done, "late", FAIL_REASON.SUCCESS)  # no InvalidStateError
+        assert done.cancelled()
+
+    asyncio.run(main())
