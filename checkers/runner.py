@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from checkers.base import TraceChecker, Violation
+from checkers.base import LIVENESS, TraceChecker, Violation
 from checkers.model import ClusterModel
 from traces.schema import INPUT_ACTIONS
 
@@ -38,19 +38,38 @@ class MalformedEvent(ValueError):
 
 @dataclass(slots=True)
 class CheckReport:
+    """What the checkers found. ``violations`` are safety violations only;
+    liveness findings (a leader, a commit or a transfer that did not come
+    within its bound in a window without faults) are ``warnings``: they
+    make a run suspicious, not wrong, so they fail it only on request
+    (``failed(strict_liveness=True)``)."""
+
     checkers: list[str]
     events: int = 0
     seconds: float = 0.0
     violations: list[Violation] = field(default_factory=list)
     suppressed: int = 0
+    warnings: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """No safety violation."""
         return not self.violations
+
+    def failed(self, strict_liveness: bool = False) -> bool:
+        """Whether the verdict is FAIL (exit code 1): a safety violation, or,
+        with ``strict_liveness``, also a liveness warning."""
+        return bool(self.violations) or (strict_liveness and bool(self.warnings))
 
     def by_checker(self) -> dict[str, list[Violation]]:
         out: dict[str, list[Violation]] = {name: [] for name in self.checkers}
         for v in self.violations:
+            out.setdefault(v.checker, []).append(v)
+        return out
+
+    def warnings_by_checker(self) -> dict[str, list[Violation]]:
+        out: dict[str, list[Violation]] = {}
+        for v in self.warnings:
             out.setdefault(v.checker, []).append(v)
         return out
 
@@ -70,10 +89,19 @@ def run_checkers(
     for checker in checkers:
         for action in sorted(checker.actions):
             dispatch.setdefault(action, []).append(checker.feed)
+    enders: list[Callable[[Event, ClusterModel], None]] = [
+        c.end_step for c in checkers if hasattr(c, "end_step")
+    ]
     started = time.perf_counter()
     step: Event | None = None
     count = 0
-    update, end_step = model.update, model.end_step
+    update = model.update
+
+    def end_step(input_event: Event) -> None:
+        model.end_step(input_event)
+        for ender in enders:
+            ender(input_event, model)
+
     for event in events:
         count += 1
         # An input event always starts a new step, even one caused by the last.
@@ -108,9 +136,11 @@ def run_checkers(
     report.events = count
     report.seconds = time.perf_counter() - started
     for checker in checkers:
-        report.violations.extend(checker.finish())
+        for found in checker.finish():
+            (report.warnings if found.kind == LIVENESS else report.violations).append(found)
         report.suppressed += getattr(getattr(checker, "found", None), "suppressed", 0)
     report.violations.sort(key=lambda v: v.witnesses[-1] if v.witnesses else 0)
+    report.warnings.sort(key=lambda v: v.witnesses[-1] if v.witnesses else 0)
     return report
 
 

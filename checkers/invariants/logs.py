@@ -1,0 +1,119 @@
+"""The checkers' log model against the node's own account of its log.
+
+The model (``ClusterModel``) rebuilds every log from ``append``,
+``truncate`` and snapshot events. These checkers make sure that rebuilding
+is honest: an ``append`` may not silently rewrite an entry the log already
+holds (a conflict is resolved by an explicit ``truncate`` first), the
+model must agree with the ``last``, ``last_term``, ``snap`` and ``commit``
+the node reports in its ``st`` after each step, and no node commits past
+the end of its own log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checkers.base import InvariantChecker
+from checkers.model import ClusterModel
+
+Event = dict[str, Any]
+
+#: The ``st`` fields the model rebuilds on its own.
+_REBUILT = ("last", "last_term", "snap", "commit")
+#: Effects that change what the model rebuilds for a node.
+_LOG_EFFECTS = frozenset({"append", "truncate", "snapshot_take", "snapshot_install", "commit"})
+
+
+class CommitWithinLog(InvariantChecker):
+    """A node never commits beyond the end of its own log: a commit index
+    names an entry the committer holds."""
+
+    name = "commit-within-log"
+    invariant = "Commit never beyond the committer's log"
+    actions = frozenset({"commit"})
+
+    def feed(self, event: Event, model: ClusterModel) -> None:
+        actor = event["n"]
+        log = model.node(actor).log
+        index = event.get("index", 0)
+        if index <= log.last:
+            return
+        self.found.add(
+            (event["seq"],),
+            f"{actor} committed index {index} but its log ends at {log.last}: a node can "
+            "only commit entries it holds.",
+            (model.describe(actor),),
+        )
+
+
+class LogModelAgreement(InvariantChecker):
+    """Appends never rewrite entries in place, and the log rebuilt from the
+    events agrees with the node's reported state.
+
+    An ``append`` of an index the log already holds, with a different term
+    or payload and no ``truncate`` before it, is a violation (the model
+    follows the note, so the later comparisons still make sense). After
+    every step whose events or ``st`` touch the log or the commit index, the
+    model's last index, last term, snapshot index and commit index must be
+    the ``st`` values; a disagreement is reported once, until the two agree
+    again."""
+
+    name = "log-model-agreement"
+    invariant = "The log the events describe is the log the node reports"
+    actions = frozenset({"append"}) | _LOG_EFFECTS
+
+    def __init__(self, header: Event | None = None) -> None:
+        super().__init__(header)
+        self.touched: set[str] = set()
+        self.disagreeing: set[tuple[str, str]] = set()
+
+    def feed(self, event: Event, model: ClusterModel) -> None:
+        actor = event["n"]
+        self.touched.add(actor)
+        if event["act"] != "append":
+            return
+        for index, old_term, old_crc, term, crc in model.overlaps:
+            if (old_term, old_crc) == (term, crc):
+                continue
+            self.found.add(
+                (event["seq"],),
+                f"{actor} appended entry {index} of term {term} (crc {crc:08x}) over its entry "
+                f"{index} of term {old_term} (crc {old_crc:08x}) without truncating first: "
+                "a log changes an entry only by deleting it and what follows.",
+                (model.describe(actor),),
+            )
+            return
+
+    def end_step(self, event: Event, model: ClusterModel) -> None:
+        actor = event["n"]
+        delta = event.get("st")
+        if actor not in self.touched and not (delta and any(k in delta for k in _REBUILT)):
+            return
+        self.touched.discard(actor)
+        if event["act"] == "restart":
+            return  # judged against the disk by durable-before-claimed
+        node = model.node(actor)
+        log = node.log
+        st = model.state(actor)
+        rebuilt = {
+            "last": log.last,
+            "last_term": log.term_at(log.last),
+            "snap": log.snap,
+            "commit": node.commit,
+        }
+        for field, value in rebuilt.items():
+            reported = st.get(field)
+            key = (actor, field)
+            if value is None or reported is None or reported == value:
+                self.disagreeing.discard(key)
+                continue
+            if key in self.disagreeing:
+                continue
+            self.disagreeing.add(key)
+            self.found.add(
+                (event["seq"],),
+                f"after the step at seq {event['seq']}, {actor} reports {field} {reported} but "
+                f"its events give {field} {value}: either the events hide a change to the log "
+                "or the node's state is wrong.",
+                (model.describe(actor),),
+            )
