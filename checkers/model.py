@@ -211,9 +211,7 @@ class NodeModel:
         self.disk = LogModel()
         #: Writes requested and not yet acknowledged, in order.
         self.pending: list[Write] = []
-        #: Writes that were still pending when the node crashed: a restart may
-        #: find any prefix of them on the disk (the write completed, its
-        #: acknowledgement was lost with the process).
+        #: Writes that were still pending when the node crashed (lost with it).
         self.lost: list[Write] = []
         #: The durable hard state (term, vote, commit) after acknowledged writes.
         self.hard: tuple[int, int, int] = (0, 0, 0)
@@ -252,10 +250,9 @@ class ClusterModel:
         #: Whether the trace has shown any ``persist`` yet: hand-made traces
         #: may leave durability out, and checkers of it then stay silent.
         self.durability_traced = False
-        #: For the last restart: how many of the writes pending at the crash
-        #: its claimed durable state shows as completed, or None when no
-        #: prefix of them explains the claim.
-        self.restart_found: int | None = 0
+        #: Whether the last restart claimed exactly what its completed writes
+        #: made durable.
+        self.restart_found = True
 
     # -- queries ---------------------------------------------------------------
 
@@ -330,17 +327,9 @@ class ClusterModel:
         node.lost = []
 
     def _recover(self, node: NodeModel, claim: Any) -> None:
-        """Bring back the disk a restart claims, if the writes explain it: the
-        acknowledged ones, plus any prefix of those lost in flight."""
-        self.restart_found = None
-        disk, hard = node.disk.copy(), node.hard
-        for done in range(len(node.lost) + 1):
-            if done:
-                hard = write_to(disk, node.lost[done - 1], hard)
-            if claim is None or _explains(disk, hard, claim):
-                node.disk, node.hard = disk, hard
-                self.restart_found = done
-                return
+        """Whether the durable state a restart claims is the disk its
+        completed writes built."""
+        self.restart_found = claim is None or _explains(node.disk, node.hard, claim)
 
     def _append(self, event: Event) -> None:
         node = self.node(event["n"])
@@ -353,9 +342,14 @@ class ClusterModel:
             conf = len(raw) > 3 and bool(raw[3])
             if log.snap < index <= log.last:
                 # An append note may not silently rewrite what the log holds:
-                # the facts go to the checkers, the model follows the note.
+                # the facts go to the checkers. An entry the log already has
+                # is kept with what follows it, as Raft does; a different one
+                # replaces it and what follows (the model follows the note).
                 old_term, old_crc = log.terms[index - log.snap - 1], log.crcs[index - log.snap - 1]
                 overlaps.append((index, old_term, old_crc, term, crc))
+                if (old_term, old_crc) == (term, crc):
+                    added.append((index, term, log.chain_at(index), conf))
+                    continue
             added.append((index, term, log.append(index, term, crc, conf), conf))
         self.appended = added
         self.overlaps = overlaps
@@ -416,6 +410,12 @@ class ClusterModel:
         if isinstance(node_id, int):
             node = self.node(f"n{node_id}")
             node.up = False
+            written = event.get("written")
+            if isinstance(written, int):
+                # The driver says these writes reached the disk, although the
+                # process died before storage could acknowledge them.
+                while node.pending and node.pending[0][0] <= written:
+                    node.hard = write_to(node.disk, node.pending.pop(0), node.hard)
             node.lost = node.pending
             node.pending = []
             node.role = "down"

@@ -54,9 +54,9 @@ def _hard(node: NodeModel) -> str:
 class DurableBeforeClaimed(Deferred):
     """A restarted node claims only what its completed writes made durable:
     its ``in.durable`` (term, vote, commit, snapshot, last index) is the disk
-    rebuilt from the acknowledged writes, or from those plus a prefix of the
-    writes in flight at the crash; and the state it restarts with (``st``)
-    is that durable state."""
+    rebuilt from the writes acknowledged by ``persisted`` (and those a
+    ``crash`` event's optional ``written`` id says reached the disk); and the
+    state it restarts with (``st``) is that durable state."""
 
     name = "durable-before-claimed"
     invariant = "Restarts claim only durable state"
@@ -67,15 +67,14 @@ class DurableBeforeClaimed(Deferred):
         node = model.node(actor)
         claim = (event.get("in") or {}).get("durable")
         witnesses = (event["cause"], event["seq"]) if event.get("cause") else (event["seq"],)
-        if model.restart_found is None:
+        if not model.restart_found:
             self.hold(
                 model,
                 witnesses,
                 f"{actor} restarted claiming durable {_claim(claim)}, but its completed "
                 f"writes made durable {_hard(node)}, snapshot {node.disk.snap}, last "
-                f"{node.disk.last} (and no prefix of the {len(node.lost)} write(s) in flight "
-                "at the crash explains the claim). A restart may bring back only what "
-                "reached the disk.",
+                f"{node.disk.last} ({len(node.lost)} write(s) were still in flight at the "
+                "crash). A restart may bring back only what reached the disk.",
                 actor,
             )
             return

@@ -501,3 +501,74 @@ def prefix_changed_under_the_first_holder() -> Scenario:
     mid = b.send_from(2, request)
     step = b.recv(3, mid, st={"term": 4, "lead": 2}, effects=[append((3, 2, 0xC3))])
     return Scenario(b, (first, step.effect("append")))
+
+
+# -- Figure 8(e) ------------------------------------------------------------------------------
+
+
+def figure_8(late_election: bool = False) -> tuple[TraceBuilder, int, int]:
+    """The Raft paper's Figure 8, on three nodes. n1 leads term 1 and
+    appends entry 2, which reaches nobody. n3 campaigns for term 2 and wins
+    with n2's vote (neither holds entry 2), appends its own entry 2 and
+    crashes. n1 wins term 3 with n2's vote, appends entry 3 and replicates
+    2 and 3 to n2, and commits both in term 3: entry 2 of term 1 is
+    committed in term 3, so the leader of term 2 need not hold it.
+
+    With ``late_election`` n3's win comes last in the trace: n2's grant for
+    term 2 is delivered only after n1 has committed in term 3 (n3 is then a
+    stale leader of an older term, cut off rather than crashed). Returns the trace, the seq of n3's
+    ``become_leader`` and that of n1's commit."""
+    b = TraceBuilder([1, 2, 3])
+    b.elect(1, 1, [1, 2])
+    b.propose(1, (2, 1, 0xA1))
+    ask = b.step(
+        3,
+        "tick",
+        st={"term": 2, "vote": 3, "lead": 0},
+        effects=[
+            become("candidate", transfer=False),
+            send(
+                message("vote_req", 3, 2, 2, last_index=1, last_term=0, pre=False, transfer=False)
+            ),
+        ],
+    )
+    grant = b.recv(
+        2,
+        ask.mids[0],
+        st={"term": 2, "vote": 3, "lead": 0},
+        effects=[become("follower", previous="follower", lead=0), vote_resp(2, 3, 2, True)],
+    ).mids[-1]
+
+    def n3_wins() -> int:
+        won = b.recv(3, grant, st={"lead": 3}, effects=[become("leader", votes=[2, 3])])
+        b.propose(3, (2, 2, 0xB2))
+        return won.effect("become_leader")
+
+    won = 0
+    if not late_election:
+        won = n3_wins()
+        b.crash(3)
+    ask = b.step(
+        1,
+        "tick",
+        st={"term": 3, "vote": 1, "lead": 0},
+        effects=[
+            become("candidate", transfer=False),
+            send(
+                message("vote_req", 1, 2, 3, last_index=2, last_term=1, pre=False, transfer=False)
+            ),
+        ],
+    )
+    vote = b.recv(
+        2,
+        ask.mids[0],
+        st={"term": 3, "vote": 1, "lead": 0},
+        effects=[become("follower", previous="follower", lead=0), vote_resp(2, 1, 3, True)],
+    ).mids[-1]
+    b.recv(1, vote, st={"lead": 1}, effects=[become("leader", votes=[1, 2])])
+    b.propose(1, (3, 3, 0xC3))
+    ack = b.replicate(1, 2, (2, 1, 0xA1), (3, 3, 0xC3))
+    committed = b.leader_commit(1, ack, 3, support=[1, 2]).effect("commit")
+    if late_election:
+        won = n3_wins()
+    return b, won, committed
