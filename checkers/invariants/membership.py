@@ -113,14 +113,15 @@ class JointQuorum(InvariantChecker):
         )
         what = f"committed index {index} in term {node.term}"
         claimed = event.get("support")
-        if self._judge(event, model, others | ({node.id} if in_memory else set()), what, claimed):
+        counted = others | ({node.id} if in_memory else set())
+        if not self._judge(event, model, counted, what, claimed):
             return
-        self.model = model
-        if not durable:
+        if not durable and not node.config.has_quorum(others)[0]:
+            # A quorum only with the leader's own copy, which is not durable
+            # yet: a violation if the trace shows durability at all.
+            self.model = model
             self.held.append(
-                self._finding(
-                    event, model, others, what + " (its own copy not yet durable)", claimed
-                )
+                self._finding(event, model, others, f"{what} (its own copy not durable)", claimed)
             )
 
     def _elected(self, event: Event, model: ClusterModel) -> None:
