@@ -99,8 +99,9 @@ def run_checkers(
 
     def end_step(input_event: Event) -> None:
         model.end_step(input_event)
-        for ender in enders:
-            ender(input_event, model)
+        if enders:
+            for ender in enders:
+                ender(input_event, model)
 
     for event in events:
         count += 1

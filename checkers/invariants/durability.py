@@ -133,18 +133,18 @@ class VoteOnce(InvariantChecker):
         if action == "restart":
             self._restarted(event, model)
             return
-        me = model.node(actor).id
         if action == "become_leader":
-            self._voted(event, model, event["term"], me)
+            self._voted(event, model, event["term"], model.node(actor).id)
             return
         msg = event.get("msg")
-        if msg is None or msg.get("pre"):
+        if msg is None:
             return
         kind = msg.get("type")
-        if kind == "vote_resp" and msg.get("granted"):
-            self._voted(event, model, msg["term"], msg["dst"])
-        elif kind == "vote_req":
-            self._voted(event, model, msg["term"], me)
+        if kind == "vote_resp":
+            if msg.get("granted") and not msg.get("pre"):
+                self._voted(event, model, msg["term"], msg["dst"])
+        elif kind == "vote_req" and not msg.get("pre"):
+            self._voted(event, model, msg["term"], model.node(actor).id)
 
     def _voted(self, event: Event, model: ClusterModel, term: int, candidate: int) -> None:
         actor, seq = event["n"], event["seq"]
@@ -199,12 +199,16 @@ class DurableBeforeSend(Deferred):
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         msg = event.get("msg")
-        if msg is None or msg.get("pre"):
+        if msg is None:
             return
         actor = event["n"]
         node = model.node(actor)
         durable_term, durable_vote, _ = node.hard
         term, kind = msg.get("term", 0), msg.get("type")
+        if durable_term > term or (kind not in _DEPENDENT and durable_term == term):
+            return  # the common case: nothing newer than the disk
+        if msg.get("pre"):
+            return
         problem = ""
         if durable_term < term:
             problem = f"its term {term} was not durable"
@@ -227,6 +231,10 @@ class DurableBeforeSend(Deferred):
                 "message promised.",
                 actor,
             )
+
+
+#: Messages that depend on more than the term: votes and acknowledgements.
+_DEPENDENT = frozenset({"vote_resp", "vote_req", "append_resp"})
 
 
 def _on_disk(node: NodeModel, index: int) -> bool:

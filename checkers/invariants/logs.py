@@ -19,7 +19,7 @@ from checkers.model import ClusterModel
 Event = dict[str, Any]
 
 #: The ``st`` fields the model rebuilds on its own.
-_REBUILT = ("last", "last_term", "snap", "commit")
+_REBUILT = frozenset({"last", "last_term", "snap", "commit"})
 #: Effects that change what the model rebuilds for a node.
 _LOG_EFFECTS = frozenset({"append", "truncate", "snapshot_take", "snapshot_install", "commit"})
 
@@ -87,20 +87,27 @@ class LogModelAgreement(InvariantChecker):
     def end_step(self, event: Event, model: ClusterModel) -> None:
         actor = event["n"]
         delta = event.get("st")
-        if actor not in self.touched and not (delta and any(k in delta for k in _REBUILT)):
+        if actor in self.touched:
+            self.touched.discard(actor)
+        elif not delta or _REBUILT.isdisjoint(delta):
             return
-        self.touched.discard(actor)
         if event["act"] == "restart":
             return  # judged against the disk by durable-before-claimed
         node = model.node(actor)
         log = node.log
         st = model.state(actor)
-        rebuilt = {
-            "last": log.last,
-            "last_term": log.term_at(log.last),
-            "snap": log.snap,
-            "commit": node.commit,
-        }
+        last = log.last
+        last_term = log.term_at(last)
+        if (
+            st.get("last", last) == last
+            and st.get("snap", log.snap) == log.snap
+            and st.get("commit", node.commit) == node.commit
+            and (last_term is None or st.get("last_term", last_term) == last_term)
+        ):
+            if self.disagreeing:
+                self.disagreeing = {key for key in self.disagreeing if key[0] != actor}
+            return
+        rebuilt = {"last": last, "last_term": last_term, "snap": log.snap, "commit": node.commit}
         for field, value in rebuilt.items():
             reported = st.get(field)
             key = (actor, field)
