@@ -20,7 +20,7 @@ from typing import Any
 from checkers.base import CheckerInfo, TraceChecker
 from checkers.invariants.durability import DurableBeforeClaimed, DurableBeforeSend, VoteOnce
 from checkers.invariants.liveness import Liveness, TermInflation
-from checkers.invariants.logs import CommitWithinLog, LogModelAgreement
+from checkers.invariants.logs import CommitWithinLog, LogModelAgreement, OwnTermCommit
 from checkers.invariants.membership import (
     ConfTransitions,
     JointQuorum,
@@ -55,6 +55,7 @@ BUILTIN: tuple[CheckerInfo, ...] = tuple(
         NoCampaignWithUnappliedChanges,
         ConfTransitions,
         CommitWithinLog,
+        OwnTermCommit,
         LogModelAgreement,
         DurableBeforeClaimed,
         VoteOnce,

@@ -25,23 +25,92 @@ _LOG_EFFECTS = frozenset({"append", "truncate", "snapshot_take", "snapshot_insta
 
 
 class CommitWithinLog(InvariantChecker):
-    """A node never commits beyond the end of its own log: a commit index
-    names an entry the committer holds."""
+    """A node never commits beyond the end of its own log, and a follower
+    never beyond what a leader told it: a follower's commit index is at most
+    the highest commit index carried by a message it was delivered
+    (``append_req``, ``heartbeat``), or the index of a snapshot it was sent
+    or installed.
+    A leader's own commits are judged by ``joint-quorum``."""
 
     name = "commit-within-log"
     invariant = "Commit never beyond the committer's log"
+    actions = frozenset({"commit", "recv", "snapshot_install"})
+
+    def __init__(self, header: Event | None = None) -> None:
+        super().__init__(header)
+        #: node -> (highest commit index it was told, the seq that told it)
+        self.told: dict[str, tuple[int, int]] = {}
+
+    def feed(self, event: Event, model: ClusterModel) -> None:
+        action, actor = event["act"], event["n"]
+        if action == "recv":
+            msg = model.delivered
+            if msg is None:
+                return
+            kind = msg.get("type")
+            if kind in _CARRIES_COMMIT:
+                self._tell(actor, msg.get("commit", 0), event["seq"])
+            elif kind == "snapshot":  # a snapshot is committed up to its index
+                self._tell(actor, (msg.get("snapshot") or {}).get("index", 0), event["seq"])
+            return
+        if action == "snapshot_install":
+            self._tell(actor, event.get("index", 0), event["seq"])
+            return
+        node = model.node(actor)
+        log = node.log
+        index = event.get("index", 0)
+        if index > log.last:
+            self.found.add(
+                (event["seq"],),
+                f"{actor} committed index {index} but its log ends at {log.last}: a node can "
+                "only commit entries it holds.",
+                (model.describe(actor),),
+            )
+            return
+        if node.role == "leader":
+            return
+        told, at = self.told.get(actor, (0, 0))
+        if index > told and index > model.state(actor).get("commit", 0):
+            self.found.add(
+                (at, event["seq"]) if at else (event["seq"],),
+                f"{actor}, a {node.role}, committed index {index} but no message it was "
+                f"delivered said more than {told} was committed: a follower learns the "
+                "commit index from its leader.",
+                (model.describe(actor),),
+            )
+
+    def _tell(self, actor: str, index: int, seq: int) -> None:
+        if index > self.told.get(actor, (0, 0))[0]:
+            self.told[actor] = (index, seq)
+
+
+#: Messages that carry the leader's commit index.
+_CARRIES_COMMIT = frozenset({"append_req", "heartbeat"})
+
+
+class OwnTermCommit(InvariantChecker):
+    """A leader commits by counting replicas only an entry of its own term
+    (section 5.4.2, Figure 8): the index its ``commit`` names holds an entry
+    of the leader's current term; earlier entries are committed with it."""
+
+    name = "own-term-commit"
+    invariant = "Leaders commit only entries of their own term"
     actions = frozenset({"commit"})
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         actor = event["n"]
-        log = model.node(actor).log
+        node = model.node(actor)
+        if node.role != "leader":
+            return
         index = event.get("index", 0)
-        if index <= log.last:
+        term = node.log.term_at(index)
+        if term is None or term == node.term:
             return
         self.found.add(
             (event["seq"],),
-            f"{actor} committed index {index} but its log ends at {log.last}: a node can "
-            "only commit entries it holds.",
+            f"{actor}, leader of term {node.term}, committed index {index}, an entry of term "
+            f"{term}: an entry of an earlier term may be on a majority and still be "
+            "overwritten (Figure 8); it is committed only with an entry of the current term.",
             (model.describe(actor),),
         )
 

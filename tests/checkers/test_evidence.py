@@ -223,3 +223,48 @@ def test_entries_folded_into_a_snapshot_must_be_the_applied_ones(crc: int) -> No
     violation = s.only(report, "snapshot-agreement", also=("log-matching",))
     assert violation.witnesses == (step.effect("snapshot_take"),)
     assert "folded in entry 2 of term 1 (crc 000000ee) where n1 applied" in violation.message
+
+
+# -- a leader commits only entries of its own term ----------------------------------------
+
+
+def test_a_leader_committing_an_entry_of_an_earlier_term_is_rejected() -> None:
+    b = TraceBuilder([1, 2, 3])
+    b.elect(1, 1, [1, 2], entry=(2, 1, 0xA1))
+    b.replicate(1, 2, (2, 1, 0xA1))
+    b.elect(1, 2, [1, 2])
+    b.propose(1, (3, 2, 0xB3))
+    ack = b.replicate(1, 2, (3, 2, 0xB3))
+    bad = b.recv(1, ack.mids[-1], effects=[commit(2, support=[1, 2])])
+    violation = s.only(s.run_all(b), "own-term-commit")
+    assert violation.witnesses == (bad.effect("commit"),)
+    assert "n1, leader of term 2, committed index 2, an entry of term 1" in violation.message
+    near = TraceBuilder([1, 2, 3])
+    near.elect(1, 1, [1, 2], entry=(2, 1, 0xA1))
+    near.replicate(1, 2, (2, 1, 0xA1))
+    near.elect(1, 2, [1, 2])
+    near.propose(1, (3, 2, 0xB3))
+    ack = near.replicate(1, 2, (3, 2, 0xB3))
+    near.recv(1, ack.mids[-1], effects=[commit(3, support=[1, 2])])
+    s.clean(s.run_all(near))
+
+
+def test_a_follower_committing_what_no_leader_told_it_is_rejected() -> None:
+    """n2 holds entry 2 but no message told it entry 2 was committed; in the
+    near miss the leader's next append carries commit 2."""
+    b = TraceBuilder([1, 2, 3])
+    b.elect(1, 1, [1, 2], entry=(2, 1, 0xA1))
+    ack = b.replicate(1, 2, (2, 1, 0xA1))
+    b.leader_commit(1, ack, 2, support=[1, 2])
+    near = TraceBuilder([1, 2, 3])
+    near.elect(1, 1, [1, 2], entry=(2, 1, 0xA1))
+    near_ack = near.replicate(1, 2, (2, 1, 0xA1))
+    near.leader_commit(1, near_ack, 2, support=[1, 2])
+    near.replicate(1, 2)
+    s.clean(s.run_all(near))
+    bad = b.step(2, "tick", effects=[commit(2, leader=1)])
+    violation = s.only(s.run_all(b), "commit-within-log")
+    assert violation.witnesses[-1] == bad.effect("commit")
+    assert "n2, a follower, committed index 2 but no message it was delivered said more" in (
+        violation.message
+    )

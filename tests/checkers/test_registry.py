@@ -38,6 +38,7 @@ NAMES = [
     "no-campaign-unapplied-conf",
     "conf-transitions",
     "commit-within-log",
+    "own-term-commit",
     "log-model-agreement",
     "durable-before-claimed",
     "vote-once",
