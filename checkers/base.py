@@ -136,3 +136,29 @@ class InvariantChecker:
 
     def finish(self) -> list[Violation]:
         return self.found.violations
+
+
+class NeedsDurability(InvariantChecker):
+    """For checkers of durability: findings that count only if the trace
+    shows durability at all (a ``persist`` somewhere, possibly after the
+    finding, as ``ClusterModel.durability_traced`` tells at the end). A
+    hand-made trace may leave writes out entirely; it would otherwise be
+    called wrong at every message."""
+
+    def __init__(self, header: Event | None = None) -> None:
+        super().__init__(header)
+        self.held: list[tuple[tuple[int, ...], str, tuple[str, ...]]] = []
+        self.model: ClusterModel | None = None
+
+    def hold(
+        self, model: ClusterModel, witnesses: tuple[int, ...], message: str, states: tuple[str, ...]
+    ) -> None:
+        self.model = model
+        self.held.append((witnesses, message, states))
+
+    def finish(self) -> list[Violation]:
+        if self.model is not None and self.model.durability_traced:
+            for witnesses, message, states in self.held:
+                self.found.add(witnesses, message, states)
+        self.held = []
+        return self.found.violations

@@ -17,33 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers.base import InvariantChecker, Violation
+from checkers.base import InvariantChecker, NeedsDurability
 from checkers.model import ClusterModel, NodeModel
 
 Event = dict[str, Any]
-
-
-class Deferred(InvariantChecker):
-    """Findings that count only if the trace shows durability (a ``persist``
-    somewhere, possibly after the finding): kept aside until ``finish``."""
-
-    def __init__(self, header: Event | None = None) -> None:
-        super().__init__(header)
-        self.held: list[tuple[tuple[int, ...], str, tuple[str, ...]]] = []
-        self.model: ClusterModel | None = None
-
-    def hold(
-        self, model: ClusterModel, witnesses: tuple[int, ...], message: str, actor: str
-    ) -> None:
-        self.model = model
-        self.held.append((witnesses, message, (model.describe(actor),)))
-
-    def finish(self) -> list[Violation]:
-        if self.model is not None and self.model.durability_traced:
-            for witnesses, message, states in self.held:
-                self.found.add(witnesses, message, states)
-        self.held = []
-        return self.found.violations
 
 
 def _hard(node: NodeModel) -> str:
@@ -51,7 +28,7 @@ def _hard(node: NodeModel) -> str:
     return f"term {term}, vote {vote or 'none'}, commit {commit}"
 
 
-class DurableBeforeClaimed(Deferred):
+class DurableBeforeClaimed(NeedsDurability):
     """A restarted node claims only what its completed writes made durable:
     its ``in.durable`` (term, vote, commit, snapshot, last index) is the disk
     rebuilt from the writes acknowledged by ``persisted`` (and those a
@@ -75,7 +52,7 @@ class DurableBeforeClaimed(Deferred):
                 f"writes made durable {_hard(node)}, snapshot {node.disk.snap}, last "
                 f"{node.disk.last} ({len(node.lost)} write(s) were still in flight at the "
                 "crash). A restart may bring back only what reached the disk.",
-                actor,
+                (model.describe(actor),),
             )
             return
         st = event.get("st") or {}
@@ -99,7 +76,7 @@ class DurableBeforeClaimed(Deferred):
                 witnesses,
                 f"{actor} restarted with {', '.join(wrong)}: the state a node restarts "
                 "with must be the one on its disk.",
-                actor,
+                (model.describe(actor),),
             )
 
 
@@ -185,7 +162,7 @@ class VoteOnce(InvariantChecker):
         )
 
 
-class DurableBeforeSend(Deferred):
+class DurableBeforeSend(NeedsDurability):
     """A message leaves a node only once the state it depends on is durable
     (the ``persisted`` covering it came first): its term is on the disk;
     a granted vote or a candidate's vote request is the durable vote of
@@ -229,7 +206,7 @@ class DurableBeforeSend(Deferred):
                 f"{actor} sent {kind} to n{msg.get('dst')} in term {term} while {problem}: "
                 f"durable {_hard(node)}. A crash now would let it take back what the "
                 "message promised.",
-                actor,
+                (model.describe(actor),),
             )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checkers.base import InvariantChecker, Violation
+from checkers.base import InvariantChecker, NeedsDurability
 from checkers.model import ClusterModel
 from traces.schema import actor_node
 
@@ -50,7 +50,7 @@ class SingleChangePending(InvariantChecker):
                     return
 
 
-class JointQuorum(InvariantChecker):
+class JointQuorum(NeedsDurability):
     """Every election and every commit decision is backed by a majority of
     the voters, and in a joint configuration by a majority of *both* the
     incoming and the outgoing voters; learners never count.
@@ -73,10 +73,6 @@ class JointQuorum(InvariantChecker):
         self.acks: dict[tuple[str, int], dict[int, int]] = {}
         #: (candidate, term) -> voters whose grants it received.
         self.grants: dict[tuple[str, int], set[int]] = {}
-        #: Commits that fall short only when the leader's own, not yet durable
-        #: log is left out: violations only if the trace shows durability.
-        self.held: list[tuple[tuple[int, ...], str, tuple[str, ...]]] = []
-        self.model: ClusterModel | None = None
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         action = event["act"]
@@ -119,9 +115,9 @@ class JointQuorum(InvariantChecker):
         if not durable and not node.config.has_quorum(others)[0]:
             # A quorum only with the leader's own copy, which is not durable
             # yet: a violation if the trace shows durability at all.
-            self.model = model
-            self.held.append(
-                self._finding(event, model, others, f"{what} (its own copy not durable)", claimed)
+            self.hold(
+                model,
+                *self._finding(event, model, others, f"{what} (its own copy not durable)", claimed),
             )
 
     def _elected(self, event: Event, model: ClusterModel) -> None:
@@ -165,13 +161,6 @@ class JointQuorum(InvariantChecker):
             f"{said} in configuration {config.describe()}, but {why}.{counted}",
             (model.describe(actor),),
         )
-
-    def finish(self) -> list[Violation]:
-        if self.model is not None and self.model.durability_traced:
-            for witnesses, message, states in self.held:
-                self.found.add(witnesses, message, states)
-        self.held = []
-        return self.found.violations
 
 
 class ConfTransitions(InvariantChecker):
