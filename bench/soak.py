@@ -7,7 +7,8 @@ profile (every profile in ``sim.profiles.PROFILES``, so new ones are swept
 without editing this file) on 3 or 5 nodes with random membership changes.
 
 Prints JSON: runs, seeds, events, safety violations and liveness warnings by
-checker, and for each failing run the command that reproduces it.
+checker, and for each run with a violation (or a warning) the command that
+reproduces it and the first finding.
 
     python bench/soak.py                          # 300 seeds x profiles x 3,5 nodes
     python bench/soak.py --seeds 50 --duration 10 --profiles chaos,crashes
@@ -98,6 +99,7 @@ def sweep(
     violations: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
     failing: list[dict[str, object]] = []
+    warned: list[dict[str, object]] = []
     events = runs = 0
     seed_list = list(seeds)
     for profile, seed, n in cases(seed_list, profiles, nodes):
@@ -106,14 +108,15 @@ def sweep(
         events += result.events
         violations.update(v.checker for v in result.violations)
         warnings.update(v.checker for v in result.warnings)
-        if result.violations:
-            failing.append(
-                {
-                    "command": result.command(),
-                    "checkers": sorted({v.checker for v in result.violations}),
-                    "first": result.violations[0].describe(),
-                }
-            )
+        for found, into in ((result.violations, failing), (result.warnings, warned)):
+            if found:
+                into.append(
+                    {
+                        "command": result.command(),
+                        "checkers": sorted({v.checker for v in found}),
+                        "first": found[0].describe(),
+                    }
+                )
     return {
         "benchmark": "soak",
         "runs": runs,
@@ -125,6 +128,7 @@ def sweep(
         "violations_by_checker": dict(sorted(violations.items())),
         "warnings_by_checker": dict(sorted(warnings.items())),
         "failing_runs": failing,
+        "warning_runs": warned,
     }
 
 
