@@ -68,6 +68,9 @@ class TraceChecker(Protocol):
     #: The invariant's name as people say it, e.g. ``Election Safety``.
     invariant: str
     #: Actions this checker wants to see (the runner dispatches only those).
+    #: ``send:<type>`` and ``recv:<type>`` ask for the sends or deliveries of
+    #: one message type only (``send:vote_resp``), which keeps checkers that
+    #: care about a few messages off the hot path.
     actions: frozenset[str]
 
     def feed(self, event: Event, model: ClusterModel) -> None:

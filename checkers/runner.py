@@ -86,9 +86,15 @@ def run_checkers(
     report = CheckReport([c.name for c in checkers])
     model = ClusterModel()
     dispatch: dict[str, list[Callable[[Event, ClusterModel], None]]] = {}
+    #: "send"/"recv" -> message type -> feeds, for actions like "send:vote_resp".
+    typed: dict[str, dict[str, list[Callable[[Event, ClusterModel], None]]]] = {}
     for checker in checkers:
         for action in sorted(checker.actions):
-            dispatch.setdefault(action, []).append(checker.feed)
+            base, _, kind = action.partition(":")
+            if kind:
+                typed.setdefault(base, {}).setdefault(kind, []).append(checker.feed)
+            else:
+                dispatch.setdefault(action, []).append(checker.feed)
     enders: list[Callable[[Event, ClusterModel], None]] = [
         c.end_step for c in checkers if hasattr(c, "end_step")
     ]
@@ -125,6 +131,13 @@ def run_checkers(
             if feeds:
                 for feed in feeds:
                     feed(event, model)
+            if typed:
+                by_kind = typed.get(action)
+                if by_kind is not None:
+                    feeds = by_kind.get(_message_type(event))
+                    if feeds:
+                        for feed in feeds:
+                            feed(event, model)
         except _MALFORMED as error:
             raise MalformedEvent(event, error) from error
         if progress is not None and count % 16384 == 0:
@@ -143,6 +156,13 @@ def run_checkers(
     report.violations.sort(key=lambda v: v.witnesses[-1] if v.witnesses else 0)
     report.warnings.sort(key=lambda v: v.witnesses[-1] if v.witnesses else 0)
     return report
+
+
+def _message_type(event: Event) -> Any:
+    """The message type a ``send`` (its ``msg``) or a ``recv`` (its ``in``) is about."""
+    if event["act"] == "send":
+        return event["msg"]["type"]
+    return event["in"]["type"]
 
 
 def collect_client_events(events: Iterable[Event], into: list[Event]) -> Iterator[Event]:

@@ -98,7 +98,7 @@ class VoteOnce(InvariantChecker):
 
     name = "vote-once"
     invariant = "At most one vote per node per term"
-    actions = frozenset({"send", "become_leader", "restart"})
+    actions = frozenset({"send:vote_resp", "send:vote_req", "become_leader", "restart"})
 
     def __init__(self, header: Event | None = None) -> None:
         super().__init__(header)

@@ -34,7 +34,9 @@ class CommitWithinLog(InvariantChecker):
 
     name = "commit-within-log"
     invariant = "Commit never beyond the committer's log"
-    actions = frozenset({"commit", "recv", "snapshot_install"})
+    actions = frozenset(
+        {"commit", "recv:append_req", "recv:heartbeat", "recv:snapshot", "snapshot_install"}
+    )
 
     def __init__(self, header: Event | None = None) -> None:
         super().__init__(header)

@@ -65,7 +65,7 @@ class JointQuorum(NeedsDurability):
 
     name = "joint-quorum"
     invariant = "Decisions need a majority of every voter set"
-    actions = frozenset({"recv", "commit", "become_leader"})
+    actions = frozenset({"recv:append_resp", "recv:vote_resp", "commit", "become_leader"})
 
     def __init__(self, header: Event | None = None) -> None:
         super().__init__(header)
@@ -273,7 +273,7 @@ class LearnersNeverVote(InvariantChecker):
 
     name = "learners-never-vote"
     invariant = "Learners never vote"
-    actions = frozenset({"send"})
+    actions = frozenset({"send:vote_resp"})
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         msg = event.get("msg")
