@@ -111,3 +111,16 @@ def test_a_term_that_rises_without_an_election(campaign: bool) -> None:
     assert report.ok
     assert warning.witnesses == (step.seq,)
     assert "n2's term rose to 5 in a step (tick)" in warning.message
+
+
+def test_a_transfer_ended_by_the_targets_campaign_is_no_warning() -> None:
+    """bench/soak.py, chaos seed 181 on 3 nodes: the target's TimeoutNow
+    campaign makes the old leader step down ("leadership lost") before the
+    target has won. That is the transfer working, not failing."""
+    b = TraceBuilder([1, 2, 3])
+    b.elect(1, 1, [1, 2])
+    b.step(1, "transfer", inp={"target": 3}, effects=[effect("transfer_start", target=3)])
+    ticks(b, 20)
+    lost = effect("transfer_abort", target=3, reason="leadership lost")
+    b.step(1, "tick", st={"role": "follower"}, effects=[s.become("follower"), lost])
+    quiet(s.run_all(b))
