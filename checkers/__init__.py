@@ -9,8 +9,11 @@ Public API::
     from checkers import default_registry, run_checkers
     checkers = default_registry().create(header)
     report = run_checkers(events, checkers)
-    for violation in report.violations:
+    for violation in report.violations:      # safety: the run is wrong
         print(violation.describe())
+    for warning in report.warnings:          # liveness, in fault-free windows
+        print(warning.describe())
+    exit_code = 1 if report.failed(strict_liveness=False) else 0
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from checkers.base import CheckerInfo, TraceChecker, Violation
+    from checkers.base import (
+        LIVENESS,
+        SAFETY,
+        CheckerInfo,
+        StepChecker,
+        TraceChecker,
+        Violation,
+    )
     from checkers.registry import Registry, RegistryError, default_registry
     from checkers.runner import (
         CheckReport,
@@ -32,6 +42,9 @@ if TYPE_CHECKING:
 # lincheck``) must not pay for the trace checkers and the plug-in registry's
 # entry-point scan when they are not used.
 _WHERE = {
+    "LIVENESS": "checkers.base",
+    "SAFETY": "checkers.base",
+    "StepChecker": "checkers.base",
     "CheckerInfo": "checkers.base",
     "TraceChecker": "checkers.base",
     "Violation": "checkers.base",
@@ -53,11 +66,14 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "LIVENESS",
+    "SAFETY",
     "CheckReport",
     "CheckerInfo",
     "MalformedEvent",
     "Registry",
     "RegistryError",
+    "StepChecker",
     "TraceChecker",
     "Violation",
     "collect_client_events",

@@ -126,6 +126,12 @@ class LogModel:
         offset = index - self.snap
         return 0 < offset <= len(self.confs) and self.confs[offset - 1]
 
+    def crc_at(self, index: int) -> int | None:
+        offset = index - self.snap
+        if 0 < offset <= len(self.crcs):
+            return self.crcs[offset - 1]
+        return None
+
     def append(self, index: int, term: int, crc: int, conf: bool) -> int | None:
         if index <= self.last:
             self.truncate_after(index - 1)
@@ -168,8 +174,32 @@ class LogModel:
         return other
 
 
+#: A durable write as the model holds it until it completes: (persist id,
+#: first index written, the entries, the snapshot written, the hard state).
+Write = tuple[
+    int,
+    int,
+    list[tuple[int, int, int, bool]],
+    tuple[int, int, int | None] | None,
+    tuple[int, int, int] | None,
+]
+
+
 class NodeModel:
-    __slots__ = ("actor", "config", "disk", "id", "log", "pending", "role", "term", "up")
+    __slots__ = (
+        "actor",
+        "commit",
+        "config",
+        "disk",
+        "hard",
+        "id",
+        "log",
+        "lost",
+        "pending",
+        "role",
+        "term",
+        "up",
+    )
 
     def __init__(self, actor: str, node_id: int) -> None:
         self.actor = actor
@@ -179,10 +209,14 @@ class NodeModel:
         self.config = Config()
         self.log = LogModel()
         self.disk = LogModel()
-        #: Writes not yet durable: (persist id, first index, entries, snapshot).
-        self.pending: list[
-            tuple[int, int, list[tuple[int, int, int, bool]], tuple[int, int, int | None] | None]
-        ] = []
+        #: Writes requested and not yet acknowledged, in order.
+        self.pending: list[Write] = []
+        #: Writes that were still pending when the node crashed (lost with it).
+        self.lost: list[Write] = []
+        #: The durable hard state (term, vote, commit) after acknowledged writes.
+        self.hard: tuple[int, int, int] = (0, 0, 0)
+        #: The commit index as the commit, snapshot and restart events say.
+        self.commit = 0
         self.up = False
 
 
@@ -200,8 +234,25 @@ class ClusterModel:
         self.appended: list[tuple[int, int, int | None, bool]] = []
         self.prev_last = 0
         self.newly_committed: list[tuple[int, int, int | None]] = []
+        #: Entries of the last ``append`` that overlapped the log: (index, term
+        #: and crc before, term and crc the append gave).
+        self.overlaps: list[tuple[int, int, int, int, int]] = []
+        #: Entries the last ``snapshot_take`` folded into the snapshot: (index, term, crc).
+        self.folded: list[tuple[int, int, int]] = []
         #: The input event of the step in progress (its ``st`` is the state after it).
         self.step: Event | None = None
+        #: Messages in flight, by message id: what a ``recv`` delivers.
+        self.messages: dict[str, Event] = {}
+        #: Extra copies in flight of duplicated messages.
+        self.copies: dict[str, int] = {}
+        #: The message the current ``recv`` step delivers (None for other steps).
+        self.delivered: Event | None = None
+        #: Whether the trace has shown any ``persist`` yet: hand-made traces
+        #: may leave durability out, and checkers of it then stay silent.
+        self.durability_traced = False
+        #: Whether the last restart claimed exactly what its completed writes
+        #: made durable.
+        self.restart_found = True
 
     # -- queries ---------------------------------------------------------------
 
@@ -261,38 +312,67 @@ class ClusterModel:
         st = event.get("st", {})
         node.up = True
         node.pending = []
+        node.commit = st.get("commit", 0)
         if event["act"] == "boot":
             snap = st.get("snap", 0)
             node.log = LogModel(snap, 0, 0)
             node.disk = LogModel(snap, 0, 0)
+            node.hard = (st.get("term", 0), st.get("vote", 0), st.get("commit", 0))
             if snap and snap not in self.committed:
                 self.committed[snap] = (0, 0)  # the founders' shared bootstrap snapshot
                 self.max_committed = max(self.max_committed, snap)
         else:
+            self._recover(node, (event.get("in") or {}).get("durable"))
             node.log = node.disk.copy()
+        node.lost = []
+
+    def _recover(self, node: NodeModel, claim: Any) -> None:
+        """Whether the durable state a restart claims is the disk its
+        completed writes built."""
+        self.restart_found = claim is None or _explains(node.disk, node.hard, claim)
 
     def _append(self, event: Event) -> None:
         node = self.node(event["n"])
         log = node.log
         self.prev_last = log.last
         added = []
+        overlaps = []
         for raw in event.get("entries", ()):
             index, term, crc = raw[0], raw[1], raw[2]
             conf = len(raw) > 3 and bool(raw[3])
+            if log.snap < index <= log.last:
+                # An append note may not silently rewrite what the log holds:
+                # the facts go to the checkers. An entry the log already has
+                # is kept with what follows it, as Raft does; a different one
+                # replaces it and what follows (the model follows the note).
+                old_term, old_crc = log.terms[index - log.snap - 1], log.crcs[index - log.snap - 1]
+                overlaps.append((index, old_term, old_crc, term, crc))
+                if (old_term, old_crc) == (term, crc):
+                    added.append((index, term, log.chain_at(index), conf))
+                    continue
             added.append((index, term, log.append(index, term, crc, conf), conf))
         self.appended = added
+        self.overlaps = overlaps
 
     def _truncate(self, event: Event) -> None:
         self.node(event["n"]).log.truncate_after(event.get("after", 0))
 
     def _snapshot_take(self, event: Event) -> None:
-        self.node(event["n"]).log.compact(event.get("index", 0))
+        log = self.node(event["n"]).log
+        index = event.get("index", 0)
+        self.folded = [
+            (i, log.terms[i - log.snap - 1], log.crcs[i - log.snap - 1])
+            for i in range(log.snap + 1, min(index, log.last) + 1)
+        ]
+        log.compact(index)
 
     def _snapshot_install(self, event: Event) -> None:
         index = event.get("index", 0)
         known = self.committed.get(index)
         link = known[1] if known is not None else None
-        self.node(event["n"]).log.install(index, event.get("last_term", 0), link)
+        node = self.node(event["n"])
+        node.log.install(index, event.get("last_term", 0), link)
+        node.commit = max(node.commit, index)
 
     def _persist(self, event: Event) -> None:
         node = self.node(event["n"])
@@ -309,32 +389,61 @@ class ClusterModel:
         ]
         snap = event.get("snap")
         snapshot = (snap, log.snap_term, log.snap_chain) if snap is not None else None
-        node.pending.append((event.get("id", 0), first, entries, snapshot))
+        raw_hs = event.get("hs")
+        hs = (raw_hs[0], raw_hs[1], raw_hs[2]) if raw_hs else None
+        node.pending.append((event.get("id", 0), first, entries, snapshot, hs))
+        self.durability_traced = True
 
     def _persisted(self, event: Event) -> None:
         node = self.node(event["n"])
         upto = (event.get("in") or {}).get("id", 0)
-        disk = node.disk
-        while node.pending and node.pending[0][0] <= upto:
-            _, first, entries, snapshot = node.pending.pop(0)
-            if snapshot is not None and snapshot[0] > disk.snap:
-                index, term, link = snapshot
-                if index <= disk.last and disk.term_at(index) == term:
-                    disk.compact(index)
-                else:
-                    disk.install(index, term, link)
-            if entries:
-                disk.truncate_after(first - 1)
-                for index, term, crc, conf in entries:
-                    disk.append(index, term, crc, conf)
+        pending = node.pending
+        done = 0
+        while done < len(pending) and pending[done][0] <= upto:
+            node.hard = write_to(node.disk, pending[done], node.hard)
+            done += 1
+        if done:
+            del pending[:done]
 
     def _crash(self, event: Event) -> None:
         node_id = event.get("node")
         if isinstance(node_id, int):
             node = self.node(f"n{node_id}")
             node.up = False
+            written = event.get("written")
+            if isinstance(written, int):
+                # The driver says these writes reached the disk, although the
+                # process died before storage could acknowledge them.
+                while node.pending and node.pending[0][0] <= written:
+                    node.hard = write_to(node.disk, node.pending.pop(0), node.hard)
+            node.lost = node.pending
             node.pending = []
             node.role = "down"
+
+    def _send(self, event: Event) -> None:
+        msg = event.get("msg")
+        if msg is not None:
+            self.messages[event["mid"]] = msg
+
+    def _recv(self, event: Event) -> None:
+        self.delivered = self._arrived(event["in"]["mid"])
+
+    def _arrived(self, mid: str) -> Event | None:
+        """A copy of message ``mid`` arrived or was lost: forget it once no
+        copy is left in flight, so the table holds only messages in flight."""
+        copies = self.copies.get(mid)
+        if copies:
+            self.copies[mid] = copies - 1
+            return self.messages.get(mid)
+        self.copies.pop(mid, None)
+        return self.messages.pop(mid, None)
+
+    def _drop(self, event: Event) -> None:
+        self._arrived(event["mid"])
+
+    def _duplicate(self, event: Event) -> None:
+        mid = event["mid"]
+        self.copies[mid] = self.copies.get(mid, 0) + 1
 
     def _become(self, event: Event) -> None:
         node = self.node(event["n"])
@@ -347,6 +456,7 @@ class ClusterModel:
     def _commit(self, event: Event) -> None:
         node = self.node(event["n"])
         index = event.get("index", 0)
+        node.commit = max(node.commit, index)
         fresh = []
         if index > self.max_committed:
             log = node.log
@@ -358,6 +468,34 @@ class ClusterModel:
                     fresh.append((i, term, link))
             self.max_committed = index
         self.newly_committed = fresh
+
+
+def write_to(disk: LogModel, write: Write, hard: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Carry out one completed write on ``disk``; returns the new hard state."""
+    _, first, entries, snapshot, hs = write
+    if snapshot is not None and snapshot[0] > disk.snap:
+        index, term, link = snapshot
+        if index <= disk.last and disk.term_at(index) == term:
+            disk.compact(index)
+        else:
+            disk.install(index, term, link)
+    if entries:
+        disk.truncate_after(first - 1)
+        for index, term, crc, conf in entries:
+            disk.append(index, term, crc, conf)
+    return hs if hs is not None else hard
+
+
+def _explains(disk: LogModel, hard: tuple[int, int, int], claim: Any) -> bool:
+    if not isinstance(claim, dict):
+        return False
+    return (
+        claim.get("term") == hard[0]
+        and claim.get("vote") == hard[1]
+        and claim.get("commit") == hard[2]
+        and claim.get("snap") == disk.snap
+        and claim.get("last") == disk.last
+    )
 
 
 _UPDATES = {
@@ -376,4 +514,8 @@ _UPDATES = {
     "become_leader": ClusterModel._become,
     "conf_apply": ClusterModel._conf_apply,
     "commit": ClusterModel._commit,
+    "send": ClusterModel._send,
+    "recv": ClusterModel._recv,
+    "drop": ClusterModel._drop,
+    "duplicate": ClusterModel._duplicate,
 }

@@ -18,7 +18,11 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from checkers.base import CheckerInfo, TraceChecker
+from checkers.invariants.durability import DurableBeforeClaimed, DurableBeforeSend, VoteOnce
+from checkers.invariants.liveness import Liveness, TermInflation
+from checkers.invariants.logs import CommitWithinLog, LogModelAgreement, OwnTermCommit
 from checkers.invariants.membership import (
+    ConfTransitions,
     JointQuorum,
     LearnersNeverVote,
     NoCampaignWithUnappliedChanges,
@@ -32,6 +36,7 @@ from checkers.invariants.safety import (
     MonotonicProgress,
     StateMachineSafety,
 )
+from checkers.invariants.snapshots import SnapshotAgreement
 
 ENTRY_POINT_GROUP = "raftlab.checkers"
 
@@ -48,6 +53,16 @@ BUILTIN: tuple[CheckerInfo, ...] = tuple(
         JointQuorum,
         LearnersNeverVote,
         NoCampaignWithUnappliedChanges,
+        ConfTransitions,
+        CommitWithinLog,
+        OwnTermCommit,
+        LogModelAgreement,
+        DurableBeforeClaimed,
+        VoteOnce,
+        DurableBeforeSend,
+        SnapshotAgreement,
+        Liveness,
+        TermInflation,
     )
 )
 

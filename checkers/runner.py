@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from checkers.base import TraceChecker, Violation
+from checkers.base import LIVENESS, TraceChecker, Violation
 from checkers.model import ClusterModel
 from traces.schema import INPUT_ACTIONS
 
@@ -38,19 +38,38 @@ class MalformedEvent(ValueError):
 
 @dataclass(slots=True)
 class CheckReport:
+    """What the checkers found. ``violations`` are safety violations only;
+    liveness findings (a leader, a commit or a transfer that did not come
+    within its bound in a window without faults) are ``warnings``: they
+    make a run suspicious, not wrong, so they fail it only on request
+    (``failed(strict_liveness=True)``)."""
+
     checkers: list[str]
     events: int = 0
     seconds: float = 0.0
     violations: list[Violation] = field(default_factory=list)
     suppressed: int = 0
+    warnings: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """No safety violation."""
         return not self.violations
+
+    def failed(self, strict_liveness: bool = False) -> bool:
+        """Whether the verdict is FAIL (exit code 1): a safety violation, or,
+        with ``strict_liveness``, also a liveness warning."""
+        return bool(self.violations) or (strict_liveness and bool(self.warnings))
 
     def by_checker(self) -> dict[str, list[Violation]]:
         out: dict[str, list[Violation]] = {name: [] for name in self.checkers}
         for v in self.violations:
+            out.setdefault(v.checker, []).append(v)
+        return out
+
+    def warnings_by_checker(self) -> dict[str, list[Violation]]:
+        out: dict[str, list[Violation]] = {}
+        for v in self.warnings:
             out.setdefault(v.checker, []).append(v)
         return out
 
@@ -67,13 +86,29 @@ def run_checkers(
     report = CheckReport([c.name for c in checkers])
     model = ClusterModel()
     dispatch: dict[str, list[Callable[[Event, ClusterModel], None]]] = {}
+    #: "send"/"recv" -> message type -> feeds, for actions like "send:vote_resp".
+    typed: dict[str, dict[str, list[Callable[[Event, ClusterModel], None]]]] = {}
     for checker in checkers:
         for action in sorted(checker.actions):
-            dispatch.setdefault(action, []).append(checker.feed)
+            base, _, kind = action.partition(":")
+            if kind:
+                typed.setdefault(base, {}).setdefault(kind, []).append(checker.feed)
+            else:
+                dispatch.setdefault(action, []).append(checker.feed)
+    enders: list[Callable[[Event, ClusterModel], None]] = [
+        c.end_step for c in checkers if hasattr(c, "end_step")
+    ]
     started = time.perf_counter()
     step: Event | None = None
     count = 0
-    update, end_step = model.update, model.end_step
+    update = model.update
+
+    def end_step(input_event: Event) -> None:
+        model.end_step(input_event)
+        if enders:
+            for ender in enders:
+                ender(input_event, model)
+
     for event in events:
         count += 1
         # An input event always starts a new step, even one caused by the last.
@@ -96,6 +131,13 @@ def run_checkers(
             if feeds:
                 for feed in feeds:
                     feed(event, model)
+            if typed:
+                by_kind = typed.get(action)
+                if by_kind is not None:
+                    feeds = by_kind.get(_message_type(event))
+                    if feeds:
+                        for feed in feeds:
+                            feed(event, model)
         except _MALFORMED as error:
             raise MalformedEvent(event, error) from error
         if progress is not None and count % 16384 == 0:
@@ -108,10 +150,19 @@ def run_checkers(
     report.events = count
     report.seconds = time.perf_counter() - started
     for checker in checkers:
-        report.violations.extend(checker.finish())
+        for found in checker.finish():
+            (report.warnings if found.kind == LIVENESS else report.violations).append(found)
         report.suppressed += getattr(getattr(checker, "found", None), "suppressed", 0)
     report.violations.sort(key=lambda v: v.witnesses[-1] if v.witnesses else 0)
+    report.warnings.sort(key=lambda v: v.witnesses[-1] if v.witnesses else 0)
     return report
+
+
+def _message_type(event: Event) -> Any:
+    """The message type a ``send`` (its ``msg``) or a ``recv`` (its ``in``) is about."""
+    if event["act"] == "send":
+        return event["msg"]["type"]
+    return event["in"]["type"]
 
 
 def collect_client_events(events: Iterable[Event], into: list[Event]) -> Iterator[Event]:

@@ -128,10 +128,14 @@ class LeaderCompleteness(InvariantChecker):
     """If an entry is committed in a given term, it is present in the logs of
     the leaders of all higher terms (section 5.4).
 
-    Checked both ways round: when a node becomes leader, its log must hold the
-    committed prefix; when an entry of term t is committed (possibly late, by
-    an old leader), every leader elected so far in a term above t must have
-    held it when elected."""
+    "Committed in term C" is the term of the commit *decision*: the term of
+    the node whose commit event first covered the entry, not the entry's own
+    term. An entry of term 1 committed by the leader of term 3 need not be
+    held by the leader of term 2 (the paper's Figure 8(e)), so both checks
+    compare leaders with C: when a node becomes leader of term T, its log
+    must hold every entry committed in a term below T; when an entry is
+    committed in term C (possibly after later elections), every leader
+    elected so far in a term above C must have held it when elected."""
 
     name = "leader-completeness"
     invariant = "Leader Completeness"
@@ -140,25 +144,38 @@ class LeaderCompleteness(InvariantChecker):
     def __init__(self, header: Event | None = None) -> None:
         super().__init__(header)
         self.elections: list[tuple[int, str, int, LogModel]] = []  # (term, actor, seq, log)
+        #: (last index, term of the decision) per commit event that committed
+        #: something new, in index order: the highest index committed in a
+        #: term below T is a short walk back from the end.
+        self.decisions: list[tuple[int, int]] = []
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         if event["act"] == "become_leader":
             self._elected(event, model)
-        else:
-            for index, term, link in model.newly_committed:
-                self._committed(event, model, index, term, link)
+            return
+        fresh = model.newly_committed
+        if not fresh:
+            return
+        decided = model.node(event["n"]).term
+        self.decisions.append((fresh[-1][0], decided))
+        for index, term, link in fresh:
+            self._committed(event, model, index, term, link, decided)
 
     def _elected(self, event: Event, model: ClusterModel) -> None:
         actor, term = event["n"], event["term"]
         log = model.node(actor).log
-        top = model.max_committed
+        top, decided = 0, 0
+        for last, when in reversed(self.decisions):
+            if when < term:
+                top, decided = last, when
+                break
         if top > log.snap:
             entry = model.committed.get(top)
-            if entry is not None and entry[0] < term and not _holds(log, top, entry[0], entry[1]):
+            if entry is not None and not _holds(log, top, entry[0], entry[1]):
                 self.found.add(
                     (event["seq"],),
                     f"{actor} became leader of term {term} without committed entry {top} "
-                    f"(term {entry[0]}): its log ends at {log.last}"
+                    f"(term {entry[0]}), committed in term {decided}: its log ends at {log.last}"
                     + (f" with term {log.term_at(top)} there" if log.term_at(top) else "")
                     + ". Voters must refuse candidates whose logs are less up to date.",
                     (model.describe(actor),),
@@ -166,20 +183,27 @@ class LeaderCompleteness(InvariantChecker):
         insort(self.elections, (term, actor, event["seq"], log.copy()))
 
     def _committed(
-        self, event: Event, model: ClusterModel, index: int, term: int, link: int | None
+        self,
+        event: Event,
+        model: ClusterModel,
+        index: int,
+        term: int,
+        link: int | None,
+        decided: int,
     ) -> None:
         for leader_term, actor, seq, log in reversed(self.elections):
-            if leader_term <= term:
+            if leader_term <= decided:
                 break
             if index > log.snap and not _holds(log, index, term, link):
                 self.found.add(
                     (seq, event["seq"]),
-                    f"entry {index} of term {term} was committed by {event['n']} at seq "
-                    f"{event['seq']}, but {actor}, elected leader of term {leader_term} at "
-                    f"seq {seq}, did not have it. Committed entries must be in the log of "
-                    "every later leader.",
+                    f"entry {index} of term {term} was committed in term {decided} by "
+                    f"{event['n']} at seq {event['seq']}, but {actor}, elected leader of "
+                    f"term {leader_term} at seq {seq}, did not have it. Committed entries "
+                    "must be in the log of every leader of a later term.",
                     (model.describe(event["n"]), model.describe(actor)),
                 )
+                return
 
 
 class StateMachineSafety(InvariantChecker):

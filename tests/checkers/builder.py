@@ -119,6 +119,19 @@ def send(msg: dict[str, Any]) -> Event:
     return effect("send", msg=msg)
 
 
+def persist(
+    pid: int, hs: Sequence[int], entries: Sequence[int] | None = None, snap: int | None = None
+) -> Event:
+    """A write request: hard state ``[term, vote, commit]``, the entries
+    ``[first, last]`` of the node's log, and a snapshot index."""
+    fields: dict[str, Any] = {"id": pid, "hs": list(hs)}
+    if entries is not None:
+        fields["entries"] = list(entries)
+    if snap is not None:
+        fields["snap"] = snap
+    return effect("persist", **fields)
+
+
 def message(kind: str, src: int, dst: int, term: int, **fields: Any) -> dict[str, Any]:
     """A message in the trace's JSON form (see ``consensus.codec``)."""
     return {"type": kind, "term": term, "src": src, "dst": dst, **fields}
@@ -174,6 +187,7 @@ class TraceBuilder:
         self._state: dict[str, Event] = {}
         self._logs: dict[str, dict[int, Entry]] = {}
         self._sends: dict[str, tuple[int, str]] = {}  # mid -> (send seq, message type)
+        self._pids: dict[str, int] = {}  # node -> last persist id
         self._t = 0
         initial = conf(self.voters, learners=self.learners)
         for node in self.voters + self.learners:
@@ -216,13 +230,17 @@ class TraceBuilder:
         payload = {"seed": node, "conf": configuration}
         return self._input(node, "boot", payload, state, (), None, full=True).seq
 
-    def restart(self, node: int, cause: int | None = None, **st: Any) -> int:
+    def restart(
+        self, node: int, cause: int | None = None, durable: dict[str, int] | None = None, **st: Any
+    ) -> int:
         """``node`` restarts from its disk (the builder assumes every write
         reached it): a follower with nothing applied past its snapshot,
-        unless ``st`` says otherwise."""
+        unless ``st`` says otherwise. Its ``in.durable`` claim is its new
+        state, or ``durable`` if given."""
         old = self.state(node)
         new = {**old, "role": "follower", "lead": 0, "applied": old["snap"], **st}
-        durable = {k: new[k] for k in ("term", "vote", "commit", "snap", "last")}
+        if durable is None:
+            durable = {k: new[k] for k in ("term", "vote", "commit", "snap", "last")}
         payload = {"seed": node, "durable": durable}
         return self._input(node, "restart", payload, new, (), cause, full=True).seq
 
@@ -255,6 +273,10 @@ class TraceBuilder:
         new = self._next_state(node, "recv", None, st or {}, effects)
         return self._input(node, "recv", {"mid": mid, "type": kind}, new, effects, send_seq)
 
+    def persisted(self, node: int, pid: int, effects: Sequence[Event] = ()) -> Step:
+        """Storage reports every write of ``node`` up to ``pid`` done."""
+        return self.step(node, "persisted", inp={"id": pid}, effects=effects)
+
     def applied(self, node: int, index: int, effects: Sequence[Event] = (), **st: Any) -> Step:
         """The state machine acknowledges the entries up to ``index``."""
         return self.step(node, "applied", st=st, effects=effects, inp={"index": index})
@@ -268,6 +290,77 @@ class TraceBuilder:
             inp, action = {"data": f"op{entry[0]}"}, "propose"
         return self.step(
             node, action, inp=inp, effects=[append(entry), effect("accepted", index=entry[0])]
+        )
+
+    # -- durable steps ----------------------------------------------------------------
+
+    def durably(
+        self,
+        node: int,
+        st: dict[str, Any],
+        effects: Sequence[Event] = (),
+        sends: Sequence[dict[str, Any]] = (),
+        mid: str | None = None,
+        entries: tuple[int, int] | None = None,
+        acknowledge: bool = True,
+    ) -> Step:
+        """A step of ``node`` (a tick, or the delivery of ``mid``) that changes
+        durable state: its ``effects``, then a ``persist`` of the new hard
+        state (and of log ``entries`` ``(first, last)``, if given); then, if
+        ``acknowledge``, the storage's ``persisted`` step, which releases
+        ``sends``. Returns the step that sent (the write's step when not
+        acknowledged, with nothing sent)."""
+        actor = node_actor(node)
+        pid = self._pids[actor] = self._pids.get(actor, 0) + 1
+        now = {**self.state(node), **st}
+        write = persist(pid, [now["term"], now["vote"], now["commit"]], entries)
+        if mid is None:
+            step = self.step(node, "tick", st=st, effects=[*effects, write])
+        else:
+            step = self.recv(node, mid, st=st, effects=[*effects, write])
+        if not acknowledge:
+            return step
+        return self.persisted(node, pid, effects=[send(m) for m in sends])
+
+    def elect_durably(self, node: int, term: int, votes: Sequence[int]) -> Step:
+        """``elect`` as a correct core does it with storage: the candidate's
+        term and self-vote are durable before it asks, each vote is durable
+        before it is granted. Returns the winning step."""
+        me = self.state(node)
+        others = [v for v in votes if v != node]
+        requests = [
+            message(
+                "vote_req",
+                node,
+                v,
+                term,
+                last_index=me["last"],
+                last_term=me["last_term"],
+                pre=False,
+                transfer=False,
+            )
+            for v in others
+        ]
+        ask = self.durably(
+            node,
+            {"term": term, "vote": node, "lead": 0},
+            [become("candidate", transfer=False)],
+            requests,
+        )
+        grants = []
+        for voter, mid in zip(others, ask.mids, strict=True):
+            theirs = self.state(voter)
+            effects: list[Event] = []
+            st: dict[str, Any] = {"vote": node}
+            if theirs["term"] < term:
+                effects.append(become("follower", previous=theirs["role"], lead=0))
+                st.update(term=term, lead=0)
+            grant = message("vote_resp", voter, node, term, granted=True, pre=False)
+            grants.append(self.durably(voter, st, effects, [grant], mid=mid).mids[-1])
+        for mid in grants[:-1]:
+            self.recv(node, mid)
+        return self.recv(
+            node, grants[-1], st={"lead": node}, effects=[become("leader", votes=sorted(votes))]
         )
 
     # -- common exchanges -------------------------------------------------------------

@@ -36,17 +36,17 @@ def test_single_change_accepts_a_change_appended_by_the_step_that_applies_the_la
 
 def test_joint_quorum_rejects_a_commit_without_the_outgoing_majority() -> None:
     rejected(
-        s.joint_commit(support=(1, 4)),
+        s.joint_commit(ackers=(4,)),
         "joint-quorum",
         "Decisions need a majority of every voter set",
-        "n1 committed index 5 acknowledged by {1, 4}",
+        "n1 committed index 5 in term 1 backed by delivered acknowledgements from {1, 4}",
         "voters 1,2,4 & 1,2,3",
         "the outgoing voters {1,2,3} need 2 but only 1 (1)",
     )
 
 
 def test_joint_quorum_accepts_a_commit_with_both_majorities() -> None:
-    s.clean(s.run_all(s.joint_commit(support=(1, 2)).trace))
+    s.clean(s.run_all(s.joint_commit(ackers=(4, 2)).trace))
 
 
 def test_joint_quorum_rejects_an_election_without_the_outgoing_majority() -> None:
@@ -54,7 +54,7 @@ def test_joint_quorum_rejects_an_election_without_the_outgoing_majority() -> Non
         s.joint_election(votes=(2, 4)),
         "joint-quorum",
         "Decisions need a majority of every voter set",
-        "n4 became leader of term 2 with votes from {2, 4}",
+        "n4 became leader of term 2 backed by delivered votes from {2, 4}",
         "the outgoing voters {1,2,3} need 2 but only 1 (2)",
     )
 
@@ -65,13 +65,14 @@ def test_joint_quorum_accepts_an_election_with_both_majorities() -> None:
 
 def test_joint_quorum_rejects_a_commit_counting_a_learner() -> None:
     violation = s.only(s.run_all(s.learner_counted().trace), "joint-quorum")
-    assert "acknowledged by {1, 4} in configuration voters 1,2,3 learners 4" in violation.message
+    assert "from {1, 4} (the node counted {1, 4})" in violation.message
+    assert "in configuration voters 1,2,3 learners 4" in violation.message
     assert "the voters {1,2,3} need 2 but only 1 (1)" in violation.message
     assert "It counted learner(s) 4." in violation.message
 
 
 def test_joint_quorum_accepts_a_learner_in_a_support_that_has_a_majority() -> None:
-    s.clean(s.run_all(s.learner_counted(support=(1, 2, 4)).trace))
+    s.clean(s.run_all(s.learner_counted(ackers=(4, 2)).trace))
 
 
 def test_joint_quorum_does_not_call_a_voter_being_demoted_a_learner() -> None:

@@ -36,6 +36,16 @@ NAMES = [
     "joint-quorum",
     "learners-never-vote",
     "no-campaign-unapplied-conf",
+    "conf-transitions",
+    "commit-within-log",
+    "own-term-commit",
+    "log-model-agreement",
+    "durable-before-claimed",
+    "vote-once",
+    "durable-before-send",
+    "snapshot-agreement",
+    "liveness",
+    "term-inflation",
 ]
 
 
@@ -111,7 +121,7 @@ def test_violations_are_reported_in_the_order_they_happened() -> None:
     b = s.two_leaders(second_term=2).trace
     crash = b.crash(2)
     report = run_checkers(iter(b.events), Registry([*BUILTIN, NO_CRASHES]).create(b.header))
-    assert [v.checker for v in report.violations] == ["election-safety", "no-crashes"]
+    assert [v.checker for v in report.violations] == ["vote-once", "election-safety", "no-crashes"]
     assert report.violations[-1].witnesses == (crash,)
     assert not report.ok and report.events == len(b.events)
 

@@ -23,6 +23,7 @@ def test_election_safety_rejects_two_leaders_in_one_term() -> None:
         "n1 became leader",
         "n3 at seq",
         "votes from n2, n3",
+        also=("vote-once",),
     )
 
 
@@ -34,17 +35,25 @@ def test_election_safety_accepts_leaders_of_different_terms() -> None:
 
 
 @pytest.mark.parametrize(
-    ("how", "words"),
+    ("how", "words", "also"),
     [
-        ("truncate", ("n1 deleted its entries after index 2", "leader of term 2")),
-        ("overwrite", ("n1 overwrote entries from index 3", "its log ended at 3")),
-        ("snapshot", ("n1 replaced its log with a snapshot at index 5", "leader of term 2")),
+        ("truncate", ("n1 deleted its entries after index 2", "leader of term 2"), ()),
+        (
+            "overwrite",
+            ("n1 overwrote entries from index 3", "its log ended at 3"),
+            ("log-model-agreement",),  # an append over an entry, without a truncate
+        ),
+        (
+            "snapshot",
+            ("n1 replaced its log with a snapshot at index 5", "leader of term 2"),
+            ("snapshot-agreement",),  # nothing up to index 5 was committed
+        ),
     ],
 )
 def test_leader_append_only_rejects_a_leader_rewriting_its_log(
-    how: str, words: tuple[str, ...]
+    how: str, words: tuple[str, ...], also: tuple[str, ...]
 ) -> None:
-    rejected(s.leader_rewrites(how), "leader-append-only", "Leader Append-Only", *words)
+    rejected(s.leader_rewrites(how), "leader-append-only", "Leader Append-Only", *words, also=also)
 
 
 def test_leader_append_only_accepts_a_follower_truncating_uncommitted_entries() -> None:
@@ -106,7 +115,7 @@ def test_leader_completeness_rejects_a_late_commit_that_a_newer_leader_lacks() -
         s.committed_after_election(),
         "leader-completeness",
         "Leader Completeness",
-        "entry 2 of term 1 was committed by n1",
+        "entry 2 of term 1 was committed in term 1 by n1",
         "n3, elected leader of term 2",
     )
 
@@ -141,6 +150,7 @@ def test_monotonic_rejects_a_commit_index_going_back() -> None:
         "monotonic-commit-apply",
         "Monotonic commit and apply",
         "n2's commit index went back from 3 to 1",
+        also=("log-model-agreement",),  # no event moved the commit index back
     )
 
 
@@ -176,3 +186,32 @@ def test_monotonic_accepts_applying_after_a_snapshot() -> None:
     scenario = s.apply_after_snapshot()
     assert scenario.trace.event(scenario.witnesses[0])["entries"][0][0] == 4
     s.clean(s.run_all(scenario.trace))
+
+
+# -- Figure 8(e): committed in a later term than the entry's own -----------------------
+
+
+@pytest.mark.parametrize("late_election", [False, True])
+def test_leader_completeness_accepts_figure_8e(late_election: bool) -> None:
+    """An entry of term 1 committed in term 3 need not be in the log of the
+    leader of term 2, whether that leader was elected before the commit or
+    (delivered late) after it."""
+    b, won, committed = s.figure_8(late_election)
+    assert b.event(won)["act"] == "become_leader" and b.event(won)["term"] == 2
+    assert b.event(committed)["index"] == 3 and b.event(committed)["term"] == 3
+    assert (won > committed) is late_election
+    s.clean(s.run_all(b))
+
+
+def test_leader_completeness_still_rejects_a_later_leader_missing_the_entry() -> None:
+    """The same story, but n3 wins term 4 (after the commit in term 3)
+    without entry 2: n2 had it and must not have voted for n3."""
+    b, _, committed = s.figure_8()
+    b.restart(3, cause=b.crash(3))
+    ask = b.step(3, "tick", st={"term": 4, "vote": 3, "lead": 0}, effects=[s.become("candidate")])
+    del ask
+    won = b.step(3, "tick", st={"lead": 3}, effects=[s.become("leader", votes=[2, 3])])
+    violation = s.only(s.run_all(b), "leader-completeness", also=("joint-quorum",))
+    assert violation.witnesses == (won.effect("become_leader"),)
+    assert "committed entry 3 (term 3), committed in term 3" in violation.message
+    assert b.event(committed)["act"] == "commit"
