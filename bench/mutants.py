@@ -40,6 +40,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -197,26 +198,32 @@ def plan(
 
 
 def build_config(run: dict[str, Any], duration: float, overrides: dict[str, Any]) -> Any:
-    """A ``SimConfig`` for one run, using whatever fields the copy's has."""
+    """A ``SimConfig`` for one run, using whatever the copy's simulator has:
+    its own ``raft_config_for`` (which fits the lease margin to the profile's
+    clock drift) when it exists, else the read mode set on the default core
+    configuration."""
+    import sim
     from consensus.config import ReadMode
-    from sim import PROFILES, SimConfig
 
-    fields = {f.name: f for f in dataclasses.fields(SimConfig)}
+    fields = {f.name for f in dataclasses.fields(sim.SimConfig)}
+    profile = sim.PROFILES[run["profile"]]
     kwargs: dict[str, Any] = {
         "nodes": run["nodes"],
         "seed": run["seed"],
         "duration_s": duration,
-        "profile": PROFILES[run["profile"]],
+        "profile": profile,
     }
     mode = run["read_mode"]
     if mode is not None:
         if "read_mode" in fields:
-            default = SimConfig().read_mode
+            default = sim.SimConfig().read_mode
             kwargs["read_mode"] = ReadMode(mode) if isinstance(default, ReadMode) else mode
+        elif hasattr(sim, "raft_config_for"):
+            kwargs["raft"] = sim.raft_config_for(profile, mode)
         else:
-            kwargs["raft"] = dataclasses.replace(SimConfig().raft, read_mode=ReadMode(mode))
+            kwargs["raft"] = dataclasses.replace(sim.SimConfig().raft, read_mode=ReadMode(mode))
     kwargs.update(overrides)
-    config = SimConfig(**kwargs)
+    config = sim.SimConfig(**kwargs)
     config.validate()
     return config
 
@@ -258,6 +265,9 @@ def simulate_and_check(
         return result
     finally:
         trace.unlink(missing_ok=True)
+    warnings = getattr(outcome.report, "warnings", [])  # liveness findings, where checked
+    if warnings:
+        result["warnings"] = sorted({w.checker for w in warnings})
     if outcome.lin_verdict == "unknown" and outcome.report.ok:
         result["undecided"] = True
     elif not outcome.ok:
@@ -344,9 +354,12 @@ def run_simulation(
     timer = threading.Timer(opts.budget + 0.5, proc.kill)  # a run still going at the end
     timer.start()
     runs = crashes = undecided = 0
+    warned: set[str] = set()
     assert proc.stdout is not None
     try:
         for line in proc.stdout:
+            if not line.endswith("\n"):
+                break  # cut short by the budget's kill
             event = json.loads(line)
             if event["kind"] == "plan":
                 record["plan"] = event
@@ -359,6 +372,7 @@ def run_simulation(
                 crashes += 1
                 record.setdefault("first_crash", {"run": event["run"], "crash": event["crash"]})
             undecided += bool(event.get("undecided"))
+            warned.update(event.get("warnings", ()))
             if "caught_by" in event:
                 record.update(
                     caught=True,
@@ -376,6 +390,8 @@ def run_simulation(
     if proc.returncode not in (0, -9) and not record.get("error"):
         record["error"] = f"worker exited {proc.returncode}: " + " | ".join(tail)
     record.update(runs=runs, crashes=crashes, undecided=undecided)
+    if warned:
+        record["liveness_warnings"] = sorted(warned)
 
 
 FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)")
@@ -431,9 +447,9 @@ def measure(mutant: Mutant | None, opts: argparse.Namespace, children: Children)
         "budget_s": opts.budget,
     }
     with tempfile.TemporaryDirectory(prefix="raftlab-mutant-") as tmp:
-        copy = Path(tmp)
+        copy = Path(tmp).resolve()
         try:
-            plant(mutant, ROOT, copy, unit=opts.unit)
+            plant(mutant, opts.root, copy, unit=opts.unit)
         except DriftError as error:
             record["error"] = f"drifted: {error}"
             return record
@@ -503,15 +519,18 @@ def summary(
     doc: dict[str, Any] = {
         "kind": "summary",
         "mutants": len(mutants),
-        "caught_by_simulation": sum(r["caught"] for r in mutants),
         "errors": sorted(r["name"] for r in records if r.get("error")),
-        "first_checker": by_checker,
-        "budget_s": opts.budget,
-        "duration_s": opts.duration,
-        "profiles": plan_info.get("profiles", []),
-        "read_modes": plan_info.get("read_modes", []),
-        "sim_config_fields": plan_info.get("sim_config_fields", []),
     }
+    if opts.sim:
+        doc.update(
+            caught_by_simulation=sum(r["caught"] for r in mutants),
+            first_checker=by_checker,
+            budget_s=opts.budget,
+            duration_s=opts.duration,
+            profiles=plan_info.get("profiles", []),
+            read_modes=plan_info.get("read_modes", []),
+            sim_config_fields=plan_info.get("sim_config_fields", []),
+        )
     if opts.unit:
         doc["caught_by_unit_tests"] = sum(bool(r.get("unit", {}).get("caught")) for r in mutants)
     if control is not None:
@@ -548,6 +567,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--no-sim", dest="sim", action="store_false", help="skip the simulation")
     ap.add_argument("--no-baseline", dest="baseline", action="store_false", help="no control run")
     ap.add_argument("--unit-timeout", type=float, default=600.0, help="seconds for the tests")
+    ap.add_argument(
+        "--root", type=Path, default=ROOT, help="project tree to copy (default: this checkout)"
+    )
     ap.add_argument("--list", action="store_true", help="list the catalogue and exit")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     opts = ap.parse_args(argv)
@@ -555,6 +577,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         ap.error("--budget, --duration and --unit-timeout must be positive, --workers at least 1")
     if opts.max_runs < 0:
         ap.error("--max-runs must be 0 (no limit) or more")
+    opts.root = opts.root.resolve()
+    if not all((opts.root / name).is_dir() for name in PACKAGES):
+        ap.error(f"--root {opts.root}: not a raftlab tree (needs {', '.join(PACKAGES)})")
     if not opts.sim and not opts.unit:
         ap.error("--no-sim without --unit measures nothing")
     overrides: dict[str, Any] = {}
@@ -568,6 +593,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             ap.error(f"--set {item}: expected FIELD=JSON")
     opts.set = overrides
     return opts
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str]) -> int:
@@ -592,18 +621,22 @@ def main(argv: list[str]) -> int:
     if opts.baseline and (not opts.only or BASELINE in opts.only):
         chosen.insert(0, None)
     children = Children()
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the workers on kill as on Ctrl-C
     records: list[dict[str, Any]] = []
     plan_info: dict[str, Any] = {}
+    pool = ThreadPoolExecutor(max_workers=opts.workers)
     try:
-        with ThreadPoolExecutor(max_workers=opts.workers) as pool:
-            for record in pool.map(lambda m: measure(m, opts, children), chosen):
-                found = record.pop("plan", None)
-                plan_info = plan_info or found or {}
-                print(json.dumps(record), flush=True)
-                records.append(record)
+        for record in pool.map(lambda m: measure(m, opts, children), chosen):
+            found = record.pop("plan", None)
+            plan_info = plan_info or found or {}
+            print(json.dumps(record), flush=True)
+            records.append(record)
     except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
         children.stop_all()
-        raise
+        print("interrupted: workers stopped, partial results above", file=sys.stderr)
+        return 130
+    pool.shutdown()
     print_table(records)
     print(json.dumps(summary(records, plan_info, opts)), flush=True)
     return 0

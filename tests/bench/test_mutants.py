@@ -97,3 +97,18 @@ def test_a_worker_runs_the_mutated_copy_and_its_bug_is_caught(tmp_path: Path) ->
     assert record["config"]["profile"] == "crashes"
     assert lines[-1]["kind"] == "summary" and lines[-1]["caught_by_simulation"] == 1
     assert not list(tmp_path.iterdir()), "the copy was not removed"
+
+
+def test_failing_tests_are_read_from_pytest_summary_lines() -> None:
+    out = "\n".join(
+        [
+            "..F.E",
+            "FAILED tests/consensus/test_election.py::test_one_vote_per_term - assert 2 == 1",
+            "ERROR tests/scenarios/test_scenarios.py::test_scenario[reads] - KeyError",
+            "1 failed, 1 error, 3 passed in 1.0s",
+        ]
+    )
+    assert bench._failed_lines(out) == [
+        "tests/consensus/test_election.py::test_one_vote_per_term",
+        "tests/scenarios/test_scenarios.py::test_scenario[reads]",
+    ]
