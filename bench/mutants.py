@@ -19,14 +19,21 @@ used without editing this script (``--set FIELD=JSON`` passes any further
 failure there is a false alarm or a simulator defect, and the summary says
 so.
 
-Output: one JSON line per mutant on stdout (``caught``, the first checker
-that fired and all that fired on that run, the run's configuration, seconds
-to detection, runs tried, crashes), then a summary line; a table on stderr.
-A run whose simulation raises is a crash, not a catch; a linearizability
-check that times out is undecided, not a catch.
+Output: one JSON line per mutant on stdout, then a summary line; a table on
+stderr. Per mutant: ``caught`` (by the simulation within the budget),
+``caught_by`` (the checker with the earliest witness, or
+``linearizability``), ``fired`` (every checker that fired on that run),
+``config`` (seed, profile, nodes, read mode, membership, duration of the
+catching run), ``seconds`` to detection, ``runs`` tried, ``crashes`` (runs
+whose simulation or check raised: not a catch), ``undecided``
+(linearizability timed out: not a catch), ``liveness_warnings`` (checkers
+that warned, where the checkers report liveness apart), ``unit`` (with
+``--unit``: the failing test ids) and ``error`` (a drifted mutant or a
+worker that failed). Exit code 0 once measured, 2 on bad usage.
 
     python bench/mutants.py --workers 1 --budget 30          # every mutant
     python bench/mutants.py --only vote_twice_in_term --unit # one, with tests
+    python bench/mutants.py --root ../other-tree --budget 60 # another tree
     python bench/mutants.py --list                           # the catalogue
 """
 
