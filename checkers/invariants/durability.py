@@ -197,7 +197,7 @@ class DurableBeforeSend(NeedsDurability):
             problem = "its vote for itself was not durable"
         elif kind == "append_resp" and msg.get("success"):
             index = msg.get("index", 0)
-            if not _on_disk(node, index):
+            if not _on_disk(node, index, term):
                 problem = f"its log up to {index} was not durable (disk ends at {node.disk.last})"
         if problem:
             self.hold(
@@ -214,11 +214,22 @@ class DurableBeforeSend(NeedsDurability):
 _DEPENDENT = frozenset({"vote_resp", "vote_req", "append_resp"})
 
 
-def _on_disk(node: NodeModel, index: int) -> bool:
+def _on_disk(node: NodeModel, index: int, term: int) -> bool:
+    """Whether the entries that an acknowledgement of ``index`` in ``term``
+    speaks for are on the disk. Usually they are the node's own log up to
+    ``index``; but an acknowledgement held back for its write can leave after
+    a newer leader has already overwritten that entry in memory (the newer
+    write still in flight): it then speaks for the older log, whose entry of
+    at most ``term`` must be what the disk holds."""
     disk = node.disk
     if index <= disk.snap:
         return True
     if index > disk.last:
         return False
     mine = node.log.term_at(index)
-    return mine is None or disk.term_at(index) == mine
+    if mine is None:
+        return True
+    on_disk = disk.term_at(index)
+    if mine > term:
+        return on_disk is not None and on_disk <= term
+    return on_disk == mine

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.checkers import scenarios as s
-from tests.checkers.builder import TraceBuilder, become, message
+from tests.checkers.builder import TraceBuilder, append, become, message, send, truncate
 
 
 def _candidate(b: TraceBuilder, node: int, term: int, voter: int) -> str:
@@ -134,3 +134,49 @@ def test_a_restart_claiming_an_entry_whose_write_never_completed_is_rejected() -
 def test_a_restart_claiming_a_completed_write_is_accepted(said_by_crash: bool) -> None:
     b, _ = restart_claims(entry_written=True, said_by_crash=said_by_crash)
     s.clean(s.run_all(b))
+
+
+def ack_after_overwrite(written: bool) -> tuple[TraceBuilder, int]:
+    """n2 takes entry 2 of term 1 from n1 and holds its acknowledgement for
+    the write; n3, leader of term 2, then overwrites entry 2 in n2's memory
+    (that write still in flight). In the legal run the first write completes
+    and releases the term-1 acknowledgement: it speaks for the term-1 log,
+    which is on the disk. In the bug the acknowledgement leaves before any
+    write completed."""
+    b = TraceBuilder([1, 2, 3])
+    b.elect_durably(1, 1, [1, 2])
+    b.propose(1, (2, 1, 0xA2))
+    old = message("append_req", 1, 2, 1, prev_index=1, prev_term=1, entries=[[2, 1, ""]], commit=1)
+    b.durably(
+        2, {}, [append((2, 1, 0xA2))], mid=b.send_from(1, old), entries=(2, 2), acknowledge=False
+    )
+    b.elect_durably(3, 2, [3, 1])
+    b.propose(3, (2, 2, 0xB2))
+    new = message("append_req", 3, 2, 2, prev_index=1, prev_term=1, entries=[[2, 2, ""]], commit=1)
+    changed = [become("follower", previous="follower", lead=3), truncate(1), append((2, 2, 0xB2))]
+    b.durably(
+        2,
+        {"term": 2, "vote": 0, "lead": 3},
+        changed,
+        mid=b.send_from(3, new),
+        entries=(2, 2),
+        acknowledge=False,
+    )
+    ack = message("append_resp", 2, 1, 1, success=True, index=2, hint_index=0, hint_term=0)
+    if written:
+        step = b.persisted(2, 2, effects=[send(ack)])  # write 1 was n2's vote
+    else:
+        step = b.step(2, "tick", effects=[send(ack)])
+    return b, step.effect("send")
+
+
+def test_an_acknowledgement_released_after_a_newer_leader_overwrote_the_entry_is_accepted() -> None:
+    b, _ = ack_after_overwrite(written=True)
+    s.clean(s.run_all(b))
+
+
+def test_an_acknowledgement_of_an_overwritten_entry_never_written_is_rejected() -> None:
+    b, sent = ack_after_overwrite(written=False)
+    violation = s.only(s.run_all(b), "durable-before-send")
+    assert violation.witnesses == (sent,)
+    assert "its log up to 2 was not durable" in violation.message
