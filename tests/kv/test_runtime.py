@@ -9,7 +9,9 @@ the runtime itself promises, without the simulator's randomness.
 
 from __future__ import annotations
 
+import ast
 from collections import deque
+from pathlib import Path
 
 from consensus import (
     AppendResponse,
@@ -18,6 +20,7 @@ from consensus import (
     MemoryStorage,
     Persist,
     RaftConfig,
+    ReadReady,
     Role,
     VoteResponse,
 )
@@ -310,3 +313,40 @@ def test_the_timer_is_armed_for_the_cores_next_deadline_after_every_step() -> No
         assert core is not None
         assert node.deadline == core.next_deadline(), node_id
     assert world.runtime(leader).steps > 0
+
+
+def test_a_read_confirmed_ahead_of_the_state_machine_waits_for_the_apply() -> None:
+    """White-box: with applies carried out in the step that hands them out,
+    the core's ``ReadReady`` never runs ahead of the state machine (none did
+    in the simulator's runs), so the parking path is driven directly here."""
+    world = World()
+    leader = world.elect()
+    runtime = world.runtime(leader)
+    runtime.read("k", "r1")
+    (ctx,) = runtime.reads
+    runtime._read_ready(ReadReady(ctx, runtime.sm.applied + 1))
+    assert runtime.waiting_reads and not world.replies  # parked, not answered
+    runtime.propose(put("k", "v"), "w1")
+    world.settle()
+    assert ("r1", Reply(OK, True, "v")) in world.replies  # answered once applied, with the write
+    assert runtime.waiting_reads == []
+
+
+def test_the_runtime_knows_neither_the_simulator_nor_the_io_it_is_given() -> None:
+    """What differs between simulator and server stays behind the ports."""
+    root = Path(__file__).resolve().parents[2] / "kv"
+    for name in ("runtime.py", "ports.py"):
+        tree = ast.parse((root / name).read_text())
+        tops = {
+            alias.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import)
+            for alias in n.names
+        }
+        tops |= {
+            n.module.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module and n.level == 0
+        }
+        forbidden = {"sim", "asyncio", "socket", "time", "random", "os"} & tops
+        assert not forbidden, f"kv/{name} imports {sorted(forbidden)}"
