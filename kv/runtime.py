@@ -45,7 +45,6 @@ commits again gets the first execution's result (kv/statemachine.py).
 from __future__ import annotations
 
 import itertools
-from collections import deque
 from collections.abc import Callable, Iterator
 
 from consensus import (
@@ -230,13 +229,18 @@ class NodeRuntime:
     def step(self, inp: Input, envelope: Envelope | None = None, cause: int = 0) -> list[Effect]:
         """Step with ``inp``, then with its follow-ups (the work list in the
         module docstring); returns the effects of ``inp``'s own step."""
-        pending: deque[tuple[int, int]] = deque()
+        pending: list[tuple[int, int]] = []
         effects = self._step_once(inp, envelope, cause, pending)
-        while pending and self.traced.core is not None:
-            followup = self._followup_input(*pending.popleft())
+        traced = self.traced
+        done = 0
+        while done < len(pending) and traced.core is not None:
+            followup = self._followup_input(*pending[done])
+            done += 1
             if followup is not None:
                 self._step_once(followup, None, 0, pending)
-        self.arm_timer()
+        core = traced.core
+        if core is not None:  # arm_timer, inlined: this runs on every step
+            self._arm(core.next_deadline())
         return effects
 
     def _followup_input(self, kind: int, index: int) -> Input | None:
@@ -256,7 +260,7 @@ class NodeRuntime:
         inp: Input,
         envelope: Envelope | None,
         cause: int,
-        pending: deque[tuple[int, int]],
+        pending: list[tuple[int, int]],
     ) -> list[Effect]:
         sent: list[Envelope] = []
         self.steps += 1
