@@ -5,7 +5,8 @@ Public API::
 
     stats = Simulation(SimConfig(nodes=5, seed=7), sink=recorder, actor=actor).run()
 
-See cluster.py for the theory of operation, profiles.py for the fault
+See cluster.py for the theory of operation (each node is the production
+node runtime, kv/runtime.py, on the ports of node.py), profiles.py for the fault
 profiles, membership.py for membership actors and workload.py for clients.
 """
 

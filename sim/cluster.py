@@ -14,11 +14,14 @@ lockstep, and (with clock drift) a per-node tick length (clocks.py); a node
 gets a ``Tick`` only when its core's ``next_deadline()`` arrives, never for
 idle ticks.
 
-A step's follow-up inputs (``Applied`` after the state machine applied what
-an ``ApplyEntries`` handed out, then ``Compact`` when a snapshot is due) go
-through a work list and are computed when their turn comes, from the state
-left by the steps before them: a ``Compact`` drawn up before an earlier
-follow-up applied further would name a stale index.
+Each node is the production node runtime (``kv.runtime.NodeRuntime``): it
+carries out its core's effects (persist before send, apply with its
+follow-ups, snapshots, proposals and reads waiting on the log, tracing)
+through the ports of kv/ports.py. The simulator plugs in the virtual clock,
+timer and disk of node.py and is itself the runtimes' network (``send``)
+and reply channel (``answer``); what it keeps is the event loop, the faults,
+the disks' latency model, pauses and crashes, the clients and the
+membership actor.
 
 A paused node is a frozen process: its timers do not fire and whatever
 reaches it (messages, client requests, disk completions) waits in order
@@ -28,45 +31,36 @@ until it resumes; its clock keeps running, so it resumes past its deadlines.
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from consensus import (
-    Accepted,
-    Applied,
-    ApplyEntries,
-    Compact,
     CoreMisuse,
     DurableState,
-    Effect,
     Membership,
     Note,
-    PeerError,
     Persist,
-    Persisted,
-    Propose,
     ProposeConfChange,
     RaftConfig,
     RaftCore,
-    ReadIndex,
     ReadMode,
-    ReadReady,
-    ReadRefused,
     Refused,
-    RestoreSnapshot,
     Role,
-    Tick,
     TransferLeader,
 )
-from consensus.inputs import Input, Receive
+from consensus.inputs import Input
 from consensus.rng import mix64
-from consensus.traced import Envelope, Sink, TracedNode
-from kv import Command, encode_command
+from consensus.traced import Envelope, Sink
+from kv import Command
+from kv.ports import OK, REDIRECT, Reply
+from kv.runtime import NodeRuntime
 from sim.clocks import lease_margin_for, tick_length_us, tolerated_drift
 from sim.disk import DiskModel
+from sim.events import ACK, ACTOR, ARRIVE, DELIVER, FAULT, REPLY, WAKE
 from sim.membership import (
     AdminAction,
     ChangeMembership,
@@ -82,14 +76,8 @@ from sim.node import NEVER, SimNode
 from sim.profiles import PROFILES, FaultProfile
 from sim.workload import Client, Operation, Workload, WorkloadConfig
 
-# Event kinds, in the queue as small ints.
-_DELIVER, _TIMER, _DISK, _ARRIVE, _REPLY, _WAKE, _FAULT, _ACTOR, _ACK = range(9)
-
 # Independent random streams (new ones go at the end, so old ones keep their draws).
 _NET, _FAULTS, _CLIENTS, _ACTOR_RNG, _DISK_RNG, _PHASES, _CORES, _CLOCKS, _SWARM = range(9)
-
-# Follow-up inputs, computed when their turn comes (see the module docstring).
-_ACK_APPLIED, _MAYBE_COMPACT = range(2)
 
 #: The simulator's core timing: a 150 ms election timeout, 50 ms heartbeats.
 ELECTION_TICKS, HEARTBEAT_TICKS = 15, 5
@@ -226,7 +214,8 @@ class Simulation:
         self.stats = SimStats()
         self.nodes: dict[int, SimNode] = {}
         self.clients: list[Client] = []
-        self._read_ctx = 0
+        #: ReadIndex contexts, numbered across the cluster (as the trace has them)
+        self._read_ids = itertools.count(1)
         self._lc: dict[str, int] = {}
         self._partitioned = False
         self._retired: set[int] = set()
@@ -248,15 +237,15 @@ class Simulation:
         for c in range(1, config.workload.clients + 1):
             client = Client(c, target=self.workload.rng.randint(1, config.nodes))
             self.clients.append(client)
-            self._push(self.workload.think_us(), _WAKE, client, None)
+            self.push(self.workload.think_us(), WAKE, client, None)
         if p.partition_every_s:
-            self._push(self._interval(p.partition_every_s), _FAULT, "partition", None)
+            self.push(self._interval(p.partition_every_s), FAULT, "partition", None)
         if p.crash_every_s:
-            self._push(self._interval(p.crash_every_s), _FAULT, "crash", None)
+            self.push(self._interval(p.crash_every_s), FAULT, "crash", None)
         if p.pause_every_s:
-            self._push(self._interval(p.pause_every_s), _FAULT, "pause", None)
+            self.push(self._interval(p.pause_every_s), FAULT, "pause", None)
         if not isinstance(self.actor, NoActor):
-            self._push(int(config.actor_every_ms * 1000), _ACTOR, None, None)
+            self.push(int(config.actor_every_ms * 1000), ACTOR, None, None)
 
     # ------------------------------------------------------------------ loop
 
@@ -272,6 +261,9 @@ class Simulation:
                 next_report = t + 250_000
         self.now = end
         self.stats.sim_seconds = end / 1_000_000
+        runtimes = [node.runtime for node in self.nodes.values()]
+        self.stats.steps = sum(r.steps for r in runtimes)
+        self.stats.peer_errors = sum(r.peer_errors for r in runtimes)
         if self.disk.stalls:
             self.stats.faults["disk stall"] = self.disk.stalls
         self._final_summary()
@@ -279,7 +271,7 @@ class Simulation:
             progress(end / 1_000_000)
         return self.stats
 
-    def _push(self, delay_us: int, kind: int, a: Any, b: Any) -> None:
+    def push(self, delay_us: int, kind: int, a: Any, b: Any) -> None:
         self._counter += 1
         heapq.heappush(self._queue, (self.now + delay_us, self._counter, kind, a, b))
 
@@ -306,113 +298,36 @@ class Simulation:
         if node is None:
             phase = self.phase_rng.randrange(self.tick_us)
             tick = tick_length_us(self.tick_us, self.profile.clock_drift, self.clock_rng)
-            node = SimNode(node_id, TracedNode(node_id, self.sink), durable, tick, phase)
+            node = SimNode(node_id, self, durable, tick, phase)
+            node.runtime = NodeRuntime(
+                node_id,
+                self.config.raft,
+                clock=node,
+                timer=node,
+                disk=node,
+                network=self,
+                replies=self,
+                sink=self.sink,
+                snapshot_every=self.config.snapshot_every,
+                read_ids=self._read_ids,
+                on_note=self._observe,
+            )
             self.nodes[node_id] = node
         seed = mix64(self.config.seed * 1_000_003 + node_id * 101 + node.incarnation)
-        core = RaftCore(node_id, self.config.raft, seed, durable, node.ticks(self.now))
         node.up = True
-        node.sm.restore(durable.snapshot.data, durable.snapshot.index)
-        node.traced.start(core, self.now, seed, durable, cause)
-        self._arm_timer(node)
+        node.runtime.start(durable, seed, cause)
 
     def _stop_node(self, node: SimNode, reason: str) -> int:
         lost = node.forget_volatile(self.now)
-        node.traced.stop()
+        node.runtime.crash()
         extra: dict[str, Any] = {"lost_writes": lost} if lost else {}
         return self._record("env", "crash", node=node.id, reason=reason, **extra)
-
-    def _step(
-        self, node: SimNode, inp: Input, envelope: Envelope | None = None, cause: int = 0
-    ) -> list[Effect]:
-        """Step ``node`` with ``inp``, then with its follow-ups (the work list
-        in the module docstring); returns the effects of ``inp``'s step."""
-        pending: deque[tuple[int, int]] = deque()
-        effects = self._step_once(node, inp, envelope, cause, pending)
-        while pending and node.up:
-            followup = self._followup_input(node, *pending.popleft())
-            if followup is not None:
-                self._step_once(node, followup, None, 0, pending)
-        self._arm_timer(node)
-        return effects
-
-    def _followup_input(self, node: SimNode, kind: int, index: int) -> Input | None:
-        """The follow-up input due now, from the node's current state (or None)."""
-        if kind == _ACK_APPLIED:
-            return Applied(index)
-        core, sm = node.traced.core, node.sm
-        assert core is not None
-        if sm.applied != core.log.applied:
-            return None  # a later apply is on the work list; it will ask again
-        if sm.applied - core.log.snapshot.index < self.config.snapshot_every:
-            return None
-        return Compact(sm.applied, sm.snapshot())
-
-    def _step_once(
-        self,
-        node: SimNode,
-        inp: Input,
-        envelope: Envelope | None,
-        cause: int,
-        pending: deque[tuple[int, int]],
-    ) -> list[Effect]:
-        sent: list[Envelope] = []
-        self.stats.steps += 1
-        try:
-            effects = node.traced.step(
-                self.now, node.ticks(self.now), inp, envelope, cause, sent.append
-            )
-        except PeerError as err:
-            self.stats.peer_errors += 1
-            effects = list(err.effects)  # type: ignore[arg-type]
-        for env in sent:
-            self._transmit(env)
-        for effect in effects:
-            kind = type(effect)
-            if kind is Persist:
-                self._write(node, effect)  # type: ignore[arg-type]
-            elif kind is ApplyEntries:
-                applied = self._apply(node, effect)  # type: ignore[arg-type]
-                pending.append((_ACK_APPLIED, applied))
-                pending.append((_MAYBE_COMPACT, applied))
-            elif kind is Note:
-                self._observe(node, effect)  # type: ignore[arg-type]
-            elif kind is ReadReady:
-                self._read_ready(node, effect)  # type: ignore[arg-type]
-            elif kind is ReadRefused:
-                self._read_refused(node, effect)  # type: ignore[arg-type]
-            elif kind is RestoreSnapshot:
-                snap = effect.snapshot  # type: ignore[union-attr]
-                node.sm.restore(snap.data, snap.index)
-                node.waiting_reads.clear()
-        return effects
-
-    def _arm_timer(self, node: SimNode) -> None:
-        traced_core = node.traced.core
-        if traced_core is None:
-            return
-        at = max(self.now, node.tick_time(traced_core.next_deadline()))
-        if at < node.timer_at:
-            node.timer_at = at
-            node.timer_gen += 1
-            self._push(at - self.now, _TIMER, node, node.timer_gen)
 
     def _on_timer(self, node: SimNode, gen: int) -> None:
         if gen != node.timer_gen or not node.up or node.paused:
             return  # a paused node's timer is re-armed when it resumes
         node.timer_at = NEVER
-        core = node.traced.core
-        assert core is not None
-        if core.next_deadline() <= node.ticks(self.now):
-            self._step(node, Tick())
-        else:
-            self._arm_timer(node)
-
-    def _write(self, node: SimNode, persist: Persist) -> None:
-        """Queue a write on the node's FIFO disk (see disk.py)."""
-        done = max(self.now, node.disk_free_at) + self.disk.latency_us()
-        node.disk_free_at = done
-        node.writes.append(persist.id)
-        self._push(done - self.now, _DISK, node, (node.incarnation, persist))
+        node.runtime.on_timer()
 
     def _on_disk(self, node: SimNode, item: tuple[int, Persist]) -> None:
         incarnation, persist = item
@@ -423,48 +338,23 @@ class Simulation:
         self._on_ack(node, (incarnation, persist.id))
 
     def _on_ack(self, node: SimNode, item: tuple[int, int]) -> None:
-        """Tell the core a write completed (a frozen process learns it on resume;
-        paused nodes never crash, so no write is durable but unacknowledged
-        when a node restarts)."""
+        """Tell the runtime a write completed (a frozen process learns it on
+        resume; paused nodes never crash, so no write is durable but
+        unacknowledged when a node restarts)."""
         incarnation, persist_id = item
         if incarnation != node.incarnation or not node.up:
             return
         if node.paused:
-            node.deferred.append((_ACK, node, item))
+            node.deferred.append((ACK, node, item))
             return
-        self._step(node, Persisted(persist_id))
+        node.runtime.persisted(persist_id)
 
-    def _apply(self, node: SimNode, effect: ApplyEntries) -> int:
-        """Apply the entries handed out; returns the index the state machine reached."""
-        sm = node.sm
-        last = 0
-        for entry in effect.entries:
-            result = sm.apply(entry.index, entry.data)
-            last = entry.index
-            pending = node.proposals.pop(entry.index, None)
-            if pending is not None:
-                op, attempt, term = pending
-                if entry.term == term:
-                    reply = ("ok", result.ok if result else True, result.value if result else None)
-                else:
-                    reply = ("retry", False, None)
-                self._reply(op, attempt, reply)
-        if node.waiting_reads:
-            still = []
-            for index, op, attempt in node.waiting_reads:
-                if index <= sm.applied:
-                    self._reply(op, attempt, ("ok", True, sm.read(op.key)))
-                else:
-                    still.append((index, op, attempt))
-            node.waiting_reads = still
-        return last
-
-    def _observe(self, node: SimNode, note: Note) -> None:
+    def _observe(self, runtime: NodeRuntime, note: Note) -> None:
         action = note.action
         if action == "become_leader":
-            core = node.traced.core
+            core = runtime.core
             assert core is not None
-            self.stats.leaders.setdefault(core.term, []).append(node.id)
+            self.stats.leaders.setdefault(core.term, []).append(runtime.id)
         elif action == "commit":
             index = note.detail.get("index", 0)
             if isinstance(index, int) and index > self.stats.commit:
@@ -477,7 +367,9 @@ class Simulation:
 
     # -------------------------------------------------------------- network
 
-    def _transmit(self, env: Envelope) -> None:
+    def send(self, env: Envelope) -> None:
+        """The runtimes' network (``kv.ports.Network``): the message's fate is
+        drawn now; each copy that survives is a delivery event."""
         msg = env.msg
         reason, delays = self.net.fate(msg.src, msg.dst)
         if reason:
@@ -490,7 +382,7 @@ class Simulation:
             self.stats.faults["duplicate"] += 1
             self._record("net", "duplicate", env.seq, mid=env.mid, src=msg.src, dst=msg.dst)
         for delay in delays:
-            self._push(delay, _DELIVER, msg.dst, env)
+            self.push(delay, DELIVER, msg.dst, env)
 
     def _on_deliver(self, dst: int, env: Envelope) -> None:
         node = self.nodes.get(dst)
@@ -500,9 +392,9 @@ class Simulation:
             )
             return
         if node.paused:
-            node.deferred.append((_DELIVER, dst, env))
+            node.deferred.append((DELIVER, dst, env))
             return
-        self._step(node, Receive(env.msg), env)
+        node.runtime.receive(env)
 
     # --------------------------------------------------------------- clients
 
@@ -533,68 +425,49 @@ class Simulation:
         client.attempt += 1
         op = client.op
         assert op is not None
-        self._push(self.net.latency_us(), _ARRIVE, client.target, (op, client.attempt))
+        self.push(self.net.latency_us(), ARRIVE, client.target, (op, client.attempt))
         timeout = int(self.config.workload.attempt_timeout_ms * 1000)
-        self._push(timeout, _WAKE, client, ("timeout", client.attempt))
+        self.push(timeout, WAKE, client, ("timeout", client.attempt))
 
     def _on_arrive(self, node_id: int, request: tuple[Operation, int]) -> None:
         node = self.nodes.get(node_id)
         if node is None or not node.up:
             return  # lost; the client's attempt timeout handles it
         if node.paused:
-            node.deferred.append((_ARRIVE, node_id, request))
+            node.deferred.append((ARRIVE, node_id, request))
             return
-        op, attempt = request
+        op = request[0]
         if op.f == "get":
-            self._read_ctx += 1
-            node.reads[self._read_ctx] = (op, attempt)
-            self._step(node, ReadIndex(self._read_ctx), cause=op.invoke_seq)
-            return
-        command = encode_command(Command(op.f, op.key, op.value, op.client, op.seq))
-        for effect in self._step(node, Propose(command), cause=op.invoke_seq):
-            if isinstance(effect, Accepted):
-                node.proposals[effect.index] = (op, attempt, effect.term)
-            elif isinstance(effect, Refused):
-                self._reply(op, attempt, ("redirect", effect.leader, None))
-
-    def _read_ready(self, node: SimNode, effect: ReadReady) -> None:
-        pending = node.reads.pop(effect.ctx, None)
-        if pending is None:
-            return
-        op, attempt = pending
-        if node.sm.applied >= effect.index:
-            self._reply(op, attempt, ("ok", True, node.sm.read(op.key)))
+            node.runtime.read(op.key, request, op.invoke_seq)
         else:
-            node.waiting_reads.append((effect.index, op, attempt))
+            command = Command(op.f, op.key, op.value, op.client, op.seq)
+            node.runtime.propose(command, request, op.invoke_seq)
 
-    def _read_refused(self, node: SimNode, effect: ReadRefused) -> None:
-        pending = node.reads.pop(effect.ctx, None)
-        if pending is not None:
-            self._reply(pending[0], pending[1], ("redirect", effect.leader, None))
+    def answer(self, request: object, reply: Reply) -> None:
+        """The runtimes' replies (``kv.ports.Replies``): a reply travels back
+        to its client over the network's latency (never lost)."""
+        self.push(self.net.latency_us(), REPLY, request, reply)
 
-    def _reply(self, op: Operation, attempt: int, reply: tuple[str, Any, Any]) -> None:
-        self._push(self.net.latency_us(), _REPLY, (op, attempt), reply)
-
-    def _on_reply(self, request: tuple[Operation, int], reply: tuple[str, Any, Any]) -> None:
+    def _on_reply(self, request: tuple[Operation, int], reply: Reply) -> None:
         op, attempt = request
         client = self.clients[op.client - 1]
         if client.op is not op or client.attempt != attempt:
             return
-        kind, a, b = reply
-        if kind == "ok":
-            if op.f == "cas" and not a:
+        status = reply.status
+        if status == OK:
+            if op.f == "cas" and not reply.ok:
                 self._complete(client, "fail", op.value)
             elif op.f == "get":
-                self._complete(client, "ok", b)
+                self._complete(client, "ok", reply.value)
             else:
                 self._complete(client, "ok", op.value)
             return
-        if kind == "redirect" and a:
-            client.target = a
-        elif kind == "redirect":
+        if status == REDIRECT and reply.leader:
+            client.target = reply.leader
+        elif status == REDIRECT:
             client.target = self._other_node(client.target)
         client.attempt += 1  # cancels the pending attempt timeout
-        self._push(20_000, _WAKE, client, ("retry", client.attempt))
+        self.push(20_000, WAKE, client, ("retry", client.attempt))
 
     def _complete(self, client: Client, outcome: str, value: Any) -> None:
         op = client.op
@@ -611,7 +484,7 @@ class Simulation:
         )
         self.stats.ops[outcome] += 1
         client.op = None
-        self._push(max(0, client.next_at - self.now), _WAKE, client, None)
+        self.push(max(0, client.next_at - self.now), WAKE, client, None)
 
     def _other_node(self, current: int) -> int:
         candidates = sorted(n for n, node in self.nodes.items() if node.up and n != current)
@@ -623,7 +496,7 @@ class Simulation:
         p = self.profile
         if kind == "partition":
             self._partition()
-            self._push(self._interval(p.partition_every_s), _FAULT, "partition", None)
+            self.push(self._interval(p.partition_every_s), FAULT, "partition", None)
         elif kind == "heal":
             self.net.heal()
             self._partitioned = False
@@ -631,7 +504,7 @@ class Simulation:
             self._record("net", "heal")
         elif kind == "crash":
             self._crash()
-            self._push(self._interval(p.crash_every_s), _FAULT, "crash", None)
+            self.push(self._interval(p.crash_every_s), FAULT, "crash", None)
         elif kind == "restart":
             node_id, cause = payload
             node = self.nodes[node_id]
@@ -640,7 +513,7 @@ class Simulation:
                 self._start_node(node_id, node.storage.durable(), cause)
         elif kind == "pause":
             self._pause()
-            self._push(self._interval(p.pause_every_s), _FAULT, "pause", None)
+            self.push(self._interval(p.pause_every_s), FAULT, "pause", None)
         elif kind == "resume":
             self._resume(*payload)
 
@@ -659,7 +532,7 @@ class Simulation:
     def _leader(self) -> int:
         best, best_term = 0, -1
         for n in self._running():
-            core = self.nodes[n].traced.core
+            core = self.nodes[n].runtime.core
             if core is not None and core.role is Role.LEADER and core.term > best_term:
                 best, best_term = n, core.term
         return best
@@ -692,7 +565,7 @@ class Simulation:
         self._partitioned = True
         self.stats.faults["partition"] += 1
         self._record("net", "partition", **detail, heal_after_us=duration)
-        self._push(duration, _FAULT, "heal", None)
+        self.push(duration, FAULT, "heal", None)
 
     def _crash(self) -> None:
         rng, p = self.fault_rng, self.profile
@@ -710,7 +583,7 @@ class Simulation:
         cause = self._stop_node(self.nodes[victim], "crash")
         self.stats.faults["crash"] += 1
         downtime = int(rng.uniform(*p.downtime_s) * 1_000_000)
-        self._push(downtime, _FAULT, "restart", (victim, cause))
+        self.push(downtime, FAULT, "restart", (victim, cause))
 
     def _pause(self) -> None:
         """Freeze a node (the leader a third of the time) for a while."""
@@ -724,7 +597,7 @@ class Simulation:
         node.paused = True
         self.stats.faults["pause"] += 1
         cause = self._record("env", "pause", node=victim, resume_after_us=duration)
-        self._push(duration, _FAULT, "resume", (victim, node.incarnation, cause))
+        self.push(duration, FAULT, "resume", (victim, node.incarnation, cause))
 
     def _resume(self, node_id: int, incarnation: int, cause: int) -> None:
         """Thaw a paused node: what waited for it is handled in arrival order,
@@ -737,17 +610,17 @@ class Simulation:
         node.deferred = []
         self._record("env", "resume", cause, node=node_id, queued=len(waited))
         for kind, a, b in waited:
-            self._push(0, kind, a, b)
+            self.push(0, kind, a, b)
         node.timer_at = NEVER
         node.timer_gen += 1
-        self._arm_timer(node)
+        node.runtime.arm_timer()
 
     def _authority(self, leader: int) -> RaftCore | None:
         """The core whose configuration speaks for the cluster: the leader's,
         else that of the most advanced running node."""
         if leader:
-            return self.nodes[leader].traced.core
-        cores = [n.traced.core for n in self.nodes.values() if n.traced.core is not None]
+            return self.nodes[leader].runtime.core
+        cores = [n.runtime.core for n in self.nodes.values() if n.runtime.core is not None]
         return max(cores, key=lambda c: (c.term, c.log.applied, c.id)) if cores else None
 
     def _voters(self) -> tuple[int, ...]:
@@ -770,7 +643,7 @@ class Simulation:
         view = self._view()
         for action in self.actor.act(view):
             self._carry_out(action, view)
-        self._push(int(self.config.actor_every_ms * 1000), _ACTOR, None, None)
+        self.push(int(self.config.actor_every_ms * 1000), ACTOR, None, None)
 
     def _carry_out(self, action: AdminAction, view: ClusterView) -> None:
         if isinstance(action, StartNode):
@@ -796,7 +669,7 @@ class Simulation:
             cause = self._record("ctrl", "act", do="transfer", target=action.target)
             inp = TransferLeader(action.target)
         refused = next(
-            (e for e in self._step(leader, inp, cause=cause) if isinstance(e, Refused)), None
+            (e for e in leader.runtime.step(inp, cause=cause) if isinstance(e, Refused)), None
         )
         reason = refused.reason if refused else ""
         self._record("ctrl", "result", cause, ok=refused is None, reason=reason)
