@@ -28,9 +28,9 @@ may be gzip-compressed, or `-` for standard input. Nothing is written unless
 asked: `--html` writes the linearizability report.
 
 Liveness checkers (a leader, commits and leader transfers within a few
-election timeouts of a fault-free window) report warnings, printed apart from
-violations: a warning alone leaves the verdict PASS unless --strict-liveness
-is given.
+election timeouts of a fault-free window; no terms rising without elections)
+report warnings, printed apart from violations: a warning alone leaves the
+verdict PASS unless --strict-liveness is given.
 
 Exit codes: 0 every check passed, 1 a violation (or a non-linearizable
 history, or with --strict-liveness a liveness warning), 2 bad input

@@ -33,11 +33,13 @@ or holding an earlier run, which is replaced as a whole). The last lines
 printed are the verdict, the trace's path and the report's path.
 
 Liveness warnings (no leader, commit or completed transfer within its bound
-in a fault-free window) are printed and reported apart from violations; they
-fail the run only with --strict-liveness.
+in a fault-free window, terms rising without elections) are printed and
+reported apart from violations; they fail the run only with
+--strict-liveness.
 
-Exit codes: 0 every check passed, 1 a violation (see the report), or with
---strict-liveness a liveness warning, 2 bad arguments, an undecided check, or a failure to write.
+Exit codes: 0 every check passed, 1 a violation (see the report) or, with
+--strict-liveness, a liveness warning, 2 bad arguments, an undecided check,
+or a failure to write.
 
 Example:
 

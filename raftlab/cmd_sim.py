@@ -33,8 +33,12 @@ pauses, skew, chaos, swarm (`raftlab sim --list-faults` describes them).
 Reads are ReadIndex reads by default; --read-mode lease serves them from the
 leader's lease (the lease margin is sized for the profile's clock drift).
 
+Liveness warnings are printed apart from violations and fail the run only
+with --strict-liveness.
+
 Exit codes: 0 the run passed every check (or --no-check), 1 a violation or a
-non-linearizable history, 2 bad arguments or an undecided linearizability check.
+non-linearizable history (or with --strict-liveness a liveness warning), 2
+bad arguments or an undecided linearizability check.
 
 Examples:
 
