@@ -12,6 +12,7 @@ reproduces it and the first finding.
 
     python bench/soak.py                          # 300 seeds x profiles x 3,5 nodes
     python bench/soak.py --seeds 50 --duration 10 --profiles chaos,crashes
+    python bench/soak.py --seeds 60 --duration 5 --read-mode lease
 
 ``run_case`` is also what ``tests/checkers/test_soak.py`` runs, so the suite
 and the long sweep judge runs the same way.
@@ -34,8 +35,10 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from checkers import Violation, default_registry, run_checkers  # noqa: E402
+from checkers.base import TraceChecker  # noqa: E402
 from raftlab.experiment import make_actor  # noqa: E402
 from sim import SimConfig, Simulation, get_profile  # noqa: E402
+from sim.cluster import raft_config_for  # noqa: E402
 from sim.profiles import PROFILES  # noqa: E402
 from traces.recorder import MemoryRecorder, make_header  # noqa: E402
 
@@ -49,6 +52,7 @@ class CaseResult:
     nodes: int
     duration_s: float
     membership: str
+    read_mode: str = "index"
     events: int = 0
     violations: list[Violation] = field(default_factory=list)
     warnings: list[Violation] = field(default_factory=list)
@@ -58,24 +62,44 @@ class CaseResult:
         return (
             f"raftlab sim --seed {self.seed} --faults {self.profile} --nodes {self.nodes} "
             f"--duration {self.duration_s:g} --membership {self.membership}"
+            + (f" --read-mode {self.read_mode}" if self.read_mode != "index" else "")
         )
 
 
 def run_case(
-    profile: str, seed: int, nodes: int, duration_s: float, membership: str = "random"
+    profile: str,
+    seed: int,
+    nodes: int,
+    duration_s: float,
+    membership: str = "random",
+    read_mode: str = "index",
+    observers: Iterable[TraceChecker] = (),
 ) -> CaseResult:
-    """Simulate one run in memory and check it with every built-in checker."""
-    config = SimConfig(nodes=nodes, seed=seed, duration_s=duration_s, profile=get_profile(profile))
+    """Simulate one run in memory and check it with every built-in checker.
+
+    ``observers`` are fed the same events in the same pass, with the same
+    shared model (a test's detector of a situation, say); they keep what
+    they find to themselves (``finish`` returns nothing)."""
+    faults = get_profile(profile)
+    config = SimConfig(
+        nodes=nodes,
+        seed=seed,
+        duration_s=duration_s,
+        profile=faults,
+        raft=raft_config_for(faults, read_mode),
+    )
     header = make_header("raftlab-sim", **config.header_fields(), membership=membership)
     recorder = MemoryRecorder(header)
     Simulation(config, recorder, make_actor(membership, seed, nodes)).run()
-    report = run_checkers(iter(recorder.events), default_registry(plugins=False).create(header))
+    checkers = default_registry(plugins=False).create(header) + list(observers)
+    report = run_checkers(iter(recorder.events), checkers)
     return CaseResult(
         profile,
         seed,
         nodes,
         duration_s,
         membership,
+        read_mode,
         report.events,
         report.violations,
         report.warnings,
@@ -94,6 +118,7 @@ def sweep(
     nodes: Iterable[int],
     duration_s: float,
     membership: str,
+    read_mode: str = "index",
 ) -> dict[str, object]:
     started = time.perf_counter()
     violations: Counter[str] = Counter()
@@ -103,7 +128,7 @@ def sweep(
     events = runs = 0
     seed_list = list(seeds)
     for profile, seed, n in cases(seed_list, profiles, nodes):
-        result = run_case(profile, seed, n, duration_s, membership)
+        result = run_case(profile, seed, n, duration_s, membership, read_mode)
         runs += 1
         events += result.events
         violations.update(v.checker for v in result.violations)
@@ -123,6 +148,7 @@ def sweep(
         "seeds": [seed_list[0], seed_list[-1]] if seed_list else [],
         "duration_s": duration_s,
         "membership": membership,
+        "read_mode": read_mode,
         "events": events,
         "wall_s": round(time.perf_counter() - started, 1),
         "violations_by_checker": dict(sorted(violations.items())),
@@ -140,11 +166,13 @@ def main() -> None:
     parser.add_argument("--profiles", default="", help="comma-separated (default: every profile)")
     parser.add_argument("--nodes", default="3,5", help="comma-separated cluster sizes")
     parser.add_argument("--membership", default="random", help="random, none or a script")
+    parser.add_argument("--read-mode", default="index", choices=["index", "lease"])
     args = parser.parse_args()
     profiles = [p for p in args.profiles.split(",") if p] or list(PROFILES)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     nodes = [int(n) for n in args.nodes.split(",")]
-    print(json.dumps(sweep(seeds, profiles, nodes, args.duration, args.membership), indent=2))
+    result = sweep(seeds, profiles, nodes, args.duration, args.membership, args.read_mode)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -27,9 +27,15 @@ N`, a file changed after it was written as `TAMPERED`, never as PASS. TRACE
 may be gzip-compressed, or `-` for standard input. Nothing is written unless
 asked: `--html` writes the linearizability report.
 
+Liveness checkers (a leader, commits and leader transfers within a few
+election timeouts of a fault-free window; no terms rising without elections)
+report warnings, printed apart from violations: a warning alone leaves the
+verdict PASS unless --strict-liveness is given.
+
 Exit codes: 0 every check passed, 1 a violation (or a non-linearizable
-history), 2 bad input (unreadable, truncated, tampered or empty trace) or an
-undecided linearizability check.
+history, or with --strict-liveness a liveness warning), 2 bad input
+(unreadable, truncated, tampered or empty trace) or an undecided
+linearizability check.
 
 Examples:
 
@@ -54,6 +60,9 @@ def check(
         None, "--html", help="Also write the linearizability report (HTML) to this file."
     ),
     lin_timeout: float = typer.Option(60.0, help="Seconds allowed for the linearizability check."),
+    strict_liveness: bool = typer.Option(
+        False, "--strict-liveness", help="A liveness warning fails the check too (exit 1)."
+    ),
 ) -> None:
     if list_checkers:
         list_all(as_json)
@@ -71,7 +80,7 @@ def check(
         raise ui.fail(str(error)) from None
     if html is not None and checker:
         ui.note("--html is not written: linearizability is checked only when every checker runs")
-    outcome = run_check(trace, checker or None, html, lin_timeout)
+    outcome = run_check(trace, checker or None, html, lin_timeout, strict_liveness)
     if as_json:
         ui.print_json(check_doc(trace, outcome))
     else:
@@ -96,6 +105,7 @@ def run_check(
     names: list[str] | None = None,
     html: Path | None = None,
     lin_timeout: float = 60.0,
+    strict_liveness: bool = False,
 ) -> CheckOutcome:
     """Check a trace with a progress bar; bad input is one error line, exit 2."""
     from checkers import MalformedEvent, RegistryError
@@ -108,7 +118,7 @@ def run_check(
             ui.io_errors(),
             ui.progress_bar("checking", None, " events") as update,
         ):
-            return check_trace(trace, names, html, lin_timeout, update)
+            return check_trace(trace, names, html, lin_timeout, update, strict_liveness)
     except (TraceError, RegistryError) as error:
         raise ui.fail(str(error)) from None
     except MalformedEvent as error:
@@ -126,6 +136,8 @@ def check_doc(trace: Path, outcome: CheckOutcome) -> dict[str, Any]:
         "checkers": report.checkers,
         "violations": [v.to_json() for v in report.violations],
         "suppressed": report.suppressed,
+        "warnings": [w.to_json() for w in report.warnings],
+        "strict_liveness": outcome.strict_liveness,
         "linearizability": outcome.lin_verdict or None,
         "client_events": len(outcome.history),
         "integrity": outcome.integrity.to_json() if outcome.integrity else None,
@@ -145,14 +157,22 @@ def print_check(outcome: CheckOutcome) -> None:
         f"{report.events} events, {len(report.checkers)} checkers, "
         f"{report.seconds:.2f} s ({rate:,.0f} events/s)"
     )
+    warned = report.warnings_by_checker()
     for name, found in report.by_checker().items():
         mark = "[green]ok[/]" if not found else f"[red]{len(found)} violation(s)[/]"
+        if warned.get(name):
+            mark = f"[yellow]{len(warned[name])} liveness warning(s)[/]"
         ui.out.print(f"  {name:<28} {mark}")
     for violation in report.violations:
         ui.out.print()
         ui.out.print(violation.describe(), markup=False)
     if report.suppressed:
-        ui.out.print(f"({report.suppressed} more violations of the same kinds not shown)")
+        ui.out.print(f"({report.suppressed} more findings of the same kinds not shown)")
+    if report.warnings:
+        ui.out.print()
+        ui.out.print(f"liveness warnings: {len(report.warnings)} ({outcome.warning_rule()})")
+        for warning in report.warnings:
+            ui.out.print(warning.describe(), markup=False)
     if outcome.lin_verdict:
         color = "green" if outcome.lin_verdict == "linearizable" else "red"
         ui.out.print(

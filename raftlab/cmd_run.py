@@ -32,8 +32,14 @@ mixes with an earlier one. --out-dir DIR puts it in DIR instead (new, empty,
 or holding an earlier run, which is replaced as a whole). The last lines
 printed are the verdict, the trace's path and the report's path.
 
-Exit codes: 0 every check passed, 1 a violation (see the report), 2 bad
-arguments, an undecided check, or a failure to write.
+Liveness warnings (no leader, commit or completed transfer within its bound
+in a fault-free window, terms rising without elections) are printed and
+reported apart from violations; they fail the run only with
+--strict-liveness.
+
+Exit codes: 0 every check passed, 1 a violation (see the report) or, with
+--strict-liveness, a liveness warning, 2 bad arguments, an undecided check,
+or a failure to write.
 
 Example:
 
@@ -56,6 +62,9 @@ def run(
         "index", "--read-mode", help="How leaders serve reads: 'index' (ReadIndex) or 'lease'."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    strict_liveness: bool = typer.Option(
+        False, "--strict-liveness", help="A liveness warning fails the run too (exit 1)."
+    ),
 ) -> None:
     from raftlab import rundir
     from raftlab.cmd_sim import check_membership
@@ -79,7 +88,7 @@ def run(
     try:
         with ui.io_errors():
             rundir.create(plan)
-            doc = _run_in(plan, config, membership, out_dir, as_json)
+            doc = _run_in(plan, config, membership, out_dir, as_json, strict_liveness)
     except KeyboardInterrupt:
         where = f"; {plan.base / rundir.LATEST} still names the previous run" if plan.base else ""
         raise ui.fail(f"interrupted: the unfinished run is in {plan.staging}{where}") from None
@@ -89,12 +98,18 @@ def run(
 
 
 def _run_in(
-    plan: RunDir, config: SimConfig, membership: str, out_dir: Path | None, as_json: bool
+    plan: RunDir,
+    config: SimConfig,
+    membership: str,
+    out_dir: Path | None,
+    as_json: bool,
+    strict_liveness: bool = False,
 ) -> dict[str, Any]:
     """Simulate, check, replay and report into the staging directory, then
     publish it; the JSON document of the outcome."""
     from consensus.replayer import ReplayError
     from raftlab import rundir
+    from raftlab.cmd_check import check_doc
     from raftlab.cmd_sim import simulate_and_summarize
     from raftlab.experiment import check_trace, replay_file, write_history
     from raftlab.report import ReportInputs, write_report
@@ -115,7 +130,12 @@ def _run_in(
     )
     try:
         with ui.progress_bar("checking", None, " events") as update:
-            outcome = check_trace(trace, html=staging / names["linearizability"], progress=update)
+            outcome = check_trace(
+                trace,
+                html=staging / names["linearizability"],
+                progress=update,
+                strict_liveness=strict_liveness,
+            )
         write_history(outcome.history, staging / names["history"])
         with ui.progress_bar("replaying", None, " events") as update:
             replayed = replay_file(trace, update)
@@ -139,15 +159,18 @@ def _run_in(
     if not as_json:
         ui.out.print(
             f"invariants: {len(checks.checkers)} checkers over {checks.events} events, "
-            f"{len(checks.violations)} violation(s)"
+            f"{len(checks.violations)} violation(s), {len(checks.warnings)} liveness warning(s)"
         )
+        if checks.warnings:
+            ui.out.print(f"  ({outcome.warning_rule()}; see the report)")
+            for warning in checks.warnings:
+                ui.out.print(f"  {warning.describe().splitlines()[0]}", markup=False)
         ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
         ui.out.print(f"replay: {replayed.verdict.lower()}")
         color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
         ui.out.print(f"verdict: [bold {color}]{verdict}[/]")
         ui.out.print(f"trace: {files['trace']}", markup=False)
         ui.out.print(f"report: {files['report']}", markup=False)
-    from raftlab.cmd_check import check_doc
     from raftlab.cmd_replay import replay_doc
 
     return {

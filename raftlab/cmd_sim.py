@@ -33,8 +33,12 @@ pauses, skew, chaos, swarm (`raftlab sim --list-faults` describes them).
 Reads are ReadIndex reads by default; --read-mode lease serves them from the
 leader's lease (the lease margin is sized for the profile's clock drift).
 
+Liveness warnings are printed apart from violations and fail the run only
+with --strict-liveness.
+
 Exit codes: 0 the run passed every check (or --no-check), 1 a violation or a
-non-linearizable history, 2 bad arguments or an undecided linearizability check.
+non-linearizable history (or with --strict-liveness a liveness warning), 2
+bad arguments or an undecided linearizability check.
 
 Examples:
 
@@ -71,6 +75,9 @@ def sim(
     check: bool = typer.Option(True, "--check/--no-check", help="Check the trace afterwards."),
     list_faults: bool = typer.Option(False, "--list-faults", help="Describe the fault profiles."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary (and check) as JSON."),
+    strict_liveness: bool = typer.Option(
+        False, "--strict-liveness", help="A liveness warning fails the check too (exit 1)."
+    ),
 ) -> None:
     from raftlab.options import check_sim_values, sim_warnings
     from raftlab.outputs import OutputError, check_output_file
@@ -115,7 +122,7 @@ def sim(
     if check:
         from raftlab.cmd_check import print_check, run_check
 
-        outcome = run_check(out)
+        outcome = run_check(out, strict_liveness=strict_liveness)
         if not as_json:
             print_check(outcome)
     if as_json:

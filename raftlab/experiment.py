@@ -88,11 +88,18 @@ class CheckOutcome:
     lin_explanation: str = ""
     lin_html: Path | None = None
     integrity: Integrity | None = None
+    #: Whether a liveness warning fails the run too (``--strict-liveness``).
+    strict_liveness: bool = False
 
     @property
     def violated(self) -> bool:
-        """An invariant or linearizability failed: what exit code 1 means."""
-        return not self.report.ok or self.lin_verdict == "not-linearizable"
+        """An invariant or linearizability failed (or, with
+        ``strict_liveness``, a liveness bound was not met): what exit code 1
+        means."""
+        return (
+            self.report.failed(strict_liveness=self.strict_liveness)
+            or self.lin_verdict == "not-linearizable"
+        )
 
     @property
     def verdict(self) -> str:
@@ -116,6 +123,12 @@ class CheckOutcome:
     def ok(self) -> bool:
         return self.verdict == "PASS"
 
+    def warning_rule(self) -> str:
+        """What the liveness warnings mean for the verdict, in words."""
+        if self.strict_liveness:
+            return "they fail the run (--strict-liveness)"
+        return "not violations; they fail the run only with --strict-liveness"
+
     @property
     def exit_code(self) -> int:
         return {"PASS": 0, "FAIL": 1}.get(self.verdict, 2)
@@ -137,14 +150,18 @@ def check_trace(
     html: Path | None = None,
     lin_timeout: float = 60.0,
     progress: Callable[[int], None] | None = None,
+    strict_liveness: bool = False,
 ) -> CheckOutcome:
     """Every registered checker over the trace, then linearizability of the
-    client history it contains (if any)."""
+    client history it contains (if any). Liveness warnings fail the outcome
+    only with ``strict_liveness``."""
     header, events = open_trace(path)
     checkers = default_registry().create(header, names)
     history: list[dict[str, Any]] = []
     report = run_checkers(collect_client_events(events, history), checkers, progress)
-    outcome = CheckOutcome(header, report, history, integrity=events.drain())
+    outcome = CheckOutcome(
+        header, report, history, integrity=events.drain(), strict_liveness=strict_liveness
+    )
     if history and names is None:
         _check_history(outcome, html, lin_timeout)
     return outcome

@@ -131,8 +131,12 @@ def _invariants(inputs: ReportInputs) -> list[str]:
         f"in {report.seconds:.2f} s.",
         "",
     ]
+    warned = report.warnings_by_checker()
     for name, found in report.by_checker().items():
-        lines.append(f"- `{name}`: " + ("ok" if not found else f"{len(found)} violation(s)"))
+        mark = "ok" if not found else f"{len(found)} violation(s)"
+        if warned.get(name):
+            mark = f"{len(warned[name])} liveness warning(s)"
+        lines.append(f"- `{name}`: {mark}")
     groups = _groups(report.violations)
     firsts = [group[0] for group in groups.values()]
     last_witness = {id(v): max(v.witnesses, default=0) for v in firsts}
@@ -156,8 +160,22 @@ def _invariants(inputs: ReportInputs) -> list[str]:
             more = f" and {len(rest) - _SHOWN} more" if len(rest) > _SHOWN else ""
             lines += ["", f"{len(group) - 1} more like it: {shown}{more}."]
     if report.suppressed:
-        lines += ["", f"({report.suppressed} more violations of the same kinds not recorded.)"]
-    return lines
+        lines += ["", f"({report.suppressed} more findings of the same kinds not recorded.)"]
+    return lines + _warnings(inputs)
+
+
+def _warnings(inputs: ReportInputs) -> list[str]:
+    """Liveness warnings, apart from the safety violations above: they make
+    a run suspicious, not wrong (unless --strict-liveness was asked for)."""
+    outcome = inputs.outcome
+    found = outcome.report.warnings
+    if not found:
+        return []
+    lines = ["", "## Liveness warnings", "", f"{len(found)} warning(s): {outcome.warning_rule()}."]
+    lines += ["", "```"]
+    for warning in found:
+        lines.append(warning.describe())
+    return [*lines, "```"]
 
 
 def _relative(path: Path, base: Path) -> str:
