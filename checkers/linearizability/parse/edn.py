@@ -85,6 +85,7 @@ def _odd_breaks(text: str) -> bool:
     odd = _ODD_BREAKS[:5] if text.isascii() else _ODD_BREAKS
     return any(c in text for c in odd)
 
+
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _CLOSE_OF = {"[": "]", "(": ")", "{": "}", "#{": "}"}
