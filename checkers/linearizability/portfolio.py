@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from checkers.linearizability.jit import DEFAULT_MAX_CONFIGS, search_jit
 from checkers.linearizability.limits import HardTimeout, timed_out, wall_limit
-from checkers.linearizability.model import Model
+from checkers.linearizability.model import ANY, Model
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import (
     ILLEGAL,
@@ -178,14 +179,68 @@ def skipped(part: Partition) -> PartitionResult:
     )
 
 
-def schedule(parts: Sequence[Partition]) -> list[int]:
-    """The order partitions are first tried in: cheapest first, by size, then key.
+#: Partitions up to this size are looked at by :func:`suspicious` (it costs a
+#: sort; a 10k-operation key is decided quickly anyway, or takes long whatever
+#: comes first).
+SUSPECT_LIMIT: Final = 2000
+
+
+def suspicious(part: Partition, model: Model) -> bool:
+    """A cheap sign that ``part`` is not linearizable, to search it first.
+
+    Two completed reads, the first returning before the second is invoked,
+    where the second's value cannot grow from the first's (``may_reach``)
+    and no operation that resets the value (one with a ``result_state``: a
+    put, delete or swap) could take effect between them: the stale read
+    of a key that clients append to.  Only an order: a suspicious key is
+    still searched and a wrong guess costs nothing but the order, so the
+    verdict never depends on it.
+    """
+    reads: list[tuple[int, int, object]] = []  # (call, return, value needed)
+    resets: list[tuple[int, float]] = []  # (call, return or infinity)
+    for op, ret in zip(part.ops, part.ret, strict=True):
+        if model.readonly(op):
+            if ret is not None:
+                reads.append((op.call, ret, model.required_state(op)))
+        elif model.result_state(op) is not ANY:
+            resets.append((op.call, float("inf") if ret is None else ret))
+    if len(reads) < 2:
+        return False
+    resets.sort()
+    reset_calls = [c for c, _ in resets]
+    # reach[j]: the latest return among the first j resets by invocation.
+    reach = [float("-inf")]
+    for _c, r in resets:
+        reach.append(max(reach[-1], r))
+    by_ret = sorted(reads, key=lambda x: x[1])
+    latest: tuple[int, int, object] | None = None  # the read that returned last so far
+    k = 0
+    for call, ret, value in sorted(reads):
+        while k < len(by_ret) and by_ret[k][1] < call:
+            latest = by_ret[k]
+            k += 1
+        if latest is None or model.may_reach(latest[2], value):
+            continue
+        # A reset invoked before this read returns, returning after the
+        # earlier read was invoked, could come between them.
+        if reach[bisect_left(reset_calls, ret)] <= latest[0]:
+            return True
+    return False
+
+
+def schedule(parts: Sequence[Partition], model: Model | None = None) -> list[int]:
+    """The order partitions are first tried in: suspicious first, then by size, then key.
 
     Every partition gets its cheap rung before any gets an expensive one, so
     a violation on a small key is found before big linearizable keys have
-    used their budgets.
+    used their budgets; a key that looks wrong (:func:`suspicious`, for
+    keys of up to :data:`SUSPECT_LIMIT` operations) goes first.
     """
-    return sorted(range(len(parts)), key=lambda i: (len(parts[i]), parts[i].key))
+    flags = [
+        model is not None and len(parts) > 1 and len(p) <= SUSPECT_LIMIT and suspicious(p, model)
+        for p in parts
+    ]
+    return sorted(range(len(parts)), key=lambda i: (not flags[i], len(parts[i]), parts[i].key))
 
 
 def _interleaved(
@@ -197,7 +252,7 @@ def _interleaved(
     results: dict[int, PartitionResult],
 ) -> None:
     """All partitions in this process, rung by rung (see :func:`schedule`), into ``results``."""
-    waiting = schedule(parts)
+    waiting = schedule(parts, model)
     rung = 0
 
     def record(i: int, res: PartitionResult) -> None:
@@ -370,7 +425,7 @@ class _Scheduler:
         self.ctx: Any = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
-        order = schedule(parts)
+        order = schedule(parts, self.model)
         big = [i for i in order if len(parts[i]) >= BIG]
         small = [i for i in order if len(parts[i]) < BIG]
         self.queue: list[_Task] = []

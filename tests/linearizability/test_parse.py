@@ -326,3 +326,62 @@ def test_generated_history_reads_the_same_as_edn() -> None:
     assert check(edn, workers=1).verdict == "linearizable"
     bad, _ = mutate(recs, 4, "read")
     assert check(parse_text(records_to_edn(bad), "edn"), workers=1).verdict == "not-linearizable"
+
+
+def _edn_variants() -> list[str]:
+    """Generated EDN histories, with the lines the whole-text reader hands on."""
+    from checkers.linearizability.generate import APPEND_MIX, Mix, generate, records_to_edn
+
+    plain = records_to_edn(generate(300, 5, 3, seed=11))
+    mixed = records_to_edn(generate(300, 5, 3, seed=12, mix=Mix(cas=0.2, unknown=0.05)))
+    appends = records_to_edn(generate(300, 8, 2, seed=13, mix=APPEND_MIX))
+    lines = plain.splitlines()
+    odd = [
+        "",
+        "   ",
+        "; a comment",
+        "{:process :nemesis, :type :info, :f :start, :value nil}",
+        '  {:process 4, :type :invoke, :f :put, :key "z", :value "q"}  ',
+        '{:type :ok, :process 4, :f :put, :key "z", :value "q"}',
+        "{:process 4 :type :invoke :f :get :key 7 :value nil}",
+        '{:process 4, :type :ok, :f :get, :key 7, :value "a\\"b"} ; trailing',
+        '{:process 4, :type :invoke, :f :put, :key "", :value ""}',
+        '{:process 4, :type :ok, :f :put, :key "", :value "", :time 3}',
+    ]
+    spliced = "\n".join(lines[:40] + odd + lines[40:]) + "\n"
+    return [plain, mixed, appends, spliced, spliced.replace("\n", "\r\n"), spliced.rstrip("\n")]
+
+
+@pytest.mark.parametrize("text", _edn_variants())
+def test_edn_whole_text_reader_agrees_with_the_per_line_reader(text: str) -> None:
+    from checkers.linearizability.parse.edn import parse_edn_lines, parse_edn_text
+
+    fast = parse_edn_text(text, "h.edn")
+    slow = parse_edn_lines(text.splitlines(), "h.edn")
+    assert [tuple(e) for e in fast] == [tuple(e) for e in slow]
+    assert len(fast) > 100
+
+
+def test_edn_whole_text_reader_names_the_same_bad_line() -> None:
+    from checkers.linearizability.parse.edn import parse_edn_lines, parse_edn_text
+
+    text = '{:process 0, :type :invoke, :f :get, :key "x", :value nil}\n\n{:process 0, :type :ok'
+    for parse in (
+        lambda: parse_edn_text(text, "h.edn"),
+        lambda: parse_edn_lines(text.splitlines(), "h.edn"),
+    ):
+        with pytest.raises(HistoryError) as err:
+            parse()
+        assert err.value.line == 3
+
+
+def test_edn_line_breaks_other_than_newline_number_lines_as_splitlines() -> None:
+    from checkers.linearizability.parse.edn import parse_edn_lines, parse_edn_text
+
+    inv = '{:process 0, :type :invoke, :f :get, :key "x", :value nil}'
+    ok = '{:process 0, :type :ok, :f :get, :key "x", :value nil}'
+    for brk in ("\r", "\x0c", "\u2028"):
+        text = inv + brk + ok + "\n" + inv + "\n" + ok
+        fast = parse_edn_text(text, "h.edn")
+        assert [e[6] for e in fast] == [1, 2, 3, 4]
+        assert fast == parse_edn_lines(text.splitlines(), "h.edn")

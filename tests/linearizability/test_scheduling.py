@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+
 from checkers.linearizability import check, history_from_records
 from checkers.linearizability.generate import (
     APPEND_MIX,
@@ -105,3 +107,49 @@ def test_worker_processes_stop_at_the_first_violation_and_all_decides_every_key(
     assert {k for k, v in first.per_key.items() if v == "not-linearizable"} <= bad_keys
     for r in first.results:
         assert r.verdict == inline.per_key[r.key] or r.algorithm == SKIPPED
+
+
+def test_a_suspicious_key_is_searched_first() -> None:
+    """The stale read of an appended key is spotted before any search: only its key is searched."""
+    records, _why = appends_with_stale_read()
+    result = check(history_from_records(records), timeout=BUDGET_S, workers=1)
+    searched = [r for r in result.results if r.algorithm != SKIPPED]
+    assert [r.verdict for r in searched] == ["not-linearizable"]
+
+
+def _suspects(records: list[Record]) -> list[str]:
+    from checkers.linearizability.normalize import prepare
+    from checkers.linearizability.portfolio import suspicious
+
+    h = history_from_records(records)
+    model = KVModel(initial=h.initial)
+    return [p.key for p in prepare(h.ops, model) if suspicious(p, model)]
+
+
+def test_suspicion_never_falls_on_a_linearizable_key() -> None:
+    """For the key-value model a suspicious key is not linearizable (appends only grow a value)."""
+    for seed in range(6):
+        records = generate(1500, 30, 5, seed=seed, mix=APPEND_MIX)
+        assert _suspects(records) == []
+        assert _suspects(generate(1500, 30, 5, seed=seed)) == []
+
+
+def test_suspicion_changes_the_order_not_the_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every key's verdict is the same with and without the suspicious-first order."""
+    from checkers.linearizability import portfolio
+
+    flagged = 0
+    for seed in range(4):
+        records = generate(1200, 30, 4, seed=seed, mix=APPEND_MIX)
+        bad, _ = mutate(records, seed, "read")
+        flagged += len(_suspects(bad))
+        for recs in (records, bad):
+            h = history_from_records(recs)
+            fast = check(h, timeout=BUDGET_S, workers=1, every=True)
+            first = check(h, timeout=BUDGET_S, workers=1)
+            monkeypatch.setattr(portfolio, "suspicious", lambda p, m: False)
+            slow = check(h, timeout=BUDGET_S, workers=1, every=True)
+            monkeypatch.undo()
+            assert fast.per_key == slow.per_key
+            assert first.verdict == slow.verdict
+    assert flagged > 0  # the suspicious-first order was exercised

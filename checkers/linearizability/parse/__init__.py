@@ -12,18 +12,21 @@ naming the file and line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from checkers.linearizability.gcpause import paused_gc
-from checkers.linearizability.history import Event, History, HistoryError, Value, pair_events
+from checkers.linearizability.history import EventRow, History, HistoryError, Value, pair_events
 from checkers.linearizability.parse.jsonl import events_from_records, parse_jsonl_lines
 
 __all__ = ["FORMATS", "detect_format", "history_from_records", "load_history", "parse_text"]
 
 FORMATS = ("auto", "jsonl", "edn", "jepsen-log")
 KNOWN_F = ("get", "put", "delete", "cas", "append", "read", "write")
+_KNOWN = frozenset(KNOWN_F)
+#: Operations whose invocation value must have a shape (see ``_check_shapes``).
+_SHAPED = frozenset({"cas", "put", "write", "append"})
 
 
 def detect_format(first_lines: list[str], name: str = "") -> str:
@@ -47,50 +50,51 @@ def detect_format(first_lines: list[str], name: str = "") -> str:
     return "jsonl" if suffix != ".log" else "jepsen-log"
 
 
-def _check_shapes(events: list[Event], source: str) -> None:
-    for ev in events:
-        if ev.f not in KNOWN_F:
-            raise HistoryError(
-                f"unknown operation {ev.f!r}; expected one of {', '.join(KNOWN_F)}",
-                source,
-                ev.line,
-            )
-        if ev.type != "invoke":
+def _check_shapes(events: Sequence[EventRow], source: str) -> None:
+    # The names first, all at once (a set of a few strings); then only the
+    # invocations whose value has a required shape, one at a time.
+    if not {ev[2] for ev in events} <= _KNOWN:
+        for ev in events:
+            if ev[2] not in _KNOWN:
+                raise HistoryError(
+                    f"unknown operation {ev[2]!r}; expected one of {', '.join(KNOWN_F)}",
+                    source,
+                    ev[6],
+                )
+    for _client, typ, f, _key, v, _time, line in events:
+        if typ != "invoke" or f not in _SHAPED:
             continue
-        v = ev.value
-        if ev.f == "cas" and not (isinstance(v, tuple) and len(v) == 2):
-            raise HistoryError(f"cas needs the value [expected, new], got {v!r}", source, ev.line)
-        if ev.f in ("put", "write") and v is None:
-            raise HistoryError(
-                f"{ev.f} needs a value (use delete to remove a key)", source, ev.line
-            )
-        if ev.f == "append" and not isinstance(v, str):
-            raise HistoryError(f"append needs a string value, got {v!r}", source, ev.line)
+        if f == "cas" and not (isinstance(v, tuple) and len(v) == 2):
+            raise HistoryError(f"cas needs the value [expected, new], got {v!r}", source, line)
+        if f in ("put", "write") and v is None:
+            raise HistoryError(f"{f} needs a value (use delete to remove a key)", source, line)
+        if f == "append" and not isinstance(v, str):
+            raise HistoryError(f"append needs a string value, got {v!r}", source, line)
 
 
-def _initial(fmt: str, events: list[Event]) -> Value:
+def _initial(fmt: str, events: Sequence[EventRow]) -> Value:
     # Jepsen/Knossos/Porcupine key-value histories read an unwritten key as "".
-    if fmt == "edn" and any(ev.f in ("get", "put", "append") for ev in events):
+    if fmt == "edn" and any(ev[2] in ("get", "put", "append") for ev in events):
         return ""
     return None
 
 
 def parse_text(text: str, fmt: str = "auto", source: str = "<history>") -> History:
     """Parse a whole history held in memory."""
-    lines = text.splitlines()
     if fmt == "auto":
-        fmt = detect_format(lines[:20], source)
+        fmt = detect_format(text[:65_536].splitlines()[:20], source)
+    events: Sequence[EventRow]
     if fmt == "jsonl":
-        events = parse_jsonl_lines(lines, source)
+        events = parse_jsonl_lines(text.splitlines(), source)
     elif fmt == "edn":
         # Each reader compiles its regular expressions on import: only the one used.
-        from checkers.linearizability.parse.edn import parse_edn_lines
+        from checkers.linearizability.parse.edn import parse_edn_text
 
-        events = parse_edn_lines(lines, source)
+        events = parse_edn_text(text, source)
     elif fmt == "jepsen-log":
         from checkers.linearizability.parse.jepsen_log import parse_jepsen_log_lines
 
-        events = parse_jepsen_log_lines(lines, source)
+        events = parse_jepsen_log_lines(text.splitlines(), source)
     else:
         raise HistoryError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", source)
     # An empty history (no operations at all) is a valid input: it is

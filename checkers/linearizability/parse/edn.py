@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from checkers.linearizability.history import Event, HistoryError, Value, freeze
+from checkers.linearizability.history import EventRow, HistoryError, Value, freeze
 
 _NUM = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?N?M?")
 _INT = re.compile(r"[+-]?\d+")
@@ -58,6 +58,33 @@ _CANON = re.compile(
     r"[\s,]+:f[\s,]+:([\w-]+)(?:[\s,]+:key[\s,]+(?:\"([^\"\\\n]*)\"|(-?\d+)))?"
     rf"[\s,]+:value[\s,]+(?:\"([^\"\\\n]*)\"|(nil)|({_VALUE}))[\s,]*\}}"
 )
+
+#: The canonical line again, for a whole text at once: every line yields one
+#: tuple, either process, type, f, key (quoted, or a number; empty when
+#: absent) and value (a string without escapes, ``nil`` or an integer), or,
+#: in the last group, the line itself, for the per-line reader.
+_CANON_LINES = re.compile(
+    r"^(?:[ \t]*\{:process[ \t,]+(-?\d+|:[\w-]+)[ \t,]+:type[ \t,]+:(invoke|ok|fail|info)"
+    r"[ \t,]+:f[ \t,]+:([\w-]+)(?:[ \t,]+:key[ \t,]+(\"[^\"\\\n]*\"|-?\d+))?"
+    r"[ \t,]+:value[ \t,]+(\"[^\"\\\n]*\"|nil|-?\d+)[ \t,]*\}[ \t\r]*|(.*))$",
+    re.MULTILINE,
+)
+#: Line breaks that ``str.splitlines`` honours and ``$`` does not (besides a
+#: lone ``\r``), the last three only in non-ASCII text.
+_ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def _odd_breaks(text: str) -> bool:
+    """True when ``text`` has a line break other than ``\n`` and ``\r\n``.
+
+    Plain substring searches: one regular expression over the whole text
+    cost a third of the reading time.
+    """
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return True
+    odd = _ODD_BREAKS[:5] if text.isascii() else _ODD_BREAKS
+    return any(c in text for c in odd)
+
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
@@ -198,12 +225,57 @@ _TYPES = {"invoke", "ok", "fail", "info"}
 _FIELDS = ("process", "type", "f", "key", "value")
 
 
-def parse_edn_lines(lines: list[str], source: str) -> list[Event]:
-    """One Jepsen operation map per line; nemesis operations are skipped."""
-    events: list[Event] = []
+def parse_edn_text(text: str, source: str) -> list[EventRow]:
+    """One Jepsen operation map per line of ``text``; nemesis operations are skipped.
+
+    Same events as :func:`parse_edn_lines` on ``text.splitlines()``, faster:
+    one ``findall`` reads every canonical line of the text in one C loop
+    (the per-line ``fullmatch`` calls and their match objects were half the
+    reading time of a 100k-operation file), and only the other lines go
+    through the per-line reader.  A text with line breaks other than
+    ``\n`` and ``\r\n`` takes the per-line reader, so line numbers agree
+    with ``splitlines``.
+    """
+    if _odd_breaks(text):
+        return parse_edn_lines(text.splitlines(), source)
+    events: list[EventRow] = []
+    append = events.append
+    procs: dict[str, object] = {}
+    for lineno, (ptext, typ, f, key, vtext, other) in enumerate(_CANON_LINES.findall(text), 1):
+        if not ptext:
+            if other and not other.isspace():
+                events.extend(parse_edn_lines([other], source, lineno))
+            continue
+        process = procs.get(ptext)
+        if process is None:
+            process = procs[ptext] = _atom(ptext, 1)
+        if process == "nemesis":
+            continue
+        c = vtext[0]
+        value = vtext[1:-1] if c == '"' else None if c == "n" else int(vtext)
+        append(
+            (
+                process,  # type: ignore[arg-type]  # an int or a keyword's name
+                typ,  # the pattern admits only the four types
+                f,
+                (key[1:-1] if key[0] == '"' else key) if key else None,
+                value,
+                lineno,
+                lineno,
+            )
+        )
+    return events
+
+
+def parse_edn_lines(lines: list[str], source: str, start: int = 1) -> list[EventRow]:
+    """One Jepsen operation map per line; nemesis operations are skipped.
+
+    ``start`` is the line number of ``lines[0]``.
+    """
+    events: list[EventRow] = []
     memo: dict[str, object] = {}
     canon = _CANON.fullmatch
-    for lineno, line in enumerate(lines, start=1):
+    for lineno, line in enumerate(lines, start=start):
         m = canon(line)
         if m is None:
             line = line.strip()
@@ -276,7 +348,7 @@ def parse_edn_lines(lines: list[str], source: str) -> list[Event]:
         if not (value is None or isinstance(value, str | int)):
             value = freeze(value)
         events.append(
-            Event(
+            (
                 process,
                 typ,  # type: ignore[arg-type]
                 f,
@@ -289,4 +361,4 @@ def parse_edn_lines(lines: list[str], source: str) -> list[Event]:
     return events
 
 
-__all__ = ["EdnError", "Value", "parse_edn_lines", "read_edn", "read_map_line"]
+__all__ = ["EdnError", "Value", "parse_edn_lines", "parse_edn_text", "read_edn", "read_map_line"]
