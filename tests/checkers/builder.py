@@ -322,25 +322,27 @@ class TraceBuilder:
             return step
         return self.persisted(node, pid, effects=[send(m) for m in sends])
 
+    def vote_request(self, node: int, voter: int, term: int) -> dict[str, Any]:
+        """The (non-pre-vote) request ``node`` sends ``voter`` for ``term``,
+        with its log position as the builder holds it now."""
+        me = self.state(node)
+        return message(
+            "vote_req",
+            node,
+            voter,
+            term,
+            last_index=me["last"],
+            last_term=me["last_term"],
+            pre=False,
+            transfer=False,
+        )
+
     def elect_durably(self, node: int, term: int, votes: Sequence[int]) -> Step:
         """``elect`` as a correct core does it with storage: the candidate's
         term and self-vote are durable before it asks, each vote is durable
         before it is granted. Returns the winning step."""
-        me = self.state(node)
         others = [v for v in votes if v != node]
-        requests = [
-            message(
-                "vote_req",
-                node,
-                v,
-                term,
-                last_index=me["last"],
-                last_term=me["last_term"],
-                pre=False,
-                transfer=False,
-            )
-            for v in others
-        ]
+        requests = [self.vote_request(node, v, term) for v in others]
         ask = self.durably(
             node,
             {"term": term, "vote": node, "lead": 0},
@@ -374,23 +376,8 @@ class TraceBuilder:
         and the last grant makes ``node`` leader. ``entry``, if given, is the
         entry the new leader appends at once. Returns the winning step.
         """
-        me = self.state(node)
         others = [v for v in votes if v != node]
-        requests = [
-            send(
-                message(
-                    "vote_req",
-                    node,
-                    v,
-                    term,
-                    last_index=me["last"],
-                    last_term=me["last_term"],
-                    pre=False,
-                    transfer=False,
-                )
-            )
-            for v in others
-        ]
+        requests = [send(self.vote_request(node, v, term)) for v in others]
         ask = self.step(
             node,
             "tick",

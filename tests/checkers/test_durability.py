@@ -13,17 +13,7 @@ from tests.checkers.builder import TraceBuilder, append, become, message, send, 
 def _candidate(b: TraceBuilder, node: int, term: int, voter: int) -> str:
     """``node`` campaigns for ``term`` (durably) and asks ``voter``; returns
     the request's message id."""
-    me = b.state(node)
-    request = message(
-        "vote_req",
-        node,
-        voter,
-        term,
-        last_index=me["last"],
-        last_term=me["last_term"],
-        pre=False,
-        transfer=False,
-    )
+    request = b.vote_request(node, voter, term)
     st = {"term": term, "vote": node, "lead": 0}
     return b.durably(node, st, [become("candidate", transfer=False)], [request]).mids[0]
 
