@@ -419,6 +419,9 @@ class LocalCluster:
         with self.admin(lead) as client:
             client.remove_node(node)
         self.stop_node(node)
+        self._reload()
+        self.spec = self.spec.without_node(node)
+        self._save()
 
     def transfer(self, target: int, timeout: float = 30.0) -> int:
         lead = self.leader(timeout)
