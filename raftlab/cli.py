@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 
 #: command name -> (module, function, help constant).  A module with a
 #: ``CONTEXT`` parses its own arguments; its ``function`` builds the command.
+#: A module with ``GROUP`` is a group of sub-commands; ``function`` builds it.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("raftlab.cmd_run", "run", "RUN_HELP"),
     "sim": ("raftlab.cmd_sim", "sim", "SIM_HELP"),
     "check": ("raftlab.cmd_check", "check", "CHECK_HELP"),
     "replay": ("raftlab.cmd_replay", "replay", "REPLAY_HELP"),
     "lincheck": ("raftlab.cmd_lincheck", "typer_command", "LINCHECK_HELP"),
+    "trace": ("raftlab.cmd_trace", "trace", "TRACE_HELP"),
 }
 
 #: The first line of each command's help, for ``raftlab --help`` without
@@ -38,6 +40,7 @@ SUMMARIES: dict[str, str] = {
     "check": "Check a trace against every invariant, and its client history for linearizability.",
     "replay": "Re-run every node step of a trace on fresh Raft cores and compare.",
     "lincheck": "Decide whether histories of client operations are linearizable; explain why not.",
+    "trace": "Work on trace files: merge the per-node traces of a real cluster.",
 }
 
 HELP = (
@@ -69,7 +72,9 @@ def build_app(only: str | None = None) -> typer.Typer:
             continue
         mod = import_module(module)
         settings = getattr(mod, "CONTEXT", None)
-        if settings is not None:  # the command parses its own arguments
+        if getattr(mod, "GROUP", False):  # the command has sub-commands of its own
+            app.add_typer(getattr(mod, function)(), name=name, help=getattr(mod, help_name))
+        elif settings is not None:  # the command parses its own arguments
             app.command(name, help=getattr(mod, help_name), context_settings=settings)(
                 getattr(mod, function)()
             )

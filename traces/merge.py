@@ -337,12 +337,18 @@ def _link_messages(plan: _Plan) -> None:
                 )
             if found is not None:
                 stream.needs[i].append(("mid", mid))
+            elif not any(s.node == src for s in nodes):
+                raise TraceError(
+                    stream.where,
+                    stream.line(head),
+                    f"recv of message {mid} from n{src}, which has no trace among the inputs",
+                )
             elif not _lost_in_kill(nodes, src, send_lc):
                 raise TraceError(
                     stream.where,
                     stream.line(head),
-                    f"recv of message {mid}, which no input trace sends (n{src}'s traces "
-                    "are complete around that Lamport clock, or missing)",
+                    f"recv of message {mid}, which n{src}'s traces do not send although they "
+                    "are complete around that Lamport clock",
                 )
 
 

@@ -143,7 +143,9 @@ def split_run(
     config = SimConfig(nodes=nodes, seed=seed, duration_s=duration_s, profile=faulty_profile())
     header = make_header("raftlab-sim", **config.header_fields())
     recorder = SplitRecorder(directory, header, level)
-    actor = RandomActor(random.Random(seed * 31 + 17), first_new_id=nodes + 1) if membership else None
+    actor = (
+        RandomActor(random.Random(seed * 31 + 17), first_new_id=nodes + 1) if membership else None
+    )
     Simulation(config, recorder, actor).run()
     recorder.close()
     return recorder
