@@ -4,6 +4,7 @@ environment's trace."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
@@ -127,7 +128,7 @@ def test_incarnations_number_the_files_and_resume_the_clock(full_run: Path) -> N
         files = node_trace_files(full_run, node)
         assert [i for i, _ in files] == list(range(len(files)))
         assert next_incarnation(full_run, node) == len(files)
-        for (_, earlier), (_, later) in zip(files, files[1:], strict=False):
+        for (_, earlier), (_, later) in pairwise(files):
             _, events = load_trace(later)
             assert events[0]["act"] == "restart"
             assert events[0]["lc"] == last_lamport(earlier) + 1
