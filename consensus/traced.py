@@ -20,7 +20,9 @@ this object's history: a process that restarts after a crash is a new
 the next start is a ``restart`` (``first_lc``, ``restarted``); and a trace
 that must replay on its own, without the senders' files, carries each
 received message and the durable state a restart began from
-(``self_contained``: ``in.msg`` on ``recv``, ``in.state`` on ``restart``).
+(``self_contained``: ``in.msg`` on ``recv``, ``in.state`` on ``restart``);
+and a sink with ``flush_each_step`` has its ``flush()`` called once each
+step's events are emitted, before the driver acts on the step's effects.
 Sinks without these attributes (the simulator's recorders) get the defaults.
 """
 
@@ -119,6 +121,7 @@ class TracedNode:
     __slots__ = (
         "actor",
         "core",
+        "flush",
         "lc",
         "node_id",
         "prev_state",
@@ -138,6 +141,12 @@ class TracedNode:
         self.ran_before = False
         #: Write received messages and a restart's durable state into the trace.
         self.self_contained = bool(getattr(sink, "self_contained", False))
+        #: Called once a step's events are all emitted, before the driver
+        #: carries out any of its effects: a process killed at any point
+        #: leaves in its trace every step whose effects it began.
+        self.flush: Callable[[], None] | None = (
+            sink.flush if getattr(sink, "flush_each_step", False) else None  # type: ignore[union-attr]
+        )
         if getattr(sink, "restarted", False):
             self.resume(int(getattr(sink, "first_lc", 0)))
 
@@ -178,6 +187,8 @@ class TracedNode:
             event["cause"] = cause
         self._finish_input(event, core)
         self.sink.emit(event)
+        if self.flush is not None:
+            self.flush()
 
     def stop(self) -> None:
         """The node crashed or was shut down: its volatile state is gone."""
@@ -243,6 +254,8 @@ class TracedNode:
             line_seq = sink.emit(line)
             if on_send is not None and isinstance(effect, Send):
                 on_send(Envelope(effect.msg, line["mid"], line_seq))
+        if self.flush is not None:
+            self.flush()
         if error:
             failure = PeerError(error)
             failure.effects = effects

@@ -27,7 +27,9 @@ environment, then clients) break the remaining ties, so the result does not
 depend on the order the files were given in.
 
 What a real node cannot write, the merge derives from evidence: a ``crash``
-(``inferred``) between two incarnations no environment event separates; a
+(``inferred``) between two incarnations no environment event separates; the
+writes that reached the disk unacknowledged before a crash, from the
+restart's durable state (``written``, with ``written_inferred``); a
 ``duplicate`` (``inferred``) for a message received more than once; causes
 across files (``recv`` -> its ``send``, ``restart`` -> its ``crash``,
 ``complete`` -> its ``invoke``); client ``invoke``/``complete`` events from
@@ -409,7 +411,46 @@ def _link_crashes(plan: _Plan) -> None:
             if following.units:
                 following.needs[0].append(("done", node, ended.incarnation))
                 following.needs[0].append(("crash", node, ended.incarnation))
+                _infer_written(plan.crash_of[key], ended, following)
     plan.streams.sort(key=lambda s: s.rank)
+
+
+def _infer_written(crash: Event, ended: _Stream, following: _Stream) -> None:
+    """Say in the crash which unacknowledged writes reached the disk, when
+    the restart shows it (the ``written`` field, docs/trace-format.md).
+
+    A process may die after a write reached the disk and before its
+    ``persisted`` step, so its trace says nothing of it; the next
+    incarnation's ``restart`` reports the durable state it found. The
+    writes a crash keeps are a prefix of those pending (a log loses a
+    suffix), so the longest prefix whose last hard state and log end match
+    the restart's claim is the one that reached the disk. No prefix that
+    matches: nothing is inferred, and the checkers judge the claim."""
+    first = following.units[0][0]
+    claim = (first.get("in") or {}).get("durable") if first["act"] == "restart" else None
+    if not isinstance(claim, dict) or "written" in crash:
+        return
+    acked = 0
+    writes: list[Event] = []
+    for unit in ended.units:
+        for event in unit:
+            if event["act"] == "persisted":
+                acked = max(acked, (event.get("in") or {}).get("id", 0))
+            elif event["act"] == "persist":
+                writes.append(event)
+    pending = [w for w in writes if w.get("id", 0) > acked]
+    hard = [claim.get("term"), claim.get("vote"), claim.get("commit")]
+    found = None
+    last_entry = None
+    for write in pending:
+        entries = write.get("entries")
+        if isinstance(entries, list) and len(entries) == 2:
+            last_entry = entries[1]
+        if write.get("hs") == hard and last_entry in (None, claim.get("last")):
+            found = write.get("id")
+    if found is not None:
+        crash["written"] = found
+        crash["written_inferred"] = True
 
 
 class _Emitter:

@@ -15,11 +15,15 @@ Why it is written this way:
 
 - **A SIGKILL loses nothing handed to the OS.** A node trace is written
   under its final name from the start (no ``.partial`` rename: a killed
-  process never renames), the header at once, and every event the moment
-  the server calls ``flush()`` after a runtime step: one ``write(2)`` of the
-  step's lines, no fsync. A killed node leaves a file without a closing
-  record (and perhaps a torn last line, which readers drop); a clean
-  ``close()`` adds the closing record (``traces.integrity``).
+  process never renames), the header at once, and each step's events with
+  one ``write(2)``, no fsync, when ``flush()`` is called. The node's
+  ``TracedNode`` calls it as soon as a step's events are emitted, before the
+  runtime carries out any effect (``flush_each_step``), so a message a peer
+  received or a write the disk holds is never missing from the sender's
+  trace; the server may call it after each runtime step too (it costs
+  nothing when there is nothing new). A killed node leaves a file without a
+  closing record (and perhaps a torn last line, which readers drop); a
+  clean ``close()`` adds the closing record (``traces.integrity``).
 - **Levels.** ``full`` writes every event as the simulator does, and more:
   the ``TracedNode`` of a ``self_contained`` sink puts each received
   message in its ``recv`` (``in.msg``) and a restart's whole durable state
@@ -249,7 +253,15 @@ class NodeTraceWriter:
     """The trace of one node process (one incarnation), implementing
     ``consensus.traced.Sink``; see the module docstring."""
 
-    __slots__ = ("_file", "first_lc", "level", "node_id", "restarted", "self_contained")
+    __slots__ = (
+        "_file",
+        "first_lc",
+        "flush_each_step",
+        "level",
+        "node_id",
+        "restarted",
+        "self_contained",
+    )
 
     def __init__(
         self,
@@ -274,6 +286,7 @@ class NodeTraceWriter:
         self.level = level
         #: Read by TracedNode (consensus/traced.py) when it is built.
         self.self_contained = level == "full"
+        self.flush_each_step = True
         self.restarted = incarnation > 0
         self.first_lc = first_lc
         header = make_header(
