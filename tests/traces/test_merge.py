@@ -48,7 +48,7 @@ def _inputs(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.trace.jsonl"))
 
 
-def _merge_and_write(directory: Path, out: Path, **kw: object) -> tuple[Event, list[Event], Path]:
+def _merge_and_write(directory: Path, out: Path) -> tuple[Event, list[Event], Path]:
     header, events = merge_traces(_inputs(directory), history=directory / "history.jsonl")
     return header, events, write_merged(out, header, events)
 
@@ -303,8 +303,10 @@ def test_inputs_that_are_not_node_traces_are_refused(tmp_path: Path) -> None:
     whole = write_trace(tmp_path / "sim.jsonl", header, events)
     with pytest.raises(TraceError, match="not a per-node or environment trace"):
         merge_traces([whole])
+    empty = tmp_path / "empty"
+    empty.mkdir()
     with pytest.raises(TraceError, match="no node traces"):
-        merge_traces([tmp_path / "empty"] if (tmp_path / "empty").mkdir() is None else [])
+        merge_traces([empty])
 
 
 def test_a_modified_node_trace_is_refused(run: tuple[Path, SplitRecorder], tmp_path: Path) -> None:
