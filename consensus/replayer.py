@@ -6,6 +6,13 @@ used), a ``MemoryStorage`` that receives each write when its ``Persisted``
 input is replayed (exactly when the simulator's disk made it durable), and
 the recorded messages still in flight, so a ``recv`` can be re-fed the very
 message that was sent.
+
+A node's own trace file (``traces.nodetrace`` at level ``full``) replays
+alone: its ``recv`` events carry the message (``in.msg``) and its
+``restart`` the durable state it began from (``in.state``), so neither the
+senders' files nor the earlier incarnations are needed. A start also sets
+the Lamport clock where the recording had it: a new process resumes its
+clock from its earlier files, which is the process's choice, not the core's.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from consensus.errors import PeerError, RaftError
 from consensus.inputs import Persisted, Receive
 from consensus.membership import Membership
 from consensus.storage import MemoryStorage
-from consensus.traced import Envelope, TracedNode, durable_summary
+from consensus.traced import Envelope, TracedNode, decode_durable, durable_summary
 from traces.schema import actor_node
 
 Event = dict[str, Any]
@@ -44,6 +51,11 @@ class _ListSink:
 
 class CoreReplayer:
     def __init__(self, header: Event) -> None:
+        if header.get("level") == "state":
+            raise ReplayError(
+                "the trace was written at level 'state', which leaves out what replay needs "
+                "(received messages, random draws, payloads): record at level 'full' to replay"
+            )
         try:
             if not isinstance(header.get("raft"), dict):
                 raise ReplayError(
@@ -94,6 +106,8 @@ class CoreReplayer:
         traced.sink = sink
         action = event["act"]
         payload = event.get("in") or {}
+        # Render the step as it was recorded: self-contained or not.
+        traced.self_contained = "msg" in payload or "state" in payload
         now = event.get("tk", 0)
         try:
             if action in ("boot", "restart"):
@@ -115,6 +129,18 @@ class CoreReplayer:
         if event["act"] == "boot":
             durable = DurableState.bootstrap(Membership.from_json(payload["conf"]))
             self.storage[node] = MemoryStorage(durable)
+        elif "state" in payload:
+            # The process wrote what its disk held: that is what it started
+            # from (its disk may hold writes it never saw acknowledged).
+            durable = decode_durable(payload["state"])
+            recorded = payload.get("durable")
+            if recorded != durable_summary(durable):
+                raise ReplayError(
+                    f"seq {event['seq']}: node {node} restarts from {recorded} on record, "
+                    f"but its recorded durable state is {durable_summary(durable)}"
+                )
+            self.storage[node] = MemoryStorage(durable)
+            traced.resume(0)
         elif node not in self.storage:
             raise ReplayError(f"seq {event['seq']}: n{node} restarts but never booted")
         else:
@@ -127,6 +153,7 @@ class CoreReplayer:
                 )
         self.unacked[node] = []
         core = RaftCore(node, self.config, seed, durable, now)
+        traced.lc = int(event["lc"]) - 1
         traced.start(core, event["t"], seed, durable)
 
     def _step(
@@ -141,6 +168,8 @@ class CoreReplayer:
         if action == "recv":
             mid = payload["mid"]
             slot = self.in_flight.get(mid)
+            if slot is None and "msg" in payload:
+                slot = [payload["msg"], 1]  # carried by the receiver's own trace
             if slot is None:
                 raise ReplayError(f"seq {event['seq']}: message {mid} was never sent")
             message = decode_message(slot[0])
