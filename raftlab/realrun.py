@@ -72,7 +72,9 @@ class RealRunOutcome:
     faults: list[Fault] = field(default_factory=list)
 
 
-def _plan(cluster: LocalCluster, env: Any, started: float, duration: float, say: Say) -> list[Fault]:
+def _plan(
+    cluster: LocalCluster, env: Any, started: float, duration: float, say: Say
+) -> list[Fault]:
     """Carry out the fault plan (module docstring) on the running cluster."""
     done: list[Fault] = []
 
@@ -87,7 +89,7 @@ def _plan(cluster: LocalCluster, env: Any, started: float, duration: float, say:
     at(0.2)
     victim = cluster.leader()
     cluster.kill(victim)
-    env.crash(victim, reason="SIGKILL")
+    env.crash(victim)
     note(f"SIGKILL node {victim} (the leader)")
     new = cluster.leader(timeout=10, among=[n for n in cluster.node_ids if n != victim])
     note(f"node {new} leads")
@@ -145,9 +147,7 @@ def run_real(config: RealRunConfig, run_dir: Path, say: Say) -> RealRunOutcome:
 
     async def drive() -> tuple[LoadResult, list[Fault]]:
         started = time.monotonic()
-        load = asyncio.create_task(
-            run_load(list(cluster.http_urls.values()), workload, history)
-        )
+        load = asyncio.create_task(run_load(list(cluster.http_urls.values()), workload, history))
         faults = await asyncio.to_thread(_plan, cluster, env, started, config.duration_s, say)
         return await load, faults
 
