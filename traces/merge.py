@@ -97,8 +97,12 @@ class _Stream:
 def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; a directory stands for its node traces and env trace."""
     found: list[Path] = []
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
+        if path.resolve() in seen:
+            continue  # a file given again, or also inside a directory given
+        seen.add(path.resolve())
         if path.is_dir():
             inside = sorted(
                 p
@@ -107,7 +111,8 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
             )
             if not inside:
                 raise TraceError(str(path), 0, "no node traces (n<id>.<incarnation>.trace.jsonl)")
-            found.extend(inside)
+            found.extend(p for p in inside if p.resolve() not in seen)
+            seen.update(p.resolve() for p in inside)
         else:
             found.append(path)
     return found
@@ -282,25 +287,31 @@ def merge_traces(
 
 
 def _check_incarnations(streams: list[_Stream]) -> None:
-    previous: _Stream | None = None
+    """One file per incarnation; each incarnation's clock above the last one's."""
+    files: dict[tuple[int, int], str] = {}
+    previous: _Stream | None = None  # the node's last incarnation with events
     for stream in streams:
         if stream.kind != "node":
             continue
-        if previous is not None and previous.node == stream.node:
-            if previous.incarnation == stream.incarnation:
-                raise TraceError(
-                    stream.where,
-                    1,
-                    f"n{stream.node} incarnation {stream.incarnation} is also {previous.where}",
-                )
-            if stream.units and stream.first_lc <= previous.last_lc:
-                raise TraceError(
-                    stream.where,
-                    2,
-                    f"the Lamport clock starts at {stream.first_lc}, not above the last of the "
-                    f"node's previous incarnation ({previous.last_lc} in {previous.where})",
-                )
-        previous = stream
+        key = (stream.node, stream.incarnation)
+        if key in files:
+            raise TraceError(
+                stream.where,
+                1,
+                f"n{stream.node} incarnation {stream.incarnation} is also {files[key]}",
+            )
+        files[key] = stream.where
+        if previous is not None and previous.node != stream.node:
+            previous = None
+        if previous is not None and stream.units and stream.first_lc <= previous.last_lc:
+            raise TraceError(
+                stream.where,
+                2,
+                f"the Lamport clock starts at {stream.first_lc}, not above the last of the "
+                f"node's previous incarnation ({previous.last_lc} in {previous.where})",
+            )
+        if stream.units:
+            previous = stream
 
 
 def _link_messages(plan: _Plan) -> None:
