@@ -283,7 +283,23 @@ def merge_traces(
     _link_messages(plan)
     _link_crashes(plan)
     events = _schedule(plan)
-    return _header(headers, streams, history), events
+    header = _header(headers, streams, history)
+    return header, _rebase(header, events)
+
+
+def _rebase(header: Event, events: list[Event]) -> list[Event]:
+    """Times from the first event on: a real run's wall clock in
+    microseconds since the epoch becomes time since the run began, as in a
+    simulation (the checkers' time windows open at 0); the header keeps the
+    origin."""
+    if not events:
+        return events
+    t0 = min(e["t"] for e in events)
+    header["t0_unix_us"] = t0
+    header["clock"] = "microseconds since t0_unix_us"
+    for event in events:
+        event["t"] -= t0
+    return events
 
 
 def _check_incarnations(streams: list[_Stream]) -> None:
@@ -617,6 +633,10 @@ def _header(
                 f"its raft configuration differs from {first_stream.where}'s",
             )
     merged: Event = {k: v for k, v in first.items() if k not in _PER_FILE}
+    if "raft" not in merged:
+        raft = _start_config(streams)
+        if raft is not None:
+            merged["raft"] = raft
     nodes = {s.node for s, _ in headers}
     for _, header in headers:
         listed = header.get("nodes")
@@ -642,6 +662,29 @@ def _header(
     if history is not None:
         merged["history"] = str(history)
     return make_header(MERGE_IMPL, **merged)
+
+
+def _start_config(streams: list[_Stream]) -> Any:
+    """The core configuration the nodes' self-contained starts carry (their
+    headers may not), checked to be one and the same."""
+    found: tuple[_Stream, Event] | None = None
+    for stream in streams:
+        for unit in stream.units if stream.kind == "node" else ():
+            head = unit[0]
+            raft = (
+                (head.get("in") or {}).get("raft") if head["act"] in ("boot", "restart") else None
+            )
+            if raft is None:
+                continue
+            if found is None:
+                found = (stream, raft)
+            elif raft != found[1]:
+                raise TraceError(
+                    stream.where,
+                    stream.line(head),
+                    f"the node starts with another raft configuration than in {found[0].where}",
+                )
+    return found[1] if found is not None else None
 
 
 def write_merged(path: str | Path, header: Event, events: list[Event]) -> Path:
