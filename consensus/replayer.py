@@ -56,15 +56,9 @@ class CoreReplayer:
                 "the trace was written at level 'state', which leaves out what replay needs "
                 "(received messages, random draws, payloads): record at level 'full' to replay"
             )
-        try:
-            if not isinstance(header.get("raft"), dict):
-                raise ReplayError(
-                    "the trace header has no 'raft' object: replay needs the core configuration "
-                    "the run used"
-                )
-            self.config = RaftConfig.from_json(dict(header["raft"]))
-        except (RaftError, TypeError, ValueError) as err:
-            raise ReplayError(f"trace header has a bad raft config: {err}") from None
+        raw = header.get("raft")
+        #: None until a self-contained start carries it (a node's own trace).
+        self.config: RaftConfig | None = None if raw is None else _config(raw, "trace header")
         self.nodes: dict[int, TracedNode] = {}
         self.storage: dict[int, MemoryStorage] = {}
         self.unacked: dict[int, list[Persist]] = {}
@@ -107,7 +101,7 @@ class CoreReplayer:
         action = event["act"]
         payload = event.get("in") or {}
         # Render the step as it was recorded: self-contained or not.
-        traced.self_contained = "msg" in payload or "state" in payload
+        traced.self_contained = not {"msg", "state", "raft"}.isdisjoint(payload)
         now = event.get("tk", 0)
         try:
             if action in ("boot", "restart"):
@@ -152,7 +146,15 @@ class CoreReplayer:
                     f"but replay rebuilt {durable_summary(durable)}"
                 )
         self.unacked[node] = []
-        core = RaftCore(node, self.config, seed, durable, now)
+        config = self.config
+        if "raft" in payload:
+            config = _config(payload["raft"], f"seq {event['seq']}")
+        elif config is None:
+            raise ReplayError(
+                "the trace header has no 'raft' object: replay needs the core configuration "
+                "the run used"
+            )
+        core = RaftCore(node, config, seed, durable, now)
         traced.lc = int(event["lc"]) - 1
         traced.start(core, event["t"], seed, durable)
 
@@ -188,3 +190,12 @@ class CoreReplayer:
             self.unacked[node].extend(e for e in err.effects if isinstance(e, Persist))
             raise
         self.unacked[node].extend(e for e in effects if isinstance(e, Persist))
+
+
+def _config(raw: Any, where: str) -> RaftConfig:
+    try:
+        if not isinstance(raw, dict):
+            raise TypeError(f"'raft' must be an object, got {type(raw).__name__}")
+        return RaftConfig.from_json(dict(raw))
+    except (RaftError, TypeError, ValueError) as err:
+        raise ReplayError(f"{where} has a bad raft config: {err}") from None

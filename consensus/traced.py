@@ -20,7 +20,8 @@ this object's history: a process that restarts after a crash is a new
 the next start is a ``restart`` (``first_lc``, ``restarted``); and a trace
 that must replay on its own, without the senders' files, carries each
 received message and the durable state a restart began from
-(``self_contained``: ``in.msg`` on ``recv``, ``in.state`` on ``restart``);
+(``self_contained``: ``in.msg`` on ``recv``, ``in.state`` on ``restart``,
+``in.raft``, the core configuration, on both starts);
 and a sink with ``flush_each_step`` has its ``flush()`` called once each
 step's events are emitted, before the driver acts on the step's effects.
 Sinks without these attributes (the simulator's recorders) get the defaults.
@@ -177,6 +178,8 @@ class TracedNode:
         if self.sink is None:
             return
         payload: Event = {"seed": seed}
+        if self.self_contained:
+            payload["raft"] = core.config.to_json()  # the file replays without its header's
         if restart:
             payload["durable"] = durable_summary(durable)
             if self.self_contained:

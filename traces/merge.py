@@ -97,8 +97,12 @@ class _Stream:
 def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given; a directory stands for its node traces and env trace."""
     found: list[Path] = []
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
+        if path.resolve() in seen:
+            continue  # a file given again, or also inside a directory given
+        seen.add(path.resolve())
         if path.is_dir():
             inside = sorted(
                 p
@@ -107,7 +111,8 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
             )
             if not inside:
                 raise TraceError(str(path), 0, "no node traces (n<id>.<incarnation>.trace.jsonl)")
-            found.extend(inside)
+            found.extend(p for p in inside if p.resolve() not in seen)
+            seen.update(p.resolve() for p in inside)
         else:
             found.append(path)
     return found
@@ -278,29 +283,51 @@ def merge_traces(
     _link_messages(plan)
     _link_crashes(plan)
     events = _schedule(plan)
-    return _header(headers, streams, history), events
+    header = _header(headers, streams, history)
+    return header, _rebase(header, events)
+
+
+def _rebase(header: Event, events: list[Event]) -> list[Event]:
+    """Times from the first event on: a real run's wall clock in
+    microseconds since the epoch becomes time since the run began, as in a
+    simulation (the checkers' time windows open at 0); the header keeps the
+    origin."""
+    if not events:
+        return events
+    t0 = min(e["t"] for e in events)
+    header["t0_unix_us"] = t0
+    header["clock"] = "microseconds since t0_unix_us"
+    for event in events:
+        event["t"] -= t0
+    return events
 
 
 def _check_incarnations(streams: list[_Stream]) -> None:
-    previous: _Stream | None = None
+    """One file per incarnation; each incarnation's clock above the last one's."""
+    files: dict[tuple[int, int], str] = {}
+    previous: _Stream | None = None  # the node's last incarnation with events
     for stream in streams:
         if stream.kind != "node":
             continue
-        if previous is not None and previous.node == stream.node:
-            if previous.incarnation == stream.incarnation:
-                raise TraceError(
-                    stream.where,
-                    1,
-                    f"n{stream.node} incarnation {stream.incarnation} is also {previous.where}",
-                )
-            if stream.units and stream.first_lc <= previous.last_lc:
-                raise TraceError(
-                    stream.where,
-                    2,
-                    f"the Lamport clock starts at {stream.first_lc}, not above the last of the "
-                    f"node's previous incarnation ({previous.last_lc} in {previous.where})",
-                )
-        previous = stream
+        key = (stream.node, stream.incarnation)
+        if key in files:
+            raise TraceError(
+                stream.where,
+                1,
+                f"n{stream.node} incarnation {stream.incarnation} is also {files[key]}",
+            )
+        files[key] = stream.where
+        if previous is not None and previous.node != stream.node:
+            previous = None
+        if previous is not None and stream.units and stream.first_lc <= previous.last_lc:
+            raise TraceError(
+                stream.where,
+                2,
+                f"the Lamport clock starts at {stream.first_lc}, not above the last of the "
+                f"node's previous incarnation ({previous.last_lc} in {previous.where})",
+            )
+        if stream.units:
+            previous = stream
 
 
 def _link_messages(plan: _Plan) -> None:
@@ -606,6 +633,10 @@ def _header(
                 f"its raft configuration differs from {first_stream.where}'s",
             )
     merged: Event = {k: v for k, v in first.items() if k not in _PER_FILE}
+    if "raft" not in merged:
+        raft = _start_config(streams)
+        if raft is not None:
+            merged["raft"] = raft
     nodes = {s.node for s, _ in headers}
     for _, header in headers:
         listed = header.get("nodes")
@@ -631,6 +662,29 @@ def _header(
     if history is not None:
         merged["history"] = str(history)
     return make_header(MERGE_IMPL, **merged)
+
+
+def _start_config(streams: list[_Stream]) -> Any:
+    """The core configuration the nodes' self-contained starts carry (their
+    headers may not), checked to be one and the same."""
+    found: tuple[_Stream, Event] | None = None
+    for stream in streams:
+        for unit in stream.units if stream.kind == "node" else ():
+            head = unit[0]
+            raft = (
+                (head.get("in") or {}).get("raft") if head["act"] in ("boot", "restart") else None
+            )
+            if raft is None:
+                continue
+            if found is None:
+                found = (stream, raft)
+            elif raft != found[1]:
+                raise TraceError(
+                    stream.where,
+                    stream.line(head),
+                    f"the node starts with another raft configuration than in {found[0].where}",
+                )
+    return found[1] if found is not None else None
 
 
 def write_merged(path: str | Path, header: Event, events: list[Event]) -> Path:

@@ -26,10 +26,11 @@ Why it is written this way:
   clean ``close()`` adds the closing record (``traces.integrity``).
 - **Levels.** ``full`` writes every event as the simulator does, and more:
   the ``TracedNode`` of a ``self_contained`` sink puts each received
-  message in its ``recv`` (``in.msg``) and a restart's whole durable state
-  in its ``restart`` (``in.state``), so ``raftlab replay`` re-runs this one
-  file alone. ``state`` keeps what the checkers judge from and leaves out
-  what only replay needs (``STATE_LEVEL_OMITS``); ``off`` writes no file
+  message in its ``recv`` (``in.msg``), a restart's whole durable state in
+  its ``restart`` (``in.state``) and the core configuration in both starts
+  (``in.raft``), so ``raftlab replay`` re-runs this one file alone.
+  ``state`` keeps what the checkers judge from and leaves out what only
+  replay needs (``STATE_LEVEL_OMITS``); ``off`` writes no file
   (``open_node_trace`` returns None and the server passes ``sink=None``).
 - **Lamport clocks continue across incarnations.** Message ids are
   ``"<src>:<lc>"``; a restarted process must not reuse one, so its clock

@@ -34,19 +34,23 @@ class SplitRecorder:
     #: The simulated TracedNodes write what a ``full`` node trace holds.
     self_contained = True
 
-    def __init__(self, directory: Path, header: Event, level: str = "full") -> None:
+    def __init__(
+        self, directory: Path, header: Event, level: str = "full", bare: bool = False
+    ) -> None:
+        """``bare``: node files get no run fields in their headers (no
+        ``raft``), as a server that passes none writes them."""
         self.directory = directory
         self.header = header
         self.level = level
         fields = {k: v for k, v in header.items() if k not in ("schema", "version", "impl")}
-        self.fields = fields
+        self.fields = {} if bare else fields
         #: The whole run, as one recorder would have written it.
         self.events: list[Event] = []
         self.writers: dict[int, NodeTraceWriter] = {}
         self.incarnations: dict[int, int] = {}
         #: node -> global seq -> seq in the node's current file
         self.local: dict[int, dict[int, int]] = {}
-        self.env = EnvTraceWriter(directory / ENV_TRACE, fields)
+        self.env = EnvTraceWriter(directory / ENV_TRACE, self.fields)
         self.env_local: dict[int, int] = {}
         self.history: list[Event] = []
 
@@ -136,13 +140,14 @@ def split_run(
     nodes: int = 3,
     duration_s: float = 4.0,
     membership: bool = False,
+    bare: bool = False,
 ) -> SplitRecorder:
     """Run a seeded faulty simulation and write its per-node files into
     ``directory``; the recorder keeps the whole run's events too."""
     directory.mkdir(parents=True, exist_ok=True)
     config = SimConfig(nodes=nodes, seed=seed, duration_s=duration_s, profile=faulty_profile())
     header = make_header("raftlab-sim", **config.header_fields())
-    recorder = SplitRecorder(directory, header, level)
+    recorder = SplitRecorder(directory, header, level, bare)
     actor = (
         RandomActor(random.Random(seed * 31 + 17), first_new_id=nodes + 1) if membership else None
     )

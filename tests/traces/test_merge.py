@@ -366,3 +366,41 @@ def test_node_files_are_listed_per_incarnation(run: tuple[Path, SplitRecorder]) 
     assert listed == expected
     assert header["impl"] == "raftlab-merge" and header["nodes"] == [1, 2, 3]
     assert "raft" in header and "tick_us" in header
+
+
+def test_a_process_killed_before_its_first_event_and_repeated_inputs_merge(
+    run: tuple[Path, SplitRecorder], tmp_path: Path
+) -> None:
+    source, _ = run
+    directory = tmp_path / "more"
+    shutil.copytree(source, directory)
+    incarnation = len(node_trace_files(directory, 1))
+    empty = directory / f"n1.{incarnation}.trace.jsonl"
+    fields = {"raft": load_trace(directory / "n1.0.trace.jsonl")[0]["raft"]}
+    NodeTraceWriter(empty, 1, "full", fields, incarnation=incarnation).abandon()
+    expected = merge_traces(_inputs(source))[1]
+    header, events = merge_traces([directory, *_inputs(directory)])  # each file once
+    entry = next(i for i in header["inputs"] if i["file"] == str(empty))
+    assert entry["events"] == 0 and entry["ending"].startswith("killed")
+    inferred = [e for e in events if e["act"] == "crash" and e.get("inferred")]
+    assert [c["node"] for c in inferred] == [1]  # between the last full file and the empty one
+    assert len(events) == len(expected) + 1
+
+
+def test_node_files_without_run_fields_still_replay_and_merge(tmp_path: Path) -> None:
+    recorder = split_run(tmp_path, seed=3, bare=True)
+    for path in sorted(tmp_path.glob("n*.trace.jsonl")):
+        assert "raft" not in load_trace(path)[0]
+        assert replay_file(path).verdict == "DETERMINISTIC"  # the starts carry in.raft
+    header, _, merged = _merge_and_write(tmp_path, tmp_path / "merged.jsonl")
+    assert header["raft"] == recorder.header["raft"]
+    _assert_passes(merged)
+    assert replay_file(merged).verdict == "DETERMINISTIC"
+
+
+def test_merged_times_count_from_the_first_event(run: tuple[Path, SplitRecorder]) -> None:
+    directory, recorder = run
+    header, events = merge_traces(_inputs(directory))
+    first = min(e["t"] for e in recorder.events)
+    assert header["t0_unix_us"] == first and min(e["t"] for e in events) == 0
+    assert header["clock"] == "microseconds since t0_unix_us"
