@@ -13,6 +13,7 @@ from raftlab import ui
 if TYPE_CHECKING:
     from raftlab.summary import RunInfo
     from sim import SimConfig, SimStats
+    from sim.schedule import Schedule
 
 SIM_HELP = """Simulate a Raft cluster under faults, deterministically, and write its trace.
 
@@ -32,6 +33,10 @@ pauses, skew, chaos, swarm (`raftlab sim --list-faults` describes them).
 
 Reads are ReadIndex reads by default; --read-mode lease serves them from the
 leader's lease (the lease margin is sized for the profile's clock drift).
+
+--schedule FILE runs a schedule file instead (docs/hunting.md: the format
+`raftlab hunt` writes); it fixes everything the run options above would, so
+they are ignored, and replays to the same trace, byte for byte.
 
 Liveness warnings are printed apart from violations and fail the run only
 with --strict-liveness.
@@ -78,6 +83,11 @@ def sim(
     strict_liveness: bool = typer.Option(
         False, "--strict-liveness", help="A liveness warning fails the check too (exit 1)."
     ),
+    schedule_file: Path | None = typer.Option(
+        None,
+        "--schedule",
+        help="Run this schedule file (docs/hunting.md) instead of the run options.",
+    ),
 ) -> None:
     from raftlab.options import check_sim_values, sim_warnings
     from raftlab.outputs import OutputError, check_output_file
@@ -87,17 +97,25 @@ def sim(
         list_profiles(as_json)
         return
     streaming = str(out) == "-"
+    schedule = None
     try:
-        check_sim_values(seed, duration, clients, rate, keys)
-        profile = get_profile(faults)
-        config = SimConfig(
-            nodes=nodes,
-            seed=seed,
-            duration_s=duration,
-            profile=profile,
-            raft=raft_config_for(profile, read_mode),
-            workload=WorkloadConfig(clients=clients, rate=rate, keys=keys),
-        )
+        if schedule_file is not None:
+            from sim.schedule import load_schedule
+
+            schedule = load_schedule(schedule_file)
+            config = schedule.sim_config()
+            membership = "none"
+        else:
+            check_sim_values(seed, duration, clients, rate, keys)
+            profile = get_profile(faults)
+            config = SimConfig(
+                nodes=nodes,
+                seed=seed,
+                duration_s=duration,
+                profile=profile,
+                raft=raft_config_for(profile, read_mode),
+                workload=WorkloadConfig(clients=clients, rate=rate, keys=keys),
+            )
         config.validate()
         check_output_file(out, "--out", stream=True)
         if streaming and as_json:
@@ -114,7 +132,14 @@ def sim(
 
     try:
         stats, info = simulate_and_summarize(
-            config, membership, out, "sim", show=not as_json, to_stderr=streaming
+            config,
+            membership,
+            out,
+            "sim",
+            show=not as_json,
+            to_stderr=streaming,
+            schedule=schedule,
+            reproduce=f"raftlab sim --schedule {schedule_file} --out {out}" if schedule else None,
         )
     except Interrupted as stop:
         raise ui.fail(f"interrupted; what was simulated is in {stop.partial}") from None
@@ -175,10 +200,12 @@ def simulate_and_summarize(
     to_stderr: bool = False,
     shown_trace: Path | None = None,
     reproduce: str | None = None,
+    schedule: Schedule | None = None,
 ) -> tuple[SimStats, RunInfo]:
     """Simulate with a progress bar, write the trace and print the summary
     (shared by ``sim`` and ``run``). ``shown_trace``: the trace's name to
-    print, when it is written elsewhere first."""
+    print, when it is written elsewhere first. ``schedule``: run that
+    schedule (sim/schedule.py) rather than ``config`` and ``membership``."""
     from raftlab.experiment import simulate
     from raftlab.summary import RunInfo, reproduce_command, summary_lines, trace_size
     from sim import ScriptError
@@ -190,7 +217,10 @@ def simulate_and_summarize(
             ui.io_errors(),
             ui.progress_bar("simulating", config.duration_s, " s") as update,
         ):
-            stats = simulate(config, membership, out, update, stop)
+            if schedule is not None:
+                stats = _run_schedule(schedule, out, update, stop)
+            else:
+                stats = simulate(config, membership, out, update, stop)
     except ScriptError as error:
         raise ui.fail(str(error)) from None
     info = RunInfo(
@@ -207,3 +237,13 @@ def simulate_and_summarize(
         console = ui.err if to_stderr else ui.out
         console.print(ui.table(summary_lines(stats, info), title=title))
     return stats, info
+
+
+def _run_schedule(schedule: Schedule, out: Path, update: Any, stop: Any) -> SimStats:
+    from raftlab.experiment import Interrupted
+    from sim.schedule import write_trace
+
+    try:
+        return write_trace(schedule, out, update, stop)
+    except KeyboardInterrupt:
+        raise Interrupted(out) from None

@@ -236,6 +236,15 @@ def load_script(
         raw = orjson.loads(Path(path).read_bytes())
     except (OSError, orjson.JSONDecodeError) as err:
         raise ScriptError(f"{path}: cannot read membership script: {err}") from None
+    return parse_script(raw, str(path), nodes, duration_s)
+
+
+def parse_script(
+    raw: object, path: str, nodes: int | None = None, duration_s: float | None = None
+) -> ScriptedActor:
+    """A membership script already read from JSON (``load_script``'s steps,
+    also embedded in schedule files, sim/schedule.py); ``path`` names it in
+    errors."""
     if not isinstance(raw, list):
         raise ScriptError(f"{path}: a membership script is a JSON list of steps")
     steps: list[tuple[float, AdminAction]] = []
