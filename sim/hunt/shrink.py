@@ -106,7 +106,7 @@ def candidates(found: Judgement) -> Iterator[Schedule]:
 def _fewer(s: Schedule, part: str) -> Iterator[Schedule]:
     """``s`` without a chunk of its ``part`` (events or membership steps)."""
     items: tuple[object, ...] = getattr(s, part)
-    size = len(items) // 2
+    size = max(1, len(items) // 2) if items else 0
     while size >= 1:
         for start in range(0, len(items), size):
             kept = items[:start] + items[start + size :]

@@ -1,0 +1,159 @@
+"""The hunt: schedules drawn deterministically, shrinking that keeps the same
+property and never grows, and the command line's exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from raftlab.cli import app
+from sim.hunt import SHAPES, HuntConfig, Judgement, draw, hunt, judge, shrink
+from sim.profiles import PROFILES
+from sim.schedule import FaultEvent, Schedule
+from sim.workload import WorkloadConfig
+
+
+def test_a_schedule_is_a_function_of_the_seed_and_its_number() -> None:
+    for index in range(12):
+        assert draw(5, index) == draw(5, index)
+        assert draw(5, index).dumps() == draw(5, index).dumps()
+    assert len({draw(5, i).dumps() for i in range(12)}) == 12
+    assert draw(5, 0) != draw(6, 0)
+
+
+def test_schedules_vary_and_every_shape_is_drawn() -> None:
+    drawn = [draw(3, i) for i in range(60)]
+    assert {s.shape for s in drawn} == {"swarm", *SHAPES}
+    assert {s.nodes for s in drawn} == {3, 4, 5}
+    assert len({s.workload.clients for s in drawn}) > 2
+    assert len({s.faults.loss for s in drawn}) > 10
+    for schedule in drawn:
+        schedule.validate()
+
+
+def _sizes_no_larger(small: Schedule, big: Schedule) -> None:
+    for part, (a, b) in enumerate(zip(small.size(), big.size(), strict=True)):
+        assert a <= b, f"part {part} of the size grew: {a} > {b}"
+    assert small.weight() <= big.weight()
+
+
+BIG = Schedule(
+    nodes=5,
+    seed=3,
+    duration_s=6.0,
+    faults=replace(PROFILES["none"], loss=0.02),
+    workload=WorkloadConfig(clients=4, rate=80.0, keys=4),
+    events=(
+        FaultEvent(0.7, "pause", "follower", 0.3),
+        FaultEvent(1.0, "partition", "leader", 0.5),
+        FaultEvent(1.5, "crash", "leader", 0.4),
+        FaultEvent(2.5, "pause", "leader", 0.3),
+        FaultEvent(3.5, "partition", "follower", 0.5),
+        FaultEvent(4.0, "crash", "follower", 0.4),
+    ),
+    membership=(
+        {"at": 1.0, "do": "add_learner", "node": 6},
+        {"at": 2.0, "do": "promote", "node": 6},
+    ),
+)
+
+
+def synthetic(schedule: Schedule) -> Judgement:
+    """Fails P while a crash of the leader at >= 1 s, 2+ nodes and 2+ s are
+    in it; with one client, it fails Q instead (another property)."""
+    failed: list[str] = []
+    crash = any(e.do == "crash" and e.node == "leader" and e.at >= 1.0 for e in schedule.events)
+    if schedule.workload.clients == 1:
+        failed = ["Q"]
+    elif crash and schedule.nodes >= 2 and schedule.duration_s >= 2.0:
+        failed = ["P"]
+    return Judgement(schedule, {}, [], None, failed)
+
+
+def test_shrink_keeps_the_property_and_removes_everything_else() -> None:
+    result = shrink(synthetic(BIG), "P", synthetic)
+    small = result.schedule
+    assert result.complete and result.judgement.fails("P")
+    assert small.events == (FaultEvent(1.5, "crash", "leader", 0.4),)
+    assert small.membership == () and small.nodes == 2
+    assert small.workload.clients == 2, "one client fails another property: not taken"
+    assert 2.0 <= small.duration_s < 3.0
+    assert small.faults.loss == 0.0
+    _sizes_no_larger(small, BIG)
+
+
+def test_shrink_stops_at_its_run_budget() -> None:
+    result = shrink(synthetic(BIG), "P", synthetic, max_runs=3)
+    assert result.runs == 3 and not result.complete
+    assert result.judgement.fails("P")
+    _sizes_no_larger(result.schedule, BIG)
+
+
+def crashed(schedule: Schedule) -> Judgement:
+    """A real run, failing the property 'crashed' when a node crashed in it."""
+    verdict = judge(schedule)
+    if any(e["act"] == "crash" for e in verdict.events):
+        verdict.failed.append("crashed")
+    return verdict
+
+
+def test_shrink_on_real_runs_ends_with_a_run_that_still_fails() -> None:
+    start = replace(BIG, duration_s=3.0, membership=())
+    found = crashed(start)
+    assert found.fails("crashed")
+    result = shrink(found, "crashed", crashed, budget_s=120)
+    small = result.schedule
+    assert [e.do for e in small.events] == ["crash"]
+    assert crashed(small).fails("crashed"), "the shrunk schedule fails when run again"
+    _sizes_no_larger(small, start)
+
+
+def test_a_safe_hunt_reports_what_it_explored() -> None:
+    result = hunt(HuntConfig(seed=4, budget_s=600, max_schedules=3))
+    assert result.found is None and result.index == -1
+    assert result.schedules == 3
+    expected = sum(judge(draw(4, i)).sim_seconds for i in range(3))
+    assert result.sim_seconds == pytest.approx(expected)
+
+
+def invoke(*args: str | Path) -> Any:
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (["--budget", "0"], "--budget: expected a positive duration"),
+        (["--budget", "soon"], "--budget: expected a positive duration"),
+        (["--shrink-budget", "-3s"], "--shrink-budget: expected a positive duration"),
+        (["--workers", "0"], "--workers must be between 1 and 64"),
+        (["--seed", "-1"], "--seed must be >= 0"),
+        (["--mode", "sloppy"], "--mode"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(args: list[str], phrase: str, tmp_path: Path) -> None:
+    result = invoke("hunt", *args, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and phrase in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_hunt_out_must_be_a_directory(tmp_path: Path) -> None:
+    taken = tmp_path / "file"
+    taken.write_text("x")
+    result = invoke("hunt", "--budget", "1s", "--out", taken)
+    assert result.exit_code == 2 and "is not a directory" in result.stderr
+
+
+def test_a_safe_hunt_on_the_command_line_exits_0(tmp_path: Path) -> None:
+    result = invoke("hunt", "--budget", "1s", "--seed", "2", "--out", tmp_path / "o", "--json")
+    assert result.exit_code == 0, result.output
+    import orjson
+
+    doc = orjson.loads(result.stdout)
+    assert doc["found"] is False and doc["schedules"] >= 1 and doc["sim_seconds"] > 0
+    assert not (tmp_path / "o").exists(), "nothing found, nothing written"
