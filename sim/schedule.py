@@ -291,7 +291,7 @@ def _faults(raw: Any, where: str) -> FaultProfile:
     unknown = sorted(set(raw) - set(names))
     if unknown:
         raise ScheduleError(f"{where}: unknown field {unknown[0]!r}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     values.setdefault("name", "schedule")
     values.setdefault("description", "the schedule's own faults")
     try:

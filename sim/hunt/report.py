@@ -78,9 +78,7 @@ def _label(event: Event) -> str:
         return f"send {msg.get('type')} to n{msg.get('dst')}"
     if act == "recv":
         return f"recv {event.get('in', {}).get('type')}"
-    if act in ("crash", "pause", "resume", "heal"):
-        return act
-    return MARKS.get(act, act)
+    return str(MARKS.get(act, act))
 
 
 def window(judgement: Judgement) -> tuple[int, int, set[int]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sim.hunt.judge import Judgement
 from sim.schedule import FaultEvent, Schedule, ScheduleError
@@ -96,7 +97,8 @@ def candidates(found: Judgement) -> Iterator[Schedule]:
     f = s.faults
     for name in ("loss", "duplicate", "reorder", "disk_stall", "clock_drift"):
         if getattr(f, name):
-            yield replace(s, faults=replace(f, **{name: 0.0}))
+            cleaner: dict[str, Any] = {name: 0.0}
+            yield replace(s, faults=replace(f, **cleaner))
     for share in (0.5, 0.75, 0.9):
         shorter = round(s.duration_s * share, 3)
         if shorter >= 0.5:
@@ -109,8 +111,8 @@ def _fewer(s: Schedule, part: str) -> Iterator[Schedule]:
     size = max(1, len(items) // 2) if items else 0
     while size >= 1:
         for start in range(0, len(items), size):
-            kept = items[:start] + items[start + size :]
-            yield replace(s, **{part: kept})
+            kept: dict[str, Any] = {part: items[:start] + items[start + size :]}
+            yield replace(s, **kept)
         size //= 2
 
 

@@ -1,0 +1,133 @@
+"""How fast does ``raftlab hunt`` find each unsafe mode, and how small does it
+shrink it? As JSON.
+
+For every mode (``consensus.unsafe.MODES``, or those given with ``--modes``;
+``safe`` is the unmodified core, the control: a find there is a false alarm
+or a real bug) and every hunt seed, the hunt runs with a budget; a find is
+then shrunk with its own budget. One JSON line per mode on stdout:
+
+- ``found``: seeds that found a counterexample, of ``seeds``;
+- ``median_s``, ``worst_s``: wall seconds to detection over the seeds that
+  found one (``worst_s`` is ``null`` if any seed found nothing: the budget
+  was not enough);
+- ``schedules``: schedules tried per seed; ``properties``: what was found;
+- ``weight_before`` / ``weight_after``: the size of the counterexample as
+  found and shrunk, per finding seed (docs/hunting.md), and ``size_after``.
+
+Then a summary line. Wall times depend on the machine and its load: compare
+runs on the same machine only.
+
+    python bench/hunt.py --quick                 # 2 seeds, 10 s each
+    python bench/hunt.py --seeds 5 --budget 60   # the real measurement
+    python bench/hunt.py --modes volatile-vote,safe --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# Python puts this script's folder first on sys.path, where "sim" would mean
+# bench/sim.py rather than the simulator package.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+SAFE = "safe"
+
+
+def known_modes() -> list[str]:
+    try:
+        from consensus.unsafe import MODES  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return []
+    return list(MODES)
+
+
+def measure_mode(mode: str, opts: argparse.Namespace) -> dict[str, Any]:
+    from sim.hunt import HuntConfig, hunt, judge, shrink
+
+    unsafe = () if mode == SAFE else (mode,)
+    times: list[float] = []
+    record: dict[str, Any] = {
+        "mode": mode,
+        "seeds": opts.seeds,
+        "found": 0,
+        "schedules": [],
+        "properties": [],
+        "weight_before": [],
+        "weight_after": [],
+        "size_after": [],
+        "shrink_runs": [],
+    }
+    for seed in range(opts.first_seed, opts.first_seed + opts.seeds):
+        config = HuntConfig(seed=seed, budget_s=opts.budget, workers=opts.workers, unsafe=unsafe)
+        result = hunt(config)
+        record["schedules"].append(result.schedules)
+        if result.found is None:
+            continue
+        record["found"] += 1
+        times.append(result.wall_s)
+        shrunk = shrink(result.found, result.prop, judge, opts.shrink_budget)
+        record["properties"].append(result.prop)
+        record["weight_before"].append(result.found.schedule.weight())
+        record["weight_after"].append(shrunk.schedule.weight())
+        record["size_after"].append(list(shrunk.schedule.size()))
+        record["shrink_runs"].append(shrunk.runs)
+    record["median_s"] = round(statistics.median(times), 2) if times else None
+    record["worst_s"] = round(max(times), 2) if times and record["found"] == opts.seeds else None
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", help="comma-separated modes (default: every mode and safe)")
+    parser.add_argument("--seeds", type=int, default=5, help="hunt seeds per mode")
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per hunt")
+    parser.add_argument("--shrink-budget", type=float, default=60.0, help="seconds per shrink")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="2 seeds, 10 s hunts, 10 s shrinks")
+    opts = parser.parse_args(argv)
+    if opts.quick:
+        opts.seeds, opts.budget, opts.shrink_budget = 2, 10.0, 10.0
+    available = known_modes()
+    modes = opts.modes.split(",") if opts.modes else [*available, SAFE]
+    unknown = [m for m in modes if m != SAFE and m not in available]
+    if unknown or opts.seeds < 1 or opts.budget <= 0 or opts.workers < 1:
+        what = f"unknown modes {unknown}" if unknown else "--seeds, --budget, --workers"
+        print(f"bench/hunt.py: bad usage: {what}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    records = []
+    for mode in modes:
+        record = measure_mode(mode, opts)
+        records.append(record)
+        print(json.dumps(record), flush=True)
+        print(
+            f"{mode:<28} found {record['found']}/{record['seeds']}  median {record['median_s']} s"
+            f"  worst {record['worst_s']} s  sizes {record['weight_before']} -> "
+            f"{record['weight_after']}",
+            file=sys.stderr,
+        )
+    summary = {
+        "kind": "summary",
+        "modes": len(records),
+        "found_every_seed": [r["mode"] for r in records if r["found"] == r["seeds"]],
+        "never_found": [r["mode"] for r in records if r["found"] == 0],
+        "budget_s": opts.budget,
+        "seeds": opts.seeds,
+        "workers": opts.workers,
+        "wall_s": round(time.monotonic() - started, 1),
+    }
+    print(json.dumps(summary), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
