@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,28 +113,35 @@ def hunt(
     raise typer.Exit(1 if shrunk is not None else 0)
 
 
-def _search(config: Any, show: Callable[[str, float], None]) -> HuntResult:
+Show = Callable[[str, float, float], None]
+"""Update the progress line: what is happening, seconds spent, of how many."""
+
+
+def _search(config: Any, show: Show) -> HuntResult:
     from sim.hunt import hunt as run_hunt
 
+    started = time.monotonic()
+
     def progress(result: HuntResult) -> None:
-        show(
-            f"{result.schedules} schedules, {result.sim_seconds:,.0f} sim s",
-            0.0,
-        )
+        text = f"{result.schedules} schedules, {result.sim_seconds:,.0f} simulated s"
+        show(text, time.monotonic() - started, config.budget_s)
 
     with ui.io_errors():
         return run_hunt(config, progress)
 
 
-def _shrink(result: HuntResult, budget_s: float, show: Callable[[str, float], None]) -> Shrunk:
+def _shrink(result: HuntResult, budget_s: float, show: Show) -> Shrunk:
     from sim.hunt import judge, shrink
     from sim.schedule import Schedule
 
     assert result.found is not None
     lin_timeout = result.config.lin_timeout
+    started = time.monotonic()
+    show(f"shrinking {result.prop!r}: size {result.found.schedule.weight()}", 0.0, budget_s)
 
     def progress(best: Schedule) -> None:
-        show(f"shrinking {result.prop!r}: best size {best.weight()}", 0.0)
+        text = f"shrinking {result.prop!r}: best size {best.weight()}"
+        show(text, time.monotonic() - started, budget_s)
 
     return shrink(
         result.found,
@@ -145,17 +153,22 @@ def _shrink(result: HuntResult, budget_s: float, show: Callable[[str, float], No
 
 
 @contextmanager
-def _progress(total_s: float) -> Iterator[Callable[[str, float], None]]:
-    """A status line on stderr (only on a terminal): what the hunt is doing."""
+def _progress(total_s: float) -> Iterator[Show]:
+    """A progress bar on stderr (only on a terminal) over the budget, with
+    the schedules tried, the simulated seconds and the best size so far."""
     if not ui.err.is_terminal:
-        yield lambda text, done: None
+        yield lambda text, done, total: None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = [SpinnerColumn(), TextColumn("[bold]hunt[/] {task.description}"), TimeElapsedColumn()]
-    with Progress(*columns, console=ui.err, transient=True) as bar:
+    columns = [TextColumn("[bold]hunt"), BarColumn(), TextColumn("{task.description}")]
+    with Progress(*columns, TimeElapsedColumn(), console=ui.err, transient=True) as bar:
         task = bar.add_task("starting", total=total_s)
-        yield lambda text, done: bar.update(task, description=text)
+
+        def show(text: str, done: float, total: float) -> None:
+            bar.update(task, description=text, completed=min(done, total), total=total)
+
+        yield show
 
 
 def _write(result: HuntResult, shrunk: Shrunk, out: Path) -> dict[str, str]:

@@ -165,7 +165,7 @@ def describe_schedule(s: Schedule) -> list[str]:
 def timeline_text(judgement: Judgement) -> list[str]:
     nodes = lanes(judgement)
     columns = [0, *nodes]
-    width = 22
+    width = 26
     head = "  time (s) | " + " | ".join(
         f"{'cluster' if c == 0 else f'n{c}':<{width}}" for c in columns
     )

@@ -157,3 +157,38 @@ def test_a_safe_hunt_on_the_command_line_exits_0(tmp_path: Path) -> None:
     doc = orjson.loads(result.stdout)
     assert doc["found"] is False and doc["schedules"] >= 1 and doc["sim_seconds"] > 0
     assert not (tmp_path / "o").exists(), "nothing found, nothing written"
+
+
+#: The failing schedules of the fake judge below (set before the pool forks).
+FAILING: dict[str, Schedule] = {}
+
+
+def fake_judge(schedule: Schedule, lin_timeout: float = 10.0) -> Judgement:
+    """Fails P on the two schedules in FAILING; the first of them is slow
+    (really simulated), so with workers the second one finishes first."""
+    if schedule == FAILING.get("first"):
+        verdict = judge(schedule, lin_timeout)
+        verdict.failed.append("P")
+        return verdict
+    failed = ["P"] if schedule == FAILING.get("second") else []
+    return Judgement(schedule, {}, [], None, failed)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_workers_find_the_same_first_counterexample(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.hunt.search as search
+
+    FAILING.update(first=draw(seed, 5), second=draw(seed, 6))
+    monkeypatch.setattr(search, "judge", fake_judge)
+    try:
+        one = hunt(HuntConfig(seed=seed, budget_s=600, workers=1))
+        two = hunt(HuntConfig(seed=seed, budget_s=600, workers=2))
+    finally:
+        FAILING.clear()
+    assert one.index == two.index == 5
+    assert one.found is not None and two.found is not None
+    assert one.found.schedule == two.found.schedule == draw(seed, 5)
+    assert one.prop == two.prop == "P"
+    assert one.schedules == 6 and two.schedules >= 6
