@@ -192,3 +192,38 @@ def test_workers_find_the_same_first_counterexample(
     assert one.found.schedule == two.found.schedule == draw(seed, 5)
     assert one.prop == two.prop == "P"
     assert one.schedules == 6 and two.schedules >= 6
+
+
+def crashed_judge(schedule: Schedule, lin_timeout: float = 10.0) -> Judgement:
+    return crashed(schedule)
+
+
+def test_a_found_counterexample_is_shrunk_and_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.hunt
+    import sim.hunt.search
+
+    monkeypatch.setattr(sim.hunt.search, "judge", crashed_judge)
+    monkeypatch.setattr(sim.hunt, "judge", crashed_judge)
+    out = tmp_path / "out"
+    result = invoke("hunt", "--seed", "2", "--budget", "60s", "--out", out, "--json")
+    assert result.exit_code == 1, result.output
+    import orjson
+
+    doc = orjson.loads(result.stdout)
+    assert doc["found"] and doc["property"] == "crashed"
+    before, after = doc["shrink"]["size"]["before"], doc["shrink"]["size"]["after"]
+    assert after[0] == 1 and all(a <= b for a, b in zip(after, before, strict=True))
+    for name in ("counterexample.jsonl", "schedule.json", "found-schedule.json"):
+        assert (out / name).is_file()
+    again = tmp_path / "again.jsonl"
+    replayed = invoke("sim", "--schedule", out / "schedule.json", "--out", again)
+    assert replayed.exit_code == 0, replayed.output
+    assert again.read_bytes() == (out / "counterexample.jsonl").read_bytes()
+    text = (out / "report.txt").read_text()
+    assert text.startswith("COUNTEREXAMPLE: crashed") and "crash the " in text
+    assert "Timeline" in text and "| n1" in text
+    page = (out / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<script" not in page
+    assert "src=" not in page and "href=" not in page, "self-contained"
