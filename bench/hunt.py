@@ -14,7 +14,11 @@ then shrunk with its own budget. One JSON line per mode on stdout:
 - ``weight_before`` / ``weight_after``: the size of the counterexample as
   found and shrunk, per finding seed (docs/hunting.md), and ``size_after``.
 
-Then a summary line. Wall times depend on the machine and its load: compare
+Then, with ``--coverage N`` (default 10; 4 with ``--quick``), one line per
+schedule shape (and ``swarm``): over N safe-mode schedules of that shape,
+the share of runs that reached each situation consensus bugs need
+(sim/hunt/coverage.py). A shape whose own situation stays at 0 is not doing
+its job. Then a summary line. Wall times depend on the machine and its load: compare
 runs on the same machine only.
 
     python bench/hunt.py --quick                 # 2 seeds, 10 s each
@@ -84,6 +88,35 @@ def measure_mode(mode: str, opts: argparse.Namespace) -> dict[str, Any]:
     return record
 
 
+def measure_coverage(runs: int, seed: int) -> list[dict[str, Any]]:
+    from collections import Counter
+
+    from sim.hunt import judge
+    from sim.hunt.coverage import SITUATIONS, situations
+    from sim.hunt.shapes import SHAPES, draw
+
+    reached: dict[str, Counter[str]] = {shape: Counter() for shape in ["swarm", *SHAPES]}
+    counted: Counter[str] = Counter()
+    index = 0
+    while min(counted[shape] for shape in reached) < runs:
+        schedule = draw(seed, index)
+        index += 1
+        if counted[schedule.shape] >= runs:
+            continue
+        counted[schedule.shape] += 1
+        found = situations(judge(schedule).events)
+        reached[schedule.shape].update(name for name in SITUATIONS if found[name])
+    return [
+        {
+            "kind": "coverage",
+            "shape": shape,
+            "runs": counted[shape],
+            "situations": {name: round(reached[shape][name] / runs, 2) for name in SITUATIONS},
+        }
+        for shape in reached
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", help="comma-separated modes (default: every mode and safe)")
@@ -92,10 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per hunt")
     parser.add_argument("--shrink-budget", type=float, default=60.0, help="seconds per shrink")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 10 s hunts, 10 s shrinks")
+    parser.add_argument("--coverage", type=int, default=10, help="runs per shape for coverage")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 seeds, 10 s hunts and shrinks, coverage of 4"
+    )
     opts = parser.parse_args(argv)
     if opts.quick:
-        opts.seeds, opts.budget, opts.shrink_budget = 2, 10.0, 10.0
+        opts.seeds, opts.budget, opts.shrink_budget, opts.coverage = 2, 10.0, 10.0, 4
     available = known_modes()
     modes = opts.modes.split(",") if opts.modes else [*available, SAFE]
     unknown = [m for m in modes if m != SAFE and m not in available]
@@ -115,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{record['weight_after']}",
             file=sys.stderr,
         )
+    for line in measure_coverage(opts.coverage, opts.first_seed) if opts.coverage > 0 else []:
+        print(json.dumps(line), flush=True)
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in line["situations"].items())
+        print(f"coverage {line['shape']:<24} {shares}", file=sys.stderr)
     summary = {
         "kind": "summary",
         "modes": len(records),

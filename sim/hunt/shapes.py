@@ -20,7 +20,7 @@ why each one is there); the odd-numbered schedules take them in turn:
 - ``change-in-election``: a membership change is issued just as the leader
   crashes or is cut off, so the change meets an election;
 - ``restart-voter``: a node that just granted a vote crashes and comes back
-  in the same term;
+  in the same term, within milliseconds, with messages often duplicated;
 - ``pause-leader-past-lease``: the leader (lease reads on) is frozen for
   longer than its lease, then resumes and is asked to read.
 """
@@ -34,6 +34,7 @@ from dataclasses import replace
 from typing import Any
 
 from consensus.rng import mix64
+from sim.cluster import SimConfig
 from sim.profiles import PROFILES
 from sim.schedule import FaultEvent, Schedule
 from sim.workload import WorkloadConfig
@@ -98,6 +99,7 @@ def _swarm(rng: random.Random, run_seed: int) -> Schedule:
         events=tuple(events),
         membership=tuple(membership),
         shape="swarm",
+        snapshot_every=rng.choice([20, 50, 200]),
     )
 
 
@@ -183,12 +185,21 @@ def crash_after_persist(rng: random.Random, schedule: Schedule) -> Schedule:
 
 
 def change_in_election(rng: random.Random, schedule: Schedule) -> Schedule:
+    """The change is issued at one of the membership actor's turns (every
+    ``actor_every_ms``), and the leader is cut off as it appends right then
+    (most likely the change's own entry), or crashes a few milliseconds
+    later, before the change can commit: the election runs inside the
+    change's apply window."""
     (t,) = _times(rng, schedule, 1)
-    do = rng.choice(["crash", "partition"])
-    fault = FaultEvent(t, do, "leader", round(rng.uniform(0.3, 2.0), 3))
+    turn = SimConfig().actor_every_ms / 1000
+    during = round(math.ceil(max(t, 1.0) / turn) * turn, 3)
+    length = round(rng.uniform(0.3, 2.0), 3)
+    if rng.random() < 0.5:
+        fault = FaultEvent(during, "partition", "leader", length, "after_append")
+    else:
+        fault = FaultEvent(round(during + rng.uniform(0.001, 0.02), 4), "crash", "leader", length)
     new = schedule.nodes + 1
-    before = round(max(0.3, t - rng.uniform(0.3, 1.0)), 3)
-    during = round(t + rng.uniform(0.0, 0.3), 3)
+    before = round(max(0.3, during - rng.uniform(0.3, 0.7)), 3)
     steps: list[dict[str, Any]] = [{"at": before, "do": "add_learner", "node": new}]
     kind = rng.choice(["promote", "replace", "remove"])
     if kind == "promote":
@@ -206,9 +217,12 @@ def restart_voter(rng: random.Random, schedule: Schedule) -> Schedule:
     events: list[FaultEvent] = []
     for t in _times(rng, schedule, rng.randint(1, 2)):
         events.append(FaultEvent(t, "crash", "leader", round(rng.uniform(0.3, 1.5), 3)))
-        down = round(rng.uniform(0.02, 0.4), 3)
+        down = round(rng.uniform(0.001, 0.012), 4)
         events.append(FaultEvent(t, "crash", "voter", down, "after_vote"))
-    return _add(schedule, events)
+    # A duplicate of the vote request arrives about one latency after the
+    # first: after a restart this quick, in the term the node voted in.
+    faults = replace(schedule.faults, duplicate=max(schedule.faults.duplicate, 0.3))
+    return _add(replace(schedule, faults=faults), events)
 
 
 def pause_leader_past_lease(rng: random.Random, schedule: Schedule) -> Schedule:

@@ -227,3 +227,58 @@ def test_a_found_counterexample_is_shrunk_and_written(
     page = (out / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<script" not in page
     assert "src=" not in page and "href=" not in page, "self-contained"
+
+
+def ev(seq: int, n: str, act: str, **fields: Any) -> dict[str, Any]:
+    return {"seq": seq, "t": seq * 1000, "n": n, "act": act, **fields}
+
+
+def vote_req(seq: int, term: int, pre: bool = False) -> dict[str, Any]:
+    msg = {"type": "vote_req", "term": term, "src": 1, "dst": 2, "pre": pre}
+    return ev(seq, "n1", "send", mid=f"1:{seq}", msg=msg)
+
+
+RESTART = ev(1, "n2", "restart", **{"in": {"durable": {"term": 3}}, "st": {"term": 3}})
+RECV = ev(3, "n2", "recv", **{"in": {"mid": "1:2", "type": "vote_req"}})
+LEADER_N1 = ev(1, "n1", "tick", **{"in": {}, "st": {"role": "leader", "term": 2}})
+NEW_LEADER = ev(2, "n2", "become_leader", term=3)
+PROPOSE = ev(1, "n1", "propose_conf", **{"in": {"change": {}}})
+
+
+@pytest.mark.parametrize(
+    ("events", "situation", "count"),
+    [
+        ([RESTART, vote_req(2, 3), RECV], "vote-request-after-restart", 1),
+        ([RESTART, vote_req(2, 4), RECV], "vote-request-after-restart", 0),
+        ([RESTART, vote_req(2, 3, pre=True), RECV], "vote-request-after-restart", 0),
+        (
+            [LEADER_N1, NEW_LEADER, ev(3, "n1", "read", term=2, **{"in": {"ctx": 1}})],
+            "read-at-deposed-leader",
+            1,
+        ),
+        (
+            [LEADER_N1, NEW_LEADER, ev(3, "n2", "read", term=3, **{"in": {"ctx": 1}})],
+            "read-at-deposed-leader",
+            0,
+        ),
+        ([PROPOSE, ev(2, "n2", "become_candidate")], "election-in-conf-window", 1),
+        (
+            [PROPOSE, ev(2, "n1", "conf_apply"), ev(3, "n2", "become_candidate")],
+            "election-in-conf-window",
+            0,
+        ),
+        (
+            [PROPOSE, ev(2, "n1", "refused", cause=1), ev(3, "n2", "become_candidate")],
+            "election-in-conf-window",
+            0,
+        ),
+        ([ev(1, "env", "crash", node=2, lost_writes=[4])], "crash-with-write-in-flight", 1),
+        ([ev(1, "env", "crash", node=2)], "crash-with-write-in-flight", 0),
+    ],
+)
+def test_coverage_counts_situations_from_the_events(
+    events: list[dict[str, Any]], situation: str, count: int
+) -> None:
+    from sim.hunt.coverage import situations
+
+    assert situations(events)[situation] == count
