@@ -46,6 +46,10 @@ message may arrive long after the transfer was aborted). docs/reads.md
 states these rules and why they are enough (``_in_lease``,
 ``_confirm_reads``, ``_send_timeout_now``).
 
+Unsafe modes. ``config.unsafe`` can switch off one guard or another on
+purpose (consensus/unsafe.py): each mode is read once, below, into a boolean
+that the guard it breaks consults. With no mode on nothing changes.
+
 Where things live: quorum arithmetic in quorum.py, per-follower flow control
 in progress.py, configuration transitions in confchange.py, the log in log.py.
 This module holds the role logic (section 5 of the Raft paper, with PreVote,

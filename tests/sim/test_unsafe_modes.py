@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from consensus.unsafe import CATALOG, MODES
-from raftlab.experiment import CheckOutcome, check_trace, simulate
+from raftlab.experiment import CheckOutcome, check_trace, replay_file, simulate
 from sim import SimConfig, get_profile, raft_config_for
 
 
@@ -89,3 +89,13 @@ def test_the_mode_is_caught_and_the_same_seed_without_it_passes(case: Case, tmp_
     assert "unsafe" not in safe.header["raft"]
     assert failed_checkers(safe) == set(), safe.report.violations
     assert safe.lin_verdict in ("", "linearizable")
+
+
+def test_a_run_with_a_mode_replays_with_the_mode_from_its_header(tmp_path: Path) -> None:
+    """Replay builds its cores from the header's ``raft``, ``unsafe``
+    included: the sabotaged run replays step for step."""
+    case = next(case for case in CASES if case.mode == "volatile-vote")
+    run_case(case, tmp_path, unsafe=True)
+    report = replay_file(tmp_path / "volatile-vote-unsafe.jsonl")
+    assert report.verdict == "DETERMINISTIC", report.divergence
+    assert report.steps > 0
