@@ -55,6 +55,7 @@ def reproduce_command(
     read_mode = config.raft.read_mode.value
     if read_mode != "index":
         options["--read-mode"] = read_mode
+    words_unsafe = [w for mode in config.raft.unsafe for w in ("--unsafe", mode)]
     workload = config.workload
     for option, value, usual in (
         ("--clients", workload.clients, default.clients),
@@ -68,6 +69,7 @@ def reproduce_command(
     words = ["raftlab", command]
     for option, value in options.items():
         words += [option, str(value)]
+    words += words_unsafe
     return shlex.join(words)
 
 

@@ -108,15 +108,19 @@ class Schedule:
     shape: str = ""
     """Which generator drew it (sim/hunt/shapes.py); only informative."""
     snapshot_every: int = 200
+    max_entries_per_msg: int = 64
+    """The core's batching of catch-up entries (``RaftConfig``): one entry per
+    message lets a follower acknowledge an old term's tail before the new
+    leader's entries, the situation of the paper's Figure 8."""
 
     # ----------------------------------------------------------- the run
 
     def sim_config(self) -> SimConfig:
-        raft = raft_config_for(self.faults, self.read_mode)
-        if self.unsafe:
-            if not any(f.name == "unsafe" for f in dataclasses.fields(raft)):
-                raise ScheduleError("unsafe modes are not available in this core")
-            raft = replace(raft, unsafe=self.unsafe)  # type: ignore[call-arg]
+        raft = replace(
+            raft_config_for(self.faults, self.read_mode),
+            unsafe=self.unsafe,
+            max_entries_per_msg=self.max_entries_per_msg,
+        )
         return SimConfig(
             nodes=self.nodes,
             seed=self.seed,
@@ -183,6 +187,7 @@ class Schedule:
             "read_mode": self.read_mode,
             "unsafe": list(self.unsafe),
             "snapshot_every": self.snapshot_every,
+            "max_entries_per_msg": self.max_entries_per_msg,
             "faults": self.faults.to_json(),
             "workload": {
                 "clients": w.clients,
@@ -233,6 +238,7 @@ def schedule_from_json(raw: Any, where: str = "schedule") -> Schedule:
         membership=tuple(get.items("membership", dict)),
         shape=get.text("shape", ""),
         snapshot_every=get.integer("snapshot_every", 200),
+        max_entries_per_msg=get.integer("max_entries_per_msg", 64),
     )
     if schedule.read_mode not in [m.value for m in ReadMode]:
         raise ScheduleError(f"{where}: read_mode must be 'index' or 'lease'")
@@ -366,7 +372,8 @@ class ScheduledSimulation(Simulation):
         super().__init__(schedule.sim_config(), sink, schedule.actor())
         self.schedule = schedule
         self._pick_rng = random.Random(mix64(schedule.seed * 7919 + self._PICK))
-        #: Armed triggers: event number -> the node it waits on (0: any).
+        #: Armed triggers: event number -> the node it waits on (0: whichever
+        #: node sends entries next, which only leaders do).
         self._after_append: dict[int, int] = {}
         self._after_vote: list[int] = []
         self._after_persist: dict[int, int] = {}
@@ -389,11 +396,12 @@ class ScheduledSimulation(Simulation):
         if event.when == "after_vote":
             self._after_vote.append(number)
             return
+        if event.when == "after_append":  # whoever leads when entries next leave
+            self._after_append[number] = event.node if isinstance(event.node, int) else 0
+            return
         node = self._select(event.node)
         if not node:
             self.stats.faults["skipped"] += 1
-        elif event.when == "after_append":
-            self._after_append[number] = node
         elif event.when == "after_persist":
             self._after_persist[number] = node
         else:
@@ -460,9 +468,9 @@ class ScheduledSimulation(Simulation):
             return
         if self._after_append and isinstance(msg, AppendRequest) and msg.entries:
             for number, node in sorted(self._after_append.items()):
-                if node == msg.src:  # cut it off before this append leaves
+                if node in (0, msg.src):  # cut it off before this append leaves
                     del self._after_append[number]
-                    self._fire(self.schedule.events[number], node)
+                    self._fire(self.schedule.events[number], msg.src)
         super().send(env)
         if self._after_vote and isinstance(msg, VoteResponse) and msg.granted and not msg.pre:
             for number in self._after_vote:

@@ -50,6 +50,39 @@ class SingleChangePending(InvariantChecker):
                     return
 
 
+class ConfAfterOwnCommit(InvariantChecker):
+    """A leader appends a configuration change only once its commit index
+    holds an entry of its own term: until then its log may end in a change
+    of an earlier term that a later leader overwrites, and a change built on
+    it can leave two configurations whose majorities do not overlap (the
+    single-server change bug, raft-dev 2015). Leaving a joint configuration
+    is exempt: the joint configuration it leaves is itself applied."""
+
+    name = "conf-after-own-commit"
+    invariant = "Leaders change the configuration only after committing in their term"
+    actions = frozenset({"append"})
+
+    def feed(self, event: Event, model: ClusterModel) -> None:
+        actor = event["n"]
+        node = model.node(actor)
+        if node.role != "leader" or node.config.joint:
+            return
+        changes = [index for index, _, _, conf in model.appended if conf]
+        if not changes:
+            return
+        commit_term = node.log.term_at(node.commit)
+        if commit_term is None or commit_term == node.term:
+            return
+        self.found.add(
+            (event["seq"],),
+            f"{actor}, leader of term {node.term}, appended a configuration change at index "
+            f"{changes[0]} while its commit index {node.commit} holds an entry of term "
+            f"{commit_term}: no entry of its own term was committed yet, so the configuration "
+            "it changes may not be the one that survives.",
+            (model.describe(actor),),
+        )
+
+
 class JointQuorum(NeedsDurability):
     """Every election and every commit decision is backed by a majority of
     the voters, and in a joint configuration by a majority of *both* the

@@ -100,6 +100,7 @@ def _swarm(rng: random.Random, run_seed: int) -> Schedule:
         membership=tuple(membership),
         shape="swarm",
         snapshot_every=rng.choice([20, 50, 200]),
+        max_entries_per_msg=rng.choice([1, 4, 64]),
     )
 
 
@@ -162,12 +163,24 @@ def _add(schedule: Schedule, events: list[FaultEvent]) -> Schedule:
 
 
 def isolate_after_append(rng: random.Random, schedule: Schedule) -> Schedule:
+    """Half the time with lease reads: a deposed leader on the wrong side
+    must stop answering reads, and clients keep asking it until they time
+    out, so reads and writes are both in the mix."""
     events = [
-        FaultEvent(t, "partition", "leader", round(rng.uniform(0.3, 3.0), 3), "after_append")
+        FaultEvent(t, "partition", "leader", round(rng.uniform(0.5, 3.0), 3), "after_append")
         for t in _times(rng, schedule, rng.randint(1, 3))
     ]
-    workload = replace(schedule.workload, clients=max(2, schedule.workload.clients))
-    return _add(replace(schedule, workload=workload), events)
+    workload = _reads_and_writes(schedule.workload)
+    read_mode = "lease" if rng.random() < 0.5 else schedule.read_mode
+    return _add(replace(schedule, workload=workload, read_mode=read_mode), events)
+
+
+def _reads_and_writes(workload: WorkloadConfig) -> WorkloadConfig:
+    """At least two clients, and both puts and gets in the mix."""
+    mix = dict(workload.mix)
+    mix.setdefault("get", 0.5)
+    mix.setdefault("put", 0.5)
+    return replace(workload, clients=max(2, workload.clients), mix=tuple(mix.items()))
 
 
 def crash_after_persist(rng: random.Random, schedule: Schedule) -> Schedule:
@@ -186,18 +199,29 @@ def crash_after_persist(rng: random.Random, schedule: Schedule) -> Schedule:
 
 def change_in_election(rng: random.Random, schedule: Schedule) -> Schedule:
     """The change is issued at one of the membership actor's turns (every
-    ``actor_every_ms``), and the leader is cut off as it appends right then
-    (most likely the change's own entry), or crashes a few milliseconds
-    later, before the change can commit: the election runs inside the
-    change's apply window."""
+    ``actor_every_ms``), and either the leader is cut off as it appends right
+    then (most likely the change's own entry) or crashes a few milliseconds
+    later, so that the election runs inside the change's apply window; or
+    the leader crashes just before the turn and its successor is cut off as
+    it appends its first entry, so that the change reaches a leader that
+    has not committed an entry of its own term."""
     (t,) = _times(rng, schedule, 1)
     turn = SimConfig().actor_every_ms / 1000
     during = round(math.ceil(max(t, 1.0) / turn) * turn, 3)
     length = round(rng.uniform(0.3, 2.0), 3)
-    if rng.random() < 0.5:
-        fault = FaultEvent(during, "partition", "leader", length, "after_append")
+    variant = rng.randrange(3)
+    faults: list[FaultEvent]
+    if variant == 0:
+        faults = [FaultEvent(during, "partition", "leader", length, "after_append")]
+    elif variant == 1:
+        at = round(during + rng.uniform(0.001, 0.02), 4)
+        faults = [FaultEvent(at, "crash", "leader", length)]
     else:
-        fault = FaultEvent(round(during + rng.uniform(0.001, 0.02), 4), "crash", "leader", length)
+        crash_at = round(during - rng.uniform(0.15, 0.3), 3)
+        faults = [
+            FaultEvent(crash_at, "crash", "leader", length),
+            FaultEvent(round(crash_at + 0.01, 3), "partition", "leader", 0.5, "after_append"),
+        ]
     new = schedule.nodes + 1
     before = round(max(0.3, during - rng.uniform(0.3, 0.7)), 3)
     steps: list[dict[str, Any]] = [{"at": before, "do": "add_learner", "node": new}]
@@ -210,7 +234,7 @@ def change_in_election(rng: random.Random, schedule: Schedule) -> Schedule:
     else:
         steps.append({"at": during, "do": "remove", "node": rng.randint(1, schedule.nodes)})
     # The shape's own steps replace the swarm's: two scripts would clash on node ids.
-    return _add(replace(schedule, membership=tuple(steps)), [fault])
+    return _add(replace(schedule, membership=tuple(steps)), faults)
 
 
 def restart_voter(rng: random.Random, schedule: Schedule) -> Schedule:
@@ -230,12 +254,7 @@ def pause_leader_past_lease(rng: random.Random, schedule: Schedule) -> Schedule:
         FaultEvent(t, "pause", "leader", round(rng.uniform(0.3, 2.0), 3))
         for t in _times(rng, schedule, rng.randint(1, 3))
     ]
-    mix = dict(schedule.workload.mix)
-    mix.setdefault("get", 0.5)
-    mix.setdefault("put", 0.5)
-    workload = replace(
-        schedule.workload, clients=max(2, schedule.workload.clients), mix=tuple(mix.items())
-    )
+    workload = _reads_and_writes(schedule.workload)
     return _add(replace(schedule, read_mode="lease", workload=workload), events)
 
 
