@@ -282,3 +282,43 @@ def test_coverage_counts_situations_from_the_events(
     from sim.hunt.coverage import situations
 
     assert situations(events)[situation] == count
+
+
+def test_an_unsafe_mode_is_found_the_same_with_one_and_two_workers() -> None:
+    one = hunt(HuntConfig(seed=1, budget_s=600, workers=1, unsafe=("learner-early-vote",)))
+    two = hunt(HuntConfig(seed=1, budget_s=600, workers=2, unsafe=("learner-early-vote",)))
+    assert one.found is not None and two.found is not None
+    assert one.index == two.index and one.index > 0
+    assert one.prop == two.prop == "Learners never vote"
+    assert one.found.schedule == two.found.schedule
+    assert one.found.events == two.found.events
+
+
+def test_a_real_counterexample_shrinks_to_a_smaller_one_failing_the_same_way() -> None:
+    found = hunt(HuntConfig(seed=1, budget_s=600, unsafe=("volatile-vote",)))
+    assert found.found is not None
+    prop = found.prop
+    result = shrink(found.found, prop, judge, budget_s=120)
+    small = result.schedule
+    assert result.accepted > 0 and small.weight() < found.found.schedule.weight()
+    _sizes_no_larger(small, found.found.schedule)
+    again = judge(small)
+    assert again.fails(prop), "the shrunk schedule fails the same property when run again"
+    assert again.events == result.judgement.events
+
+
+def test_the_report_marks_the_witnesses_of_the_violation() -> None:
+    from sim.hunt import html_report, text_report
+
+    found = hunt(HuntConfig(seed=1, budget_s=600, unsafe=("volatile-vote",)))
+    assert found.found is not None
+    verdict = found.found
+    text = text_report(verdict, found.prop, verdict.schedule, found.index, 1, 0)
+    assert text.startswith(f"COUNTEREXAMPLE: {found.prop}")
+    witnesses = {s for v in verdict.violations for s in v.witnesses}
+    assert text.count("!! ") >= 1 and "unsafe modes volatile-vote" in text
+    page = html_report(verdict, found.prop, text)
+    for seq in sorted(witnesses):
+        assert f"event {seq} at" in page, "every witness is drawn"
+    assert page.count("witness") >= len(witnesses)
+    assert "<line class=\"arrow" in page, "messages are drawn as arrows"
