@@ -321,4 +321,4 @@ def test_the_report_marks_the_witnesses_of_the_violation() -> None:
     for seq in sorted(witnesses):
         assert f"event {seq} at" in page, "every witness is drawn"
     assert page.count("witness") >= len(witnesses)
-    assert "<line class=\"arrow" in page, "messages are drawn as arrows"
+    assert '<line class="arrow' in page, "messages are drawn as arrows"
