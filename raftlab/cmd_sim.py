@@ -57,7 +57,7 @@ Examples:
 
   raftlab sim --nodes 3 --faults chaos --duration 60 --membership none --out chaos.jsonl.gz
 
-  raftlab sim --unsafe commit-old-term --faults chaos --out figure8.jsonl
+  raftlab sim --nodes 3 --duration 5 --faults crashes --membership none --unsafe volatile-vote
 """
 
 

@@ -55,7 +55,6 @@ def reproduce_command(
     read_mode = config.raft.read_mode.value
     if read_mode != "index":
         options["--read-mode"] = read_mode
-    words_unsafe = [w for mode in config.raft.unsafe for w in ("--unsafe", mode)]
     workload = config.workload
     for option, value, usual in (
         ("--clients", workload.clients, default.clients),
@@ -69,7 +68,8 @@ def reproduce_command(
     words = ["raftlab", command]
     for option, value in options.items():
         words += [option, str(value)]
-    words += words_unsafe
+    for mode in config.raft.unsafe:
+        words += ["--unsafe", mode]
     return shlex.join(words)
 
 

@@ -1,7 +1,9 @@
 """Invariants of membership changes (Ongaro's thesis, chapter 4).
 
 These catch the classic mistakes: two changes in flight at once (the
-single-server change bug), decisions taken in a joint configuration with
+single-server change bug), a new leader changing the configuration before
+it committed an entry of its own term (the same bug's other half, raft-dev
+2015), decisions taken in a joint configuration with
 only one of its majorities, learners voting or counting toward a quorum,
 and a node campaigning while it has committed but unapplied changes.
 """
