@@ -99,9 +99,12 @@ def hunt(
     except (ValueError, OutputError) as error:
         raise ui.fail(str(error)) from None
     config = HuntConfig(seed=seed, budget_s=seconds, workers=workers, unsafe=unsafe)
-    with _progress(seconds) as show:
-        result = _search(config, show)
-        shrunk = _shrink(result, shrink_seconds, show) if result.found is not None else None
+    try:
+        with _progress(seconds) as show:
+            result = _search(config, show)
+            shrunk = _shrink(result, shrink_seconds, show) if result.found is not None else None
+    except KeyboardInterrupt:
+        raise ui.fail("interrupted: nothing was written") from None
     files = _write(result, shrunk, out) if shrunk is not None else {}
     doc = hunt_doc(result, shrunk, files)
     if as_json:

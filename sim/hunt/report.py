@@ -125,10 +125,12 @@ def text_report(
     judgement: Judgement, prop: str, origin: Schedule, index: int, seed: int, runs: int
 ) -> str:
     s = judgement.schedule
+    modes = "".join(f" --mode {m}" for m in origin.unsafe)
     lines = [
         f"COUNTEREXAMPLE: {prop}",
         "",
-        f"Found as schedule {index} of `raftlab hunt --seed {seed}` (shape {origin.shape}); "
+        f"Found as schedule {index} of `raftlab hunt --seed {seed}{modes}` "
+        f"(shape {origin.shape}); "
         f"shrunk in {runs} runs from weight {origin.weight()} to {s.weight()} "
         f"(faults, membership steps, nodes, clients, duration: {origin.size()} -> {s.size()}).",
         "",
