@@ -31,7 +31,8 @@ and the report (report.txt, report.html: a timeline with a lane per node).
 
 Without --mode the core is the safe one, and finding nothing is reported as
 the schedules tried and the simulated seconds explored. With --mode the core
-runs with that unsafe mode (a deliberate bug) on.
+runs with that unsafe mode (a deliberate bug) on; `raftlab sim --list-unsafe`
+names the modes.
 
 --workers N runs schedules in N processes; the same --seed finds the same
 first counterexample whatever N is (given the budget to reach it).
