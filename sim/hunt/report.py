@@ -2,7 +2,7 @@
 
 Both show the same selection of the (shrunk) trace, because a full trace is
 mostly heartbeats: the moments that explain a consensus bug are elections,
-commits, configuration changes, crashes, pauses, partitions, and the
+commits (by leaders), configuration changes, crashes, pauses, partitions, and the
 violation's own witness events. The window runs from shortly before the
 first witness to the last one (the whole run when the failure has no
 witness events, as for a non-linearizable history); messages are drawn as
@@ -101,6 +101,8 @@ def marks(judgement: Judgement) -> list[Mark]:
             continue
         witness = seq in witnesses
         if act == "commit" and not witness:
+            if "support" not in event:
+                continue  # a follower learning a commit: the leader's mark says it
             lane = _lane(event)
             if t - last_commit.get(lane, -(10**9)) < 100_000:
                 continue  # one commit mark per node per 100 ms

@@ -3,11 +3,12 @@
 Greedy and deterministic. Each round proposes smaller candidates in a fixed
 order -- cut the run short after the violation, delete fault events and
 membership steps (halves, then quarters, ... then one at a time, in the
-manner of delta debugging), fewer nodes, fewer clients, a lower rate, fewer
-keys, a cleaner network, a shorter run -- and moves to the first candidate
-that still fails the *same* property; a round in which none does ends the
-shrink. A candidate is never larger than the schedule it came from in any
-part of ``Schedule.size``, so the result is no larger than the input.
+manner of delta debugging), move what is left earlier, fewer nodes, fewer
+clients, a lower rate, fewer keys, a cleaner network, a shorter run -- and
+moves to the first candidate that still fails the *same* property; a round
+in which none does ends the shrink. A candidate is never larger than the
+schedule it came from in any part of ``Schedule.size``, so the result is no
+larger than the input.
 
 Deleting one event leaves the others where they were (schedules list their
 faults), but the seed still drives the network and the clients, so a
@@ -81,6 +82,9 @@ def candidates(found: Judgement) -> Iterator[Schedule]:
             yield replace(s, duration_s=cut, events=_before(s.events, cut))
     yield from _fewer(s, "events")
     yield from _fewer(s, "membership")
+    earlier = _earlier(s)
+    if earlier is not None:
+        yield earlier
     for nodes in range(1, s.nodes):
         yield replace(s, nodes=nodes, events=tuple(_on_nodes(s.events, nodes)))
     w = s.workload
@@ -114,6 +118,22 @@ def _fewer(s: Schedule, part: str) -> Iterator[Schedule]:
             kept: dict[str, Any] = {part: items[:start] + items[start + size :]}
             yield replace(s, **kept)
         size //= 2
+
+
+def _earlier(s: Schedule) -> Schedule | None:
+    """``s`` with every fault and membership step moved earlier, so that the
+    first comes 0.5 s into the run (after the first election), and the run
+    shortened by as much: the quiet stretch before them goes."""
+    times = [e.at for e in s.events] + [float(step["at"]) for step in s.membership]
+    if not times or min(times) <= 0.6:
+        return None
+    shift = round(min(times) - 0.5, 3)
+    return replace(
+        s,
+        duration_s=round(s.duration_s - shift, 3),
+        events=tuple(replace(e, at=round(e.at - shift, 3)) for e in s.events),
+        membership=tuple({**step, "at": round(step["at"] - shift, 3)} for step in s.membership),
+    )
 
 
 def _before(events: tuple[FaultEvent, ...], end_s: float) -> tuple[FaultEvent, ...]:
