@@ -379,6 +379,9 @@ class ScheduledSimulation(Simulation):
         self._after_persist: dict[int, int] = {}
         #: The node whose step is running when it "crashes before sending".
         self._muted = 0
+        #: Counts partitions: a partition replaces the one before it (which
+        #: is healed first), and only the latest one's heal applies.
+        self._partition_gen = 0
         for number, event in enumerate(schedule.events):
             self.push(int(event.at * 1_000_000), FAULT, "scheduled", number)
 
@@ -388,6 +391,9 @@ class ScheduledSimulation(Simulation):
         elif kind == "scheduled_fire":
             number, node = payload
             self._fire(self.schedule.events[number], node)
+        elif kind == "scheduled_heal":
+            if payload == self._partition_gen:  # else a later partition replaced it
+                super()._on_fault("heal", None)
         else:
             super()._on_fault(kind, payload)
 
@@ -452,9 +458,10 @@ class ScheduledSimulation(Simulation):
             self.net.partition(groups)
             detail = {"kind": "split", "groups": groups}
         self._partitioned = True
+        self._partition_gen += 1
         self.stats.faults["partition"] += 1
         self._record("net", "partition", **detail, heal_after_us=length)
-        self.push(length, FAULT, "heal", None)
+        self.push(length, FAULT, "scheduled_heal", self._partition_gen)
 
     # -- triggers --------------------------------------------------------------
 

@@ -176,11 +176,20 @@ def isolate_after_append(rng: random.Random, schedule: Schedule) -> Schedule:
 
 
 def _reads_and_writes(workload: WorkloadConfig) -> WorkloadConfig:
-    """At least two clients, and both puts and gets in the mix."""
+    """At least two clients, both puts and gets in the mix, reads at least
+    half of it (a client whose write times out leaves a deposed leader; one
+    that reads stays), and at most two keys, so that a stale read is likely
+    to be of a key just written."""
     mix = dict(workload.mix)
-    mix.setdefault("get", 0.5)
     mix.setdefault("put", 0.5)
-    return replace(workload, clients=max(2, workload.clients), mix=tuple(mix.items()))
+    writes = sum(weight for op, weight in mix.items() if op != "get")
+    mix["get"] = max(mix.get("get", 0.0), round(writes, 3))
+    return replace(
+        workload,
+        clients=max(2, workload.clients),
+        keys=min(2, workload.keys),
+        mix=tuple(mix.items()),
+    )
 
 
 def crash_after_persist(rng: random.Random, schedule: Schedule) -> Schedule:
