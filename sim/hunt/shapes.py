@@ -218,7 +218,7 @@ def change_in_election(rng: random.Random, schedule: Schedule) -> Schedule:
     turn = SimConfig().actor_every_ms / 1000
     during = round(math.ceil(max(t, 1.0) / turn) * turn, 3)
     length = round(rng.uniform(0.3, 2.0), 3)
-    variant = rng.randrange(3)
+    variant = rng.choice([0, 1, 2, 2])
     faults: list[FaultEvent]
     if variant == 0:
         faults = [FaultEvent(during, "partition", "leader", length, "after_append")]
@@ -226,7 +226,9 @@ def change_in_election(rng: random.Random, schedule: Schedule) -> Schedule:
         at = round(during + rng.uniform(0.001, 0.02), 4)
         faults = [FaultEvent(at, "crash", "leader", length)]
     else:
-        crash_at = round(during - rng.uniform(0.15, 0.3), 3)
+        # An election takes 150-300 ms: the successor is then elected up to
+        # 150 ms before the turn, about as long as it stays leader cut off.
+        crash_at = round(during - rng.uniform(0.28, 0.35), 3)
         faults = [
             FaultEvent(crash_at, "crash", "leader", length),
             FaultEvent(round(crash_at + 0.01, 3), "partition", "leader", 0.5, "after_append"),
