@@ -87,7 +87,9 @@ class Reply:
     - ``redirect``: this node cannot serve it; ``leader`` is the node
       believed to lead (0 if unknown).
     - ``unknown``: the session table had already moved past this request's
-      number, so its outcome is no longer known (kv/statemachine.py).
+      number, so its outcome is no longer known (kv/statemachine.py); or,
+      with ``value`` saying so, a snapshot covered the proposal's index
+      before it applied here, so whether it committed is not known.
     """
 
     status: str

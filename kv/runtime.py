@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from consensus import (
     Accepted,
@@ -59,6 +60,7 @@ from consensus import (
     Persist,
     Persisted,
     Propose,
+    ProposeConfChange,
     RaftConfig,
     RaftCore,
     ReadIndex,
@@ -67,12 +69,18 @@ from consensus import (
     Refused,
     RestoreSnapshot,
     Tick,
+    TransferLeader,
 )
+from consensus.confchange import ConfChange
 from consensus.inputs import Input, Receive
 from consensus.traced import Envelope, Sink, TracedNode
 from kv.commands import Command, encode_command
 from kv.ports import OK, REDIRECT, RETRY, UNKNOWN, Clock, Disk, Network, Replies, Reply, Timer
 from kv.statemachine import KVStateMachine
+
+#: What a read asks of the state machine: a key (its value), or a function of
+#: the state machine (a range listing, say).
+Query = str | Callable[[KVStateMachine], Any]
 
 #: Entries applied between snapshots unless told otherwise.
 SNAPSHOT_EVERY = 200
@@ -82,6 +90,7 @@ _ACK_APPLIED, _MAYBE_COMPACT = range(2)
 
 _RETRY = Reply(RETRY, False)
 _UNKNOWN = Reply(UNKNOWN, False)
+_COVERED = Reply(UNKNOWN, False, "its index was covered by a snapshot before it applied here")
 
 
 class NodeRuntime:
@@ -140,10 +149,10 @@ class NodeRuntime:
         self._on_note = on_note
         #: log index -> (request, term it was proposed in)
         self.proposals: dict[int, tuple[object, int]] = {}
-        #: ReadIndex ctx -> (request, key)
-        self.reads: dict[int, tuple[object, str]] = {}
-        #: (read index, request, key) confirmed but not yet applied far enough
-        self.waiting_reads: list[tuple[int, object, str]] = []
+        #: ReadIndex ctx -> (request, query)
+        self.reads: dict[int, tuple[object, Query]] = {}
+        #: (read index, request, query) confirmed but not yet applied far enough
+        self.waiting_reads: list[tuple[int, object, Query]] = []
         #: Core steps taken and steps that met a peer's malformed message,
         #: over every incarnation.
         self.steps = 0
@@ -160,14 +169,17 @@ class NodeRuntime:
     def up(self) -> bool:
         return self.traced.core is not None
 
-    def start(self, durable: DurableState, seed: int, cause: int = 0) -> None:
+    def start(
+        self, durable: DurableState, seed: int, cause: int = 0, restart: bool | None = None
+    ) -> None:
         """Start a core from ``durable`` (what the disk holds) with the
-        election-timeout seed ``seed``; the trace records a boot or restart."""
+        election-timeout seed ``seed``; the trace records a boot or restart
+        (``restart`` as in ``TracedNode.start``)."""
         clock = self._clock
         core = RaftCore(self.id, self.config, seed, durable, clock.ticks())
         self.sm = KVStateMachine()
         self.sm.restore(durable.snapshot.data, durable.snapshot.index)
-        self.traced.start(core, clock.now_us(), seed, durable, cause)
+        self.traced.start(core, clock.now_us(), seed, durable, cause, restart)
         self.arm_timer()
 
     def crash(self) -> None:
@@ -217,12 +229,32 @@ class NodeRuntime:
             elif type(effect) is Refused:
                 self._replies.answer(request, Reply(REDIRECT, False, None, effect.leader))
 
-    def read(self, key: str, request: object, cause: int = 0) -> None:
-        """Read ``key`` linearizably: answered once the core confirmed the
-        read and the state machine applied its index, or ``redirect``."""
+    def read(self, query: Query, request: object, cause: int = 0) -> None:
+        """Read linearizably: answered once the core confirmed the read and
+        the state machine applied its index, or ``redirect``. ``query`` is a
+        key (the answer is its value) or a function of the state machine."""
         ctx = next(self._read_ids)
-        self.reads[ctx] = (request, key)
+        self.reads[ctx] = (request, query)
         self.step(ReadIndex(ctx), cause=cause)
+
+    def propose_conf(self, change: ConfChange, request: object) -> None:
+        """Propose a configuration change; ``request`` is answered like a
+        proposal's (``ok`` with the entry once it applies, ``retry``
+        if another entry took its place) or at once with ``redirect`` and the
+        core's reason."""
+        for effect in self.step(ProposeConfChange(change)):
+            if type(effect) is Accepted:
+                self.proposals[effect.index] = (request, effect.term)
+            elif type(effect) is Refused:
+                self._replies.answer(request, Reply(REDIRECT, False, effect.reason, effect.leader))
+
+    def transfer(self, target: int) -> Refused | None:
+        """Ask the leader to hand leadership to ``target``; the core's refusal,
+        if it refused. Success shows as ``target`` leading a later term."""
+        for effect in self.step(TransferLeader(target)):
+            if type(effect) is Refused:
+                return effect
+        return None
 
     # -- stepping ------------------------------------------------------------
 
@@ -309,39 +341,55 @@ class NodeRuntime:
                 request, term = pending
                 if entry.term != term:
                     answer(request, _RETRY)
+                elif entry.conf is not None:
+                    answer(request, Reply(OK, True, entry))
                 elif result is None:
                     answer(request, _UNKNOWN)
                 else:
                     answer(request, Reply(OK, result.ok, result.value))
         if self.waiting_reads:
             still = []
-            for index, request, key in self.waiting_reads:
+            for index, request, query in self.waiting_reads:
                 if index <= sm.applied:
-                    answer(request, Reply(OK, True, sm.read(key)))
+                    answer(request, Reply(OK, True, _ask(sm, query)))
                 else:
-                    still.append((index, request, key))
+                    still.append((index, request, query))
             self.waiting_reads = still
         return last
 
     def _restore(self, effect: RestoreSnapshot) -> None:
         """The core installed a snapshot: the state machine takes its state.
-        Reads parked for an index are dropped unanswered (their clients
-        retry), as a restored state may not be the one they waited for."""
+
+        Reads parked for an index are answered ``retry`` (they had no effect;
+        the restored state may not be the one they waited for). Proposals
+        whose index the snapshot covers will never be applied here one by
+        one, so whether their entry is the one that committed is unknown:
+        they are answered ``unknown`` rather than left waiting forever."""
         snap = effect.snapshot
         self.sm.restore(snap.data, snap.index)
+        answer = self._replies.answer
+        for _, request, _ in self.waiting_reads:
+            answer(request, _RETRY)
         self.waiting_reads.clear()
+        for index in sorted(i for i in self.proposals if i <= snap.index):
+            answer(self.proposals.pop(index)[0], _COVERED)
 
     def _read_ready(self, effect: ReadReady) -> None:
         pending = self.reads.pop(effect.ctx, None)
         if pending is None:
             return
-        request, key = pending
+        request, query = pending
         if self.sm.applied >= effect.index:
-            self._replies.answer(request, Reply(OK, True, self.sm.read(key)))
+            self._replies.answer(request, Reply(OK, True, _ask(self.sm, query)))
         else:
-            self.waiting_reads.append((effect.index, request, key))
+            self.waiting_reads.append((effect.index, request, query))
 
     def _read_refused(self, effect: ReadRefused) -> None:
         pending = self.reads.pop(effect.ctx, None)
         if pending is not None:
             self._replies.answer(pending[0], Reply(REDIRECT, False, None, effect.leader))
+
+
+def _ask(sm: KVStateMachine, query: Query) -> Any:
+    """Answer a read's query from the state machine."""
+    return sm.read(query) if type(query) is str else query(sm)  # type: ignore[operator]

@@ -28,7 +28,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("raftlab.cmd_check", "check", "CHECK_HELP"),
     "replay": ("raftlab.cmd_replay", "replay", "REPLAY_HELP"),
     "lincheck": ("raftlab.cmd_lincheck", "typer_command", "LINCHECK_HELP"),
+    "cluster": ("raftlab.cmd_cluster", "typer_command", "CLUSTER_HELP"),
+    "kv": ("raftlab.cmd_kv", "typer_command", "KV_HELP"),
 }
+
+#: Commands that parse their own arguments (raftlab/selfparsed.py): run
+#: without building the typer application at all.
+SELF_PARSED = ("lincheck", "cluster", "kv")
 
 #: The first line of each command's help, for ``raftlab --help`` without
 #: importing typer (a test checks them against the commands' own help).
@@ -38,6 +44,8 @@ SUMMARIES: dict[str, str] = {
     "check": "Check a trace against every invariant, and its client history for linearizability.",
     "replay": "Re-run every node step of a trace on fresh Raft cores and compare.",
     "lincheck": "Decide whether histories of client operations are linearizable; explain why not.",
+    "cluster": "Start, inspect, break and reconfigure a local raftlab cluster.",
+    "kv": "Read and write a raftlab cluster's keys: put, get, del, cas, list.",
 }
 
 HELP = (
@@ -104,10 +112,8 @@ def main() -> None:
     if len(sys.argv) <= 2 and name in (None, "--help", "-h"):
         sys.stdout.write(plain_help())
         sys.exit(0 if name else 2)
-    if name == "lincheck":  # start-up matters here: no typer (see cmd_lincheck)
-        from raftlab.cmd_lincheck import main as lincheck_main
-
-        sys.exit(lincheck_main(sys.argv[2:]))
+    if name in SELF_PARSED:  # start-up matters here: no typer (raftlab/selfparsed.py)
+        sys.exit(import_module(COMMANDS[name][0]).main(sys.argv[2:]))
     build_app(name if name in COMMANDS else None)()
 
 

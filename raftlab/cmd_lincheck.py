@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from raftlab.selfparsed import CONTEXT as SELF_PARSED
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -134,23 +136,15 @@ def main(argv: list[str]) -> int:
 
 
 def typer_command() -> Callable[..., None]:
-    """The command for the typer application (``raftlab.cli.app``): :func:`main` as is.
+    """The command for the typer application (``raftlab.cli.app``): :func:`main` as is."""
+    from raftlab.selfparsed import typer_command as passthrough
 
-    Built on demand so that this module does not import typer; the
-    annotation is set to the real class because typer evaluates it.
-    """
-    import typer
-
-    def lincheck(ctx: typer.Context) -> None:
-        raise typer.Exit(main(list(ctx.args)))
-
-    lincheck.__annotations__ = {"ctx": typer.Context, "return": None}
-    return lincheck
+    return passthrough(main, "lincheck")
 
 
 #: How the typer application registers this command: every argument, --help
 #: included, goes to :func:`parser`.
-CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+CONTEXT = SELF_PARSED
 
 
 def _fail(message: str) -> int:

@@ -14,6 +14,7 @@ from kv.admin.convert import (
     _TRANSITIONS_PB,
     _change_result,
     _faults_from_pb,
+    address_to_pb,
     faults_to_pb,
     status_from_pb,
 )
@@ -122,9 +123,7 @@ class AdminClient:
             self._retarget(err.leader_address)
 
     def add_learner(self, node_id: int, address: NodeAddress) -> ChangeResult:
-        req = pb.AddLearnerRequest(
-            node_id=node_id, address=pb.NodeAddress(peer=address.peer, admin=address.admin)
-        )
+        req = pb.AddLearnerRequest(node_id=node_id, address=address_to_pb(address))
         return _change_result(self._call("AddLearner", req))
 
     def promote(self, node_id: int) -> ChangeResult:
@@ -145,7 +144,7 @@ class AdminClient:
             item = pb.ChangeItem(op=_OPS_PB[c.op], node_id=c.node)
             if c.node in addresses and c.op is not ChangeOp.REMOVE:
                 a = addresses[c.node]
-                item.address.CopyFrom(pb.NodeAddress(peer=a.peer, admin=a.admin))
+                item.address.CopyFrom(address_to_pb(a))
             items.append(item)
         req = pb.ChangeMembershipRequest(changes=items, transition=_TRANSITIONS_PB[transition])
         return _change_result(self._call("ChangeMembership", req))

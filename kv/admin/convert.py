@@ -87,8 +87,12 @@ def _faults_from_pb(f: pb.PeerFaults) -> LinkFaults:
     return LinkFaults(f.drop, f.delay_ms, f.jitter_ms, f.block_out, f.block_in)
 
 
+def address_to_pb(a: NodeAddress) -> pb.NodeAddress:
+    return pb.NodeAddress(peer=a.peer, admin=a.admin, http=a.http)
+
+
 def _address_from_pb(a: pb.NodeAddress) -> NodeAddress:
-    return NodeAddress(a.peer, a.admin)
+    return NodeAddress(a.peer, a.admin, a.http)
 
 
 def status_to_pb(s: NodeStatus) -> pb.Status:
@@ -114,8 +118,7 @@ def status_to_pb(s: NodeStatus) -> pb.Status:
             for p in s.progress
         ],
         members=[
-            pb.Member(node_id=n, address=pb.NodeAddress(peer=a.peer, admin=a.admin))
-            for n, a in sorted(s.members.items())
+            pb.Member(node_id=n, address=address_to_pb(a)) for n, a in sorted(s.members.items())
         ],
         faults=[faults_to_pb(peer, f) for peer, f in sorted(s.faults.items())],
     )

@@ -22,10 +22,13 @@ from kv.netfaults import LinkFaults
 
 @dataclass(slots=True, frozen=True)
 class NodeAddress:
-    """Where a node listens, each ``host:port``: the Raft transport and this API."""
+    """Where a node listens: the Raft transport and this API (``host:port``)
+    and the client HTTP API (a base URL, ``http://host:port``; empty when
+    the node has none)."""
 
     peer: str
     admin: str
+    http: str = ""
 
 
 @dataclass(slots=True, frozen=True)

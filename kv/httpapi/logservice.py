@@ -44,8 +44,13 @@ class LogService(ABC):
     @abstractmethod
     def health(self) -> Health: ...
 
+    async def submit_command(self, cmd: Command) -> Result | None:
+        """``submit`` for a command not yet encoded (a backend that takes
+        commands as they are overrides this)."""
+        return await self.submit(encode_command(cmd))
+
     async def _write(self, cmd: Command) -> Result:
-        result = await self.submit(encode_command(cmd))
+        result = await self.submit_command(cmd)
         if result is None:
             raise StaleRequest(
                 f"sequence {cmd.seq} of client {cmd.client} is older than its latest request"
@@ -70,7 +75,11 @@ class LogService(ABC):
 def list_pairs(
     sm: KVStateMachine, start: str, end: str | None, prefix: str | None, limit: int
 ) -> list[tuple[str, str]]:
-    """A listing read from a state machine, as ``KVService.list`` defines it."""
-    if prefix is not None:
-        return sm.prefix(prefix, limit)
-    return sm.range(start, end, limit)
+    """A listing read from a state machine, as ``KVService.list`` defines it.
+
+    Keys starting with NUL are raftlab's own (kv/members.py) and never
+    listed: they all sort below ``"\x01"``.
+    """
+    if prefix:
+        return [] if prefix[0] == "\x00" else sm.prefix(prefix, limit)
+    return sm.range(max(start, "\x01"), end, limit)

@@ -54,6 +54,8 @@ def too_large(message: str) -> ApiError:
 def check_key(key: str, limits: Limits) -> str:
     if not key:
         raise bad("the key must not be empty", "bad_key")
+    if key.startswith("\x00"):
+        raise bad("keys starting with a NUL character are reserved for raftlab", "bad_key")
     size = len(key.encode("utf-8", "surrogatepass"))
     if size > limits.max_key_bytes:
         raise too_large(f"key is {size} bytes; the limit is {limits.max_key_bytes}")

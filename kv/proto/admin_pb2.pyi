@@ -52,12 +52,14 @@ ROLE_CANDIDATE: Role
 ROLE_LEADER: Role
 
 class NodeAddress(_message.Message):
-    __slots__ = ("peer", "admin")
+    __slots__ = ("peer", "admin", "http")
     PEER_FIELD_NUMBER: _ClassVar[int]
     ADMIN_FIELD_NUMBER: _ClassVar[int]
+    HTTP_FIELD_NUMBER: _ClassVar[int]
     peer: str
     admin: str
-    def __init__(self, peer: _Optional[str] = ..., admin: _Optional[str] = ...) -> None: ...
+    http: str
+    def __init__(self, peer: _Optional[str] = ..., admin: _Optional[str] = ..., http: _Optional[str] = ...) -> None: ...
 
 class ChangeItem(_message.Message):
     __slots__ = ("op", "node_id", "address")
