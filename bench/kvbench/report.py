@@ -196,8 +196,10 @@ def _plot_load(rows: list[dict[str, Any]], ax_t: Any, ax_l: Any) -> None:
         ax_l.plot(clients, list(p99[name].values()), "x--", color=color, label=f"{name} p99")
     ax_t.set(title="throughput (closed loop)", xlabel="concurrent clients", ylabel="operations/s")
     ax_l.set(title="latency", xlabel="concurrent clients", ylabel="ms", yscale="log")
+    ticks = sorted({int(c) for by_clients in throughput.values() for c in by_clients})
     for ax in (ax_t, ax_l):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(ticks, [str(c) for c in ticks])
 
 
 def _plot_failover(rows: list[dict[str, Any]], ax_cdf: Any, ax_hist: Any) -> None:

@@ -331,12 +331,16 @@ def run_bench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_quick_run_against_the_peer_prints_every_kind_of_line(tmp_path: Path) -> None:
+def test_a_quick_run_prints_every_kind_of_line(tmp_path: Path) -> None:
+    """raftlab (3 nodes, trace level state) and the peer for real, etcd
+    pointed at a binary that is not there: every row kind, every field."""
     plot = tmp_path / "kv.png"
     done = run_bench(
         tmp_path,
         "--quick",
-        "--targets", "peer", "etcd",
+        "--targets", "raftlab", "peer", "etcd",
+        "--nodes", "3",
+        "--trace-levels", "state",
         "--etcd", str(tmp_path / "no-etcd-here"),
         "--clients", "1", "4",
         "--duration", "0.3",
@@ -347,20 +351,31 @@ def test_a_quick_run_against_the_peer_prints_every_kind_of_line(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     kinds = [r["kind"] for r in rows]
-    assert kinds == ["meta", "load", "load", "failover", "unavailable", "summary"]
+    assert kinds == ["meta", *["load", "load", "failover"] * 2, "unavailable", "summary"]
+    assert {"mix", "keys", "value_size", "duration_s", "cores"} <= set(rows[0])
     loads = [r for r in rows if r["kind"] == "load"]
-    assert [r["clients"] for r in loads] == [1, 4]
+    assert [(r["target"], r["clients"]) for r in loads] == [
+        ("raftlab", 1), ("raftlab", 4), ("pysyncobj", 1), ("pysyncobj", 4),
+    ]  # fmt: skip
     for r in loads:
-        assert r["target"] == "pysyncobj" and r["nodes"] == 3 and r["fsync"] is False
+        assert r["nodes"] == 3 and r["fsync"] is (r["target"] == "raftlab")
         assert r["ops"] == r["ok"] + r["fail"] + r["info"] and r["ops"] > 0
-        assert {"throughput", "p50_ms", "p99_ms", "latency_ms", "by_op", "note"} <= set(r)
-    (fo,) = [r for r in rows if r["kind"] == "failover"]
-    assert fo["trials"] == 2 and len(fo["samples_ms"]) == 2
-    assert {"p50_ms", "p99_ms", "max_ms", "failed_trials", "election_ms"} <= set(fo)
-    assert rows[4]["target"] == "etcd n3" and "etcd" in rows[4]["reason"]
+        assert {"throughput", "p50_ms", "p99_ms", "latency_ms", "by_op"} <= set(r)
+    assert loads[0]["trace_level"] == "state" and "never fsyncs" in loads[2]["note"]
+    for fo in (r for r in rows if r["kind"] == "failover"):
+        assert fo["trials"] == 2 and len(fo["samples_ms"]) == 2
+        assert fo["election_ms"] == [150, 300]
+        assert {"p50_ms", "p99_ms", "max_ms", "failed_trials"} <= set(fo)
+    assert rows[-2]["target"] == "etcd n3" and "no etcd binary" in rows[-2]["reason"]
     summary = rows[-1]
-    assert set(summary["throughput"]) == {"pysyncobj n3"}
+    assert set(summary["throughput"]) == {"raftlab n3 state", "pysyncobj n3"}
     assert set(summary["throughput"]["pysyncobj n3"]) == {"1", "4"}
+    ratios = summary["ratios"]["raftlab n3 state / pysyncobj n3"]
+    assert set(ratios) == {"throughput", "p50", "failover_median", "failover_p99"}
+    assert {a["aim"] for a in summary["aims"]} >= {
+        "single-client p50 at most 2 ms",
+        "failover median at most 300 ms",
+    }
     assert summary["plot"] == str(plot) and plot.exists()
     assert "[bench/kv]" in done.stderr  # progress goes to stderr
 
