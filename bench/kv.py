@@ -18,6 +18,8 @@ operation when its last is answered), clients pointed at the leader first.
              write, --failover-trials times, as a distribution (raftlab at 3
              nodes and --failover-level; the peer, restarted fresh per trial).
              Election timeouts 150-300 ms for both.
+  profile    with --profile: py-spy samples of the leader through the row at the
+             most clients, folded by area (Raft core, traces, WAL, HTTP, ...).
   summary    the last line: medians per configuration and client count,
              failover medians and p99, the ratios raftlab / peer and raftlab /
              etcd, and issue 8's aims each with measured, bound and met.
@@ -46,7 +48,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 # Python puts this script's folder first on sys.path, where this very file
 # would shadow the kv package; use the checkout's root instead.
@@ -62,6 +64,7 @@ from bench.kvbench.measure import (  # noqa: E402
     failover_trial,
     load_row,
 )
+from bench.kvbench.profile import Profiler  # noqa: E402
 from bench.kvbench.targets import (  # noqa: E402
     EtcdTarget,
     PeerTarget,
@@ -163,6 +166,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where to write the PNG (default: runs/bench-kv-<time>.png)",
     )
     p.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the leader through the first row at the most clients of each raftlab and"
+        " peer configuration (needs `pip install py-spy`)",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="a short run: 1 s rows, 0.2 s warm-ups, 5 failover trials",
@@ -210,24 +219,31 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _configurations(
-    args: argparse.Namespace, tmp: Path
-) -> Iterator[tuple[str, Callable[[], Target], bool]]:
-    """(name, how to start it, whether to run failover trials on it), in run order."""
+class Configuration(NamedTuple):
+    name: str
+    start: Callable[[], Target]
+    failover: bool  #: run the failover trials on it
+    profile: bool  #: a Python process py-spy can profile (with --profile)
+
+
+def _configurations(args: argparse.Namespace, tmp: Path) -> Iterator[Configuration]:
+    """Every configuration asked for, in run order."""
     election = (150, 300)
     if "raftlab" in args.targets:
         for nodes in args.nodes:
             for level in args.trace_levels:
                 where = tmp / f"raftlab-n{nodes}-{level}"
-                yield (
+                yield Configuration(
                     f"raftlab n{nodes} {level}",
                     lambda w=where, n=nodes, lv=level: RaftlabTarget(w, n, lv, election),
-                    nodes == 3 and level == args.failover_level,
+                    failover=nodes == 3 and level == args.failover_level,
+                    profile=True,
                 )
     if "peer" in args.targets:
-        yield "pysyncobj n3", lambda: PeerTarget(tmp / "pysyncobj"), True
+        yield Configuration("pysyncobj n3", lambda: PeerTarget(tmp / "pysyncobj"), True, True)
     if "etcd" in args.targets:
-        yield "etcd n3", lambda: EtcdTarget(_fresh(tmp / "etcd"), args.etcd), False
+        start = lambda: EtcdTarget(_fresh(tmp / "etcd"), args.etcd)  # noqa: E731
+        yield Configuration("etcd n3", start, failover=False, profile=False)
 
 
 def _fresh(directory: Path) -> Path:
@@ -250,15 +266,23 @@ def _started(start: Callable[[], Target]) -> Iterator[Target]:
 
 
 def measure(
-    name: str, target: Target, failover: bool, args: argparse.Namespace
+    name: str,
+    target: Target,
+    failover: bool,
+    profiler: Profiler | None,
+    args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
     settings = LoadSettings(args.duration, args.warmup, args.keys, args.value_size)
     rows = []
     for clients in args.clients:
         for r in range(args.repeats):
             progress(f"{name}: {clients} client(s), run {r + 1}/{args.repeats}")
-            rows.append(load_row(target, clients, settings))
-            emit(rows[-1])
+            profiled = profiler if clients == max(args.clients) and r == 0 else None
+            row, profile = load_row(target, clients, settings, profiled)
+            for line in (row, profile):
+                if line is not None:
+                    rows.append(line)
+                    emit(line)
     if failover and args.failover_trials:
         samples: list[float | None] = []
         for t in range(args.failover_trials):
@@ -273,15 +297,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     emit(meta(args))
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-kv-") as tmp:
-        for name, start, failover in _configurations(args, Path(tmp)):
-            progress(f"{name}: starting")
+        profiler = Profiler.find(Path(tmp)) if args.profile else None
+        if args.profile and profiler is None:
+            why = "py-spy is not on PATH nor beside this Python (pip install py-spy)"
+            rows.append({"kind": "unavailable", "target": "profile", "reason": why})
+            emit(rows[-1])
+        for c in _configurations(args, Path(tmp)):
+            progress(f"{c.name}: starting")
             try:
-                with _started(start) as target:
-                    rows.extend(measure(name, target, failover, args))
+                with _started(c.start) as target:
+                    profiled = profiler if c.profile else None
+                    rows.extend(measure(c.name, target, c.failover, profiled, args))
             except TargetUnavailable as why:
-                rows.append({"kind": "unavailable", "target": name, "reason": str(why)})
+                rows.append({"kind": "unavailable", "target": c.name, "reason": str(why)})
                 emit(rows[-1])
-                progress(f"{name}: not available: {why}")
+                progress(f"{c.name}: not available: {why}")
     plot = None
     if any(r["kind"] in ("load", "failover") for r in rows):
         args.plot.parent.mkdir(parents=True, exist_ok=True)

@@ -24,9 +24,10 @@ from typing import Any
 
 import aiohttp
 
+from bench.kvbench.profile import Profiler
 from bench.kvbench.targets import Target, leader_first
 from kv.client import ClientError, ClientOptions, KVClient
-from kv.loadgen import Workload, percentiles, run_load
+from kv.loadgen import LoadResult, Workload, percentiles, run_load
 
 
 @dataclass(slots=True, frozen=True)
@@ -62,11 +63,24 @@ class ProbeSettings:
     )
 
 
-def load_row(target: Target, clients: int, settings: LoadSettings) -> dict[str, Any]:
+def load_row(
+    target: Target, clients: int, settings: LoadSettings, profiler: Profiler | None = None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A load row and, with a profiler, the leader's profile over the measured run."""
     urls = leader_first(target)
     if settings.warmup > 0:
         asyncio.run(run_load(urls, settings.workload(clients, settings.warmup)))
+    leader = target.leader()
+    recording = None if profiler is None else profiler.start(target.pid(leader), settings.duration)
     result = asyncio.run(run_load(urls, settings.workload(clients, settings.duration)))
+    profile = None
+    if recording is not None:
+        folded = recording.result(timeout=settings.duration + 30)
+        profile = {"kind": "profile", **target.row(), "clients": clients, "node": leader, **folded}
+    return _load_fields(target, clients, result), profile
+
+
+def _load_fields(target: Target, clients: int, result: LoadResult) -> dict[str, Any]:
     return {
         "kind": "load",
         **target.row(),

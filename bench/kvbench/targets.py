@@ -48,6 +48,8 @@ class Target(Protocol):
 
     def leader(self, timeout: float = 10.0) -> int: ...
 
+    def pid(self, node: int) -> int: ...
+
     def kill(self, node: int) -> None: ...
 
     def recover(self, node: int) -> None: ...
@@ -99,6 +101,9 @@ class RaftlabTarget:
     def leader(self, timeout: float = 10.0) -> int:
         return int(self.cluster.leader(timeout))
 
+    def pid(self, node: int) -> int:
+        return int(self.cluster.pid(node))
+
     def kill(self, node: int) -> None:
         self.cluster.kill(node)
 
@@ -145,6 +150,9 @@ class PeerTarget:
             if n.raft == raft:
                 return i
         raise RuntimeError(f"the peer's leader {raft} is none of its nodes")
+
+    def pid(self, node: int) -> int:
+        return self.cluster.nodes[node].pid
 
     def kill(self, node: int) -> None:
         process = self.cluster.nodes[node].process
@@ -300,6 +308,9 @@ class EtcdTarget:
                     return i
             time.sleep(0.05)  # polling interval of a condition wait
         raise RuntimeError(f"etcd had no leader within {timeout}s")
+
+    def pid(self, node: int) -> int:
+        raise TargetUnavailable("etcd is not a Python process: py-spy cannot profile it")
 
     def kill(self, node: int) -> None:
         raise TargetUnavailable("failover trials are not run on etcd")

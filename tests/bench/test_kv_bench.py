@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.kvbench import etcd, report
+from bench.kvbench import etcd, profile, report
 from kv.client import ClientOptions, KVClient
 from kv.httpapi import make_app
 from kv.httpapi.serve import serving
@@ -316,6 +316,44 @@ def test_plot_is_written(tmp_path: Path) -> None:
     path = tmp_path / "kv.png"
     report.plot(ROWS, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- folding a profile -----------------------------------------------------------------
+
+RAW = """\
+_bootstrap (threading.py:1002);_worker (concurrent/futures/thread.py:83) 10
+main (kv/server.py:300);run (asyncio/runners.py:118);NodeRuntime.step (kv/runtime.py:200);RaftCore.step (consensus/core.py:90) 30
+main (kv/server.py:300);run (asyncio/runners.py:118);WriteAheadLog.finish_sync (kv/wal.py:400) 40
+main (kv/server.py:300);run (asyncio/runners.py:118);EpollSelector.select (selectors.py:468) 20
+py-spy> a line that is not a stack
+"""  # noqa: E501
+
+
+def test_a_profile_folds_into_shares_by_area_and_function() -> None:
+    folded = profile.fold(RAW, top=2)
+    assert folded["samples"] == 100
+    assert folded["self_by_area"] == {
+        "kv WAL and snapshots": 0.4,
+        "consensus (Raft core)": 0.3,
+        "event loop polling": 0.2,
+        "thread pool": 0.1,
+    }
+    inclusive = folded["inclusive_by_area"]
+    assert inclusive["kv runtime and server"] == 0.9  # kv/server.py and kv/runtime.py frames
+    assert inclusive["asyncio"] == 0.9 and inclusive["consensus (Raft core)"] == 0.3
+    assert folded["top_self"] == {
+        "WriteAheadLog.finish_sync (kv/wal.py)": 0.4,
+        "RaftCore.step (consensus/core.py)": 0.3,
+    }
+    assert profile.fold("")["samples"] == 0 and profile.fold("")["self_by_area"] == {}
+
+
+def test_frames_are_placed_by_their_file() -> None:
+    assert profile.area_of("/home/x/raftlab/consensus/log.py") == "consensus (Raft core)"
+    assert profile.area_of("kv/httpapi/app.py") == "kv HTTP API"
+    assert profile.area_of("kv/statemachine.py") == "kv runtime and server"
+    assert profile.area_of("aiohttp/web_protocol.py") == "aiohttp"
+    assert profile.area_of("json/encoder.py") == "python stdlib and other"
 
 
 # -- a short real run ------------------------------------------------------------------
