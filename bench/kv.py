@@ -216,6 +216,8 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
         "election_ms": [150, 300],
         "load_generator": "kv.loadgen closed loop in the bench process, on the nodes' cores",
         "quick": args.quick,
+        # other work on the machine shows up in every row; this says how much there was
+        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
     }
 
 
@@ -318,7 +320,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report.plot(rows, args.plot)
         plot = str(args.plot)
         progress(f"plot: {plot}")
-    final = report.summary(rows, plot)
+    final = {**report.summary(rows, plot), "loadavg_1m_at_end": round(os.getloadavg()[0], 2)}
     emit(final)
     return final
 

@@ -152,6 +152,11 @@ def summary(rows: list[dict[str, Any]], plot: str | None) -> dict[str, Any]:
         "failover": failover,
         "ratios": _ratios(throughput, p50, failover),
         "aims": _aims(throughput, p50, failover),
+        "profiles": {
+            label(r): r.get("self_by_area") or r.get("error")
+            for r in rows
+            if r["kind"] == "profile"
+        },
         "unavailable": {r["target"]: r["reason"] for r in rows if r["kind"] == "unavailable"},
         "plot": plot,
     }
