@@ -288,8 +288,13 @@ def measure(
     if failover and args.failover_trials:
         samples: list[float | None] = []
         for t in range(args.failover_trials):
-            samples.append(failover_trial(target, ProbeSettings()))
-            progress(f"{name}: failover trial {t + 1}/{args.failover_trials}: {samples[-1]} ms")
+            try:
+                samples.append(failover_trial(target, ProbeSettings()))
+                outcome = f"{samples[-1]} ms"
+            except RuntimeError as err:  # TrialError, or the cluster code's ClusterError
+                samples.append(None)
+                outcome = f"failed: {err}"
+            progress(f"{name}: failover trial {t + 1}/{args.failover_trials}: {outcome}")
         rows.append(failover_row(target, samples))
         emit(rows[-1])
     return rows

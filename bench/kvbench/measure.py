@@ -30,6 +30,10 @@ from kv.client import ClientError, ClientOptions, KVClient
 from kv.loadgen import LoadResult, Workload, percentiles, run_load
 
 
+class TrialError(RuntimeError):
+    """A failover trial that could not be run as described (the message says why)."""
+
+
 @dataclass(slots=True, frozen=True)
 class LoadSettings:
     duration: float = 5.0  #: measured seconds per row
@@ -103,7 +107,8 @@ def failover_trial(target: Target, probe: ProbeSettings) -> float | None:
     """Milliseconds from the leader's SIGKILL to the first acknowledged write
     sent after it; None if none was acknowledged within ``probe.timeout``."""
     urls = leader_first(target)
-    asyncio.run(_first_ack(urls, ProbeSettings(1, probe.timeout)))  # it serves writes
+    if asyncio.run(_first_ack(urls, ProbeSettings(1, probe.timeout))) is None:
+        raise TrialError(f"the cluster acknowledged no write within {probe.timeout:g} s")
     leader = target.leader()
     survivors = [u for n, u in sorted(target.endpoints().items()) if n != leader]
     killed_at = time.perf_counter()
@@ -160,6 +165,7 @@ async def _probe(
         try:
             await client.put(f"failover-{lane}", f"{lane}-{n}")
         except ClientError:
+            await asyncio.sleep(probe.client_options.backoff)  # never a busy loop
             continue
         return time.perf_counter()
     return None
