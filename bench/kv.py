@@ -34,6 +34,7 @@ examples:
   python bench/kv.py > kv.jsonl                      # the full matrix, ~5 minutes
   python bench/kv.py --targets peer --clients 1 16   # the peer alone
   python bench/kv.py --targets raftlab --nodes 3 --trace-levels state --failover-trials 50
+  python bench/kv.py --from kv.jsonl --plot kv.png   # summarise and plot a saved run again
 """
 
 from __future__ import annotations
@@ -159,6 +160,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keys", type=_positive_int, default=64)
     p.add_argument("--value-size", type=_positive_int, default=64, help="bytes per written value")
     p.add_argument("--etcd", default=None, help="the etcd binary (default: `etcd` on PATH)")
+    p.add_argument(
+        "--from",
+        dest="saved",
+        type=Path,
+        default=None,
+        metavar="JSONL",
+        help="measure nothing: summarise and plot the rows a run printed to this file",
+    )
     p.add_argument(
         "--plot",
         type=Path,
@@ -330,9 +339,61 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return final
 
 
+#: the fields the summary and the plot read, by row kind
+NEEDED = {
+    "load": ("target", "nodes", "fsync", "clients", "throughput", "p50_ms", "p99_ms"),
+    "failover": ("target", "nodes", "fsync", "trials", "failed_trials", "samples_ms", "p50_ms",
+                 "p99_ms", "max_ms"),
+    "profile": ("target", "nodes"),
+    "unavailable": ("target", "reason"),
+    "meta": (),
+    "summary": (),
+}  # fmt: skip
+
+
+def _bad_input(message: str) -> SystemExit:
+    sys.stderr.write(f"bench/kv.py: {message}\n")
+    return SystemExit(2)
+
+
+def saved_rows(path: Path) -> list[dict[str, Any]]:
+    """The measured rows of a saved run; a bad file is one line on stderr, exit 2."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as err:
+        raise _bad_input(f"cannot read {path}: {err.strerror}") from None
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise _bad_input(f"{path}:{number}: not JSON") from None
+        kind = row.get("kind") if isinstance(row, dict) else None
+        if kind not in NEEDED:
+            raise _bad_input(f"{path}:{number}: not a row of bench/kv.py (kind {kind!r})")
+        missing = [f for f in NEEDED[kind] if f not in row]
+        if missing:
+            raise _bad_input(f"{path}:{number}: a {kind} row without {', '.join(missing)}")
+        if kind not in ("meta", "summary"):
+            rows.append(row)
+    return rows
+
+
+def replot(args: argparse.Namespace) -> dict[str, Any]:
+    rows = saved_rows(args.saved)
+    plot = None
+    if any(r["kind"] in ("load", "failover") for r in rows):
+        args.plot.parent.mkdir(parents=True, exist_ok=True)
+        report.plot(rows, args.plot)
+        plot = str(args.plot)
+    final = report.summary(rows, plot)
+    emit(final)
+    return final
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    final = run(args)
+    final = replot(args) if args.saved is not None else run(args)
     return 0 if final["throughput"] or final["failover"] else 2
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from bench.kvbench import etcd, profile, report
@@ -417,9 +418,35 @@ def test_a_quick_run_prints_every_kind_of_line(tmp_path: Path) -> None:
     assert summary["plot"] == str(plot) and plot.exists()
     assert "[bench/kv]" in done.stderr  # progress goes to stderr
 
+    saved = tmp_path / "kv.jsonl"
+    saved.write_text(done.stdout)
+    again = run_bench(tmp_path, "--from", str(saved), "--plot", str(tmp_path / "again.png"))
+    assert again.returncode == 0, again.stderr
+    (resummed,) = [json.loads(line) for line in again.stdout.splitlines()]
+    for field in ("throughput", "p50_ms", "p99_ms", "failover", "ratios", "aims", "unavailable"):
+        assert resummed[field] == summary[field]
+    assert (tmp_path / "again.png").exists()
+
 
 def test_bad_options_get_one_line_and_exit_2(tmp_path: Path) -> None:
     done = run_bench(tmp_path, "--clients", "0")
     assert done.returncode == 2
     assert "--clients" in done.stderr and "at least 1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"kind": "load"\n', "kv.jsonl:1: not JSON"),
+        ('{"kind": "meta"}\n[1]\n', "kv.jsonl:2: not a row of bench/kv.py"),
+        ('{"kind": "load", "target": "x"}\n', "kv.jsonl:1: a load row without nodes"),
+    ],
+)
+def test_a_bad_saved_run_gets_one_line_and_exit_2(tmp_path: Path, text: str, says: str) -> None:
+    saved = tmp_path / "kv.jsonl"
+    saved.write_text(text)
+    done = run_bench(tmp_path, "--from", str(saved), "--plot", str(tmp_path / "p.png"))
+    assert done.returncode == 2
+    assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "p.png").exists()
