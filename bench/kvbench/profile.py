@@ -46,6 +46,8 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("prometheus metrics", ("prometheus_client/",)),
     ("event loop polling", ("selectors.py",)),
     ("asyncio", ("asyncio/",)),
+    # a pool worker's own frame: between tasks (the WAL's fsync runs in the pool but
+    # counts as the WAL, its caller's file)
     ("thread pool", ("concurrent/futures/", "threading.py", "queue.py")),
 )
 
