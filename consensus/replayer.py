@@ -6,6 +6,13 @@ used), a ``MemoryStorage`` that receives each write when its ``Persisted``
 input is replayed (exactly when the simulator's disk made it durable), and
 the recorded messages still in flight, so a ``recv`` can be re-fed the very
 message that was sent.
+
+A node's own trace file (``traces.nodetrace`` at level ``full``) replays
+alone: its ``recv`` events carry the message (``in.msg``) and its
+``restart`` the durable state it began from (``in.state``), so neither the
+senders' files nor the earlier incarnations are needed. A start also sets
+the Lamport clock where the recording had it: a new process resumes its
+clock from its earlier files, which is the process's choice, not the core's.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from consensus.errors import PeerError, RaftError
 from consensus.inputs import Persisted, Receive
 from consensus.membership import Membership
 from consensus.storage import MemoryStorage
-from consensus.traced import Envelope, TracedNode, durable_summary
+from consensus.traced import Envelope, TracedNode, decode_durable, durable_summary
 from traces.schema import actor_node
 
 Event = dict[str, Any]
@@ -44,15 +51,14 @@ class _ListSink:
 
 class CoreReplayer:
     def __init__(self, header: Event) -> None:
-        try:
-            if not isinstance(header.get("raft"), dict):
-                raise ReplayError(
-                    "the trace header has no 'raft' object: replay needs the core configuration "
-                    "the run used"
-                )
-            self.config = RaftConfig.from_json(dict(header["raft"]))
-        except (RaftError, TypeError, ValueError) as err:
-            raise ReplayError(f"trace header has a bad raft config: {err}") from None
+        if header.get("level") == "state":
+            raise ReplayError(
+                "the trace was written at level 'state', which leaves out what replay needs "
+                "(received messages, random draws, payloads): record at level 'full' to replay"
+            )
+        raw = header.get("raft")
+        #: None until a self-contained start carries it (a node's own trace).
+        self.config: RaftConfig | None = None if raw is None else _config(raw, "trace header")
         self.nodes: dict[int, TracedNode] = {}
         self.storage: dict[int, MemoryStorage] = {}
         self.unacked: dict[int, list[Persist]] = {}
@@ -94,6 +100,8 @@ class CoreReplayer:
         traced.sink = sink
         action = event["act"]
         payload = event.get("in") or {}
+        # Render the step as it was recorded: self-contained or not.
+        traced.self_contained = not {"msg", "state", "raft"}.isdisjoint(payload)
         now = event.get("tk", 0)
         try:
             if action in ("boot", "restart"):
@@ -115,6 +123,18 @@ class CoreReplayer:
         if event["act"] == "boot":
             durable = DurableState.bootstrap(Membership.from_json(payload["conf"]))
             self.storage[node] = MemoryStorage(durable)
+        elif "state" in payload:
+            # The process wrote what its disk held: that is what it started
+            # from (its disk may hold writes it never saw acknowledged).
+            durable = decode_durable(payload["state"])
+            recorded = payload.get("durable")
+            if recorded != durable_summary(durable):
+                raise ReplayError(
+                    f"seq {event['seq']}: node {node} restarts from {recorded} on record, "
+                    f"but its recorded durable state is {durable_summary(durable)}"
+                )
+            self.storage[node] = MemoryStorage(durable)
+            traced.resume(0)
         elif node not in self.storage:
             raise ReplayError(f"seq {event['seq']}: n{node} restarts but never booted")
         else:
@@ -126,7 +146,16 @@ class CoreReplayer:
                     f"but replay rebuilt {durable_summary(durable)}"
                 )
         self.unacked[node] = []
-        core = RaftCore(node, self.config, seed, durable, now)
+        config = self.config
+        if "raft" in payload:
+            config = _config(payload["raft"], f"seq {event['seq']}")
+        elif config is None:
+            raise ReplayError(
+                "the trace header has no 'raft' object: replay needs the core configuration "
+                "the run used"
+            )
+        core = RaftCore(node, config, seed, durable, now)
+        traced.lc = int(event["lc"]) - 1
         traced.start(core, event["t"], seed, durable)
 
     def _step(
@@ -141,6 +170,8 @@ class CoreReplayer:
         if action == "recv":
             mid = payload["mid"]
             slot = self.in_flight.get(mid)
+            if slot is None and "msg" in payload:
+                slot = [payload["msg"], 1]  # carried by the receiver's own trace
             if slot is None:
                 raise ReplayError(f"seq {event['seq']}: message {mid} was never sent")
             message = decode_message(slot[0])
@@ -159,3 +190,12 @@ class CoreReplayer:
             self.unacked[node].extend(e for e in err.effects if isinstance(e, Persist))
             raise
         self.unacked[node].extend(e for e in effects if isinstance(e, Persist))
+
+
+def _config(raw: Any, where: str) -> RaftConfig:
+    try:
+        if not isinstance(raw, dict):
+            raise TypeError(f"'raft' must be an object, got {type(raw).__name__}")
+        return RaftConfig.from_json(dict(raw))
+    except (RaftError, TypeError, ValueError) as err:
+        raise ReplayError(f"{where} has a bad raft config: {err}") from None

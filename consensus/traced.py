@@ -12,6 +12,19 @@ Message ids are ``"<src>:<lc>"``, the sender's node id and the Lamport clock
 of its send event. Lamport clocks only grow (across restarts too, since the
 wrapper outlives the core), so ids are unique without coordination, and a
 receiver reads the sender's clock straight from the id.
+
+A real process writes its own trace file per incarnation
+(``traces.nodetrace``). Two things then come from the sink rather than from
+this object's history: a process that restarts after a crash is a new
+``TracedNode``, so its sink says where the Lamport clock resumes and that
+the next start is a ``restart`` (``first_lc``, ``restarted``); and a trace
+that must replay on its own, without the senders' files, carries each
+received message and the durable state a restart began from
+(``self_contained``: ``in.msg`` on ``recv``, ``in.state`` on ``restart``,
+``in.raft``, the core configuration, on both starts);
+and a sink with ``flush_each_step`` has its ``flush()`` called once each
+step's events are emitted, before the driver acts on the step's effects.
+Sinks without these attributes (the simulator's recorders) get the defaults.
 """
 
 from __future__ import annotations
@@ -19,7 +32,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from consensus.codec import encode_input, encode_message
+from consensus.codec import (
+    CodecError,
+    decode_entry,
+    decode_snapshot,
+    encode_entry,
+    encode_input,
+    encode_message,
+    encode_snapshot,
+)
 from consensus.core import DurableState, RaftCore
 from consensus.effects import (
     Accepted,
@@ -34,6 +55,7 @@ from consensus.effects import (
 from consensus.errors import PeerError
 from consensus.inputs import Input
 from consensus.membership import Membership
+from consensus.records import HardState
 from traces.schema import STATE_FIELDS, node_actor
 
 Event = dict[str, Any]
@@ -56,6 +78,34 @@ class Envelope:
         self.seq = seq
 
 
+def encode_durable(durable: DurableState) -> Event:
+    """The whole durable state as JSON (``in.state`` of a self-contained
+    ``restart``): hard state, snapshot and every log entry after it."""
+    hs = durable.hard_state
+    return {
+        "hs": [hs.term, hs.vote, hs.commit],
+        "snapshot": encode_snapshot(durable.snapshot),
+        "entries": [encode_entry(e) for e in durable.entries],
+    }
+
+
+def decode_durable(raw: Any) -> DurableState:
+    """The inverse of ``encode_durable``; ``CodecError`` if ``raw`` is not one."""
+    if not isinstance(raw, dict):
+        raise CodecError(f"durable state must be an object: {raw!r}")
+    hs = raw.get("hs")
+    if not (isinstance(hs, list) and len(hs) == 3 and all(type(x) is int for x in hs)):
+        raise CodecError(f"durable state 'hs' must be [term, vote, commit]: {hs!r}")
+    entries = raw.get("entries")
+    if not isinstance(entries, list):
+        raise CodecError(f"durable state 'entries' must be a list: {entries!r}")
+    return DurableState(
+        HardState(hs[0], hs[1], hs[2]),
+        decode_snapshot(raw.get("snapshot")),
+        tuple(decode_entry(e) for e in entries),
+    )
+
+
 def durable_summary(durable: DurableState) -> dict[str, int]:
     hs, snap = durable.hard_state, durable.snapshot
     last = durable.entries[-1] if durable.entries else None
@@ -69,7 +119,17 @@ def durable_summary(durable: DurableState) -> dict[str, int]:
 
 
 class TracedNode:
-    __slots__ = ("actor", "core", "lc", "node_id", "prev_state", "sink")
+    __slots__ = (
+        "actor",
+        "core",
+        "flush",
+        "lc",
+        "node_id",
+        "prev_state",
+        "ran_before",
+        "self_contained",
+        "sink",
+    )
 
     def __init__(self, node_id: int, sink: Sink | None) -> None:
         self.node_id = node_id
@@ -78,6 +138,25 @@ class TracedNode:
         self.core: RaftCore | None = None
         self.lc = 0
         self.prev_state: tuple[Any, ...] | None = None
+        #: This node ran before (in an earlier process): its next start is a restart.
+        self.ran_before = False
+        #: Write received messages and a restart's durable state into the trace.
+        self.self_contained = bool(getattr(sink, "self_contained", False))
+        #: Called once a step's events are all emitted, before the driver
+        #: carries out any of its effects: a process killed at any point
+        #: leaves in its trace every step whose effects it began.
+        self.flush: Callable[[], None] | None = (
+            sink.flush if getattr(sink, "flush_each_step", False) else None  # type: ignore[union-attr]
+        )
+        if getattr(sink, "restarted", False):
+            self.resume(int(getattr(sink, "first_lc", 0)))
+
+    def resume(self, lc: int) -> None:
+        """Continue a node that ran in an earlier process, whose last event
+        had Lamport clock ``lc``: the clock goes on above it (message ids
+        stay unique) and the next ``start`` is recorded as a ``restart``."""
+        self.lc = max(self.lc, lc)
+        self.ran_before = True
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -94,13 +173,17 @@ class TracedNode:
         ``restart`` overrides the guess (a new process recovering its disk
         is a restart though this wrapper never saw the node run)."""
         if restart is None:
-            restart = self.core is not None or self.prev_state is not None
+            restart = self.core is not None or self.prev_state is not None or self.ran_before
         self.core = core
         if self.sink is None:
             return
         payload: Event = {"seed": seed}
+        if self.self_contained:
+            payload["raft"] = core.config.to_json()  # the file replays without its header's
         if restart:
             payload["durable"] = durable_summary(durable)
+            if self.self_contained:
+                payload["state"] = encode_durable(durable)
         else:
             payload["conf"] = durable.snapshot.membership.to_json()
         self.prev_state = None  # a (re)start event carries the full state
@@ -111,6 +194,8 @@ class TracedNode:
             event["cause"] = cause
         self._finish_input(event, core)
         self.sink.emit(event)
+        if self.flush is not None:
+            self.flush()
 
     def stop(self) -> None:
         """The node crashed or was shut down: its volatile state is gone."""
@@ -153,6 +238,8 @@ class TracedNode:
             self.lc = max(self.lc, sender_lc) + 1
             event = self._head(t_us, "recv", now)
             event["in"] = {"mid": envelope.mid, "type": envelope.msg.KIND}
+            if self.self_contained:
+                event["in"]["msg"] = encode_message(envelope.msg)
             if envelope.seq:
                 event["cause"] = envelope.seq
         else:
@@ -174,6 +261,8 @@ class TracedNode:
             line_seq = sink.emit(line)
             if on_send is not None and isinstance(effect, Send):
                 on_send(Envelope(effect.msg, line["mid"], line_seq))
+        if self.flush is not None:
+            self.flush()
         if error:
             failure = PeerError(error)
             failure.effects = effects

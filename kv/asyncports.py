@@ -3,9 +3,8 @@
 These are the real-process counterparts of sim/node.py: each implements one
 port of kv/ports.py on top of what the operating system gives, and reports
 completions back to the runtime as new calls, never synchronously. After
-every call into the runtime the server runs its ``settle`` hook (flush the
-trace, follow membership, wake waiters), which the ports take as a callback
-so that they need not know the server.
+every call into the runtime the server runs its ``settle`` hook (follow
+membership, wake waiters).
 
 Group commit (``WalDisk``): a ``Persist`` is appended to the WAL's buffer at
 once, and one sync is started per loop iteration at most: the buffer is
@@ -31,8 +30,6 @@ from kv.transport import Transport
 from kv.wal import WriteAheadLog
 
 log = logging.getLogger("kv.node")
-
-Settle = Callable[[], None]
 
 
 class LoopClock:
@@ -160,34 +157,27 @@ class WalDisk:
 
 
 class TransportNetwork:
-    """``Network`` on the TCP transport. ``before_send`` runs first (the
-    server flushes the trace there, so a send event is in the trace file
-    before its message can reach anyone)."""
+    """``Network`` on the TCP transport. (The step's trace events, its send
+    events among them, are already in the trace file: a node trace flushes
+    after every step, before the runtime carries out the step's effects.)"""
 
-    __slots__ = ("_before", "_transport")
+    __slots__ = ("_transport",)
 
-    def __init__(self, transport: Transport, before_send: Callable[[], None]) -> None:
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
-        self._before = before_send
 
     def send(self, envelope: Envelope) -> None:
-        self._before()
         self._transport.send(envelope.msg, envelope.mid)
 
 
 class FutureReplies:
     """``Replies`` that resolve the asyncio future each request is. A request
     whose caller gave up (timed out, disconnected) has a cancelled future:
-    its late answer is dropped. ``before_answer`` runs first (the trace is
-    flushed before a client learns of a write)."""
+    its late answer is dropped."""
 
-    __slots__ = ("_before",)
-
-    def __init__(self, before_answer: Callable[[], None]) -> None:
-        self._before = before_answer
+    __slots__ = ()
 
     def answer(self, request: object, reply: Reply) -> None:
         assert isinstance(request, asyncio.Future)
         if not request.done():
-            self._before()
             request.set_result(reply)

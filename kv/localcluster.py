@@ -184,8 +184,10 @@ class LocalCluster:
         if pid <= 0:
             return 0
         child = self._children.get(node)
-        if child is not None and child.pid == pid and child.poll() is not None:
-            return 0
+        if child is not None and child.pid == pid:
+            # Our own child: its handle knows (and /proc may still show the
+            # parent's command line between fork and exec).
+            return pid if child.poll() is None else 0
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:

@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from consensus import DurableState, Membership
-from consensus.traced import Envelope, Sink
+from consensus.traced import Envelope
 from kv.admin.values import NodeAddress
 from kv.asyncports import FutureReplies, LoopClock, LoopTimer, TransportNetwork, WalDisk
 from kv.clusterfile import ClusterFile, ClusterFileError, read
@@ -46,6 +46,7 @@ from kv.nodeservice import NodeService
 from kv.runtime import NodeRuntime
 from kv.transport import Transport, TransportOptions
 from kv.wal import WriteAheadLog
+from traces.nodetrace import NodeTraceWriter, open_node_trace
 
 log = logging.getLogger("kv.node")
 
@@ -53,6 +54,8 @@ log = logging.getLogger("kv.node")
 EXIT_OK, EXIT_USAGE, EXIT_STORAGE = 0, 2, 3
 
 INCARNATION_FILE = "incarnation"
+#: Where a cluster's nodes write their traces, in the cluster's directory.
+TRACES = "traces"
 
 
 def node_dir(cluster_dir: Path, node_id: int) -> Path:
@@ -89,15 +92,15 @@ class NodeServer:
         cluster: ClusterFile,
         node_id: int,
         directory: Path,
-        sink_factory: Callable[[int, int], Sink | None] | None = None,
+        trace_dir: Path | None = None,
     ) -> None:
-        """``sink_factory(node_id, incarnation)`` opens the node's trace
-        (None: no trace)."""
+        """The node writes its trace into ``trace_dir`` at the cluster's
+        trace level (none without a directory, or at level ``off``)."""
         self.cluster = cluster
         self.node_id = node_id
         self.directory = directory
         self.me = cluster.node(node_id)
-        self._sink_factory = sink_factory
+        self._trace_dir = trace_dir
         self._configured = cluster.addresses()
         self._members: dict[int, NodeAddress] = dict(self._configured)
         self._applied_seen = -1
@@ -128,8 +131,7 @@ class NodeServer:
         recovered = self.wal.recovered
         restart = bool(recovered.entries) or recovered.hard_state.term > 0
         incarnation = next_incarnation(self.directory)
-        if self._sink_factory is not None:
-            self.sink = self._sink_factory(self.node_id, incarnation)
+        self.sink = self._open_trace()
         clock = LoopClock(loop, self.cluster.tick_ms)
         timer = LoopTimer(loop, clock)
         self.transport = Transport(
@@ -146,13 +148,11 @@ class NodeServer:
             clock=clock,
             timer=timer,
             disk=WalDisk(loop, self.wal, self._on_durable, self._on_storage_failure),
-            network=TransportNetwork(self.transport, self._flush_trace),
-            replies=FutureReplies(self._flush_trace),
+            network=TransportNetwork(self.transport),
+            replies=FutureReplies(),
             sink=self.sink,
             snapshot_every=self.cluster.snapshot_every,
         )
-        if self.sink is not None and hasattr(self.sink, "lamport"):
-            self.runtime.traced.lc = self.sink.lamport
         timer.fire = self._on_timer
         self.timer = timer
         self.service = NodeService(self)
@@ -195,6 +195,21 @@ class NodeServer:
         server, bound = await serve(self.service, host, port)
         self._closers.append(lambda: server.stop(None))
         return bound
+
+    def _open_trace(self) -> NodeTraceWriter | None:
+        """This process's trace file (traces/nodetrace.py): its header says
+        what replay and the checkers need to know about the run."""
+        if self._trace_dir is None:
+            return None
+        cluster = self.cluster
+        fields = {
+            "cluster": cluster.name,
+            "raft": cluster.raft.to_json(),
+            "tick_us": round(cluster.tick_ms * 1000),
+            "seed": cluster.seed,
+            "snapshot_every": cluster.snapshot_every,
+        }
+        return open_node_trace(self._trace_dir, self.node_id, cluster.trace_level, None, fields)
 
     async def serve_forever(self) -> None:
         assert self._stopping is not None
@@ -246,7 +261,8 @@ class NodeServer:
     # -- settling ------------------------------------------------------------------
 
     def settle(self) -> None:
-        """After every call into the runtime: membership, waiters, trace."""
+        """After every call into the runtime: membership and waiters (the
+        trace flushes itself after every step: ``flush_each_step``)."""
         sm = self.runtime.sm
         if sm.applied != self._applied_seen:
             self._applied_seen = sm.applied
@@ -264,12 +280,6 @@ class NodeServer:
                 else:
                     still.append((condition, future))
             self._waiters = still
-        self._flush_trace()
-
-    def _flush_trace(self) -> None:
-        sink = self.sink
-        if sink is not None:
-            sink.flush()
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float) -> bool:
         """Wait until ``condition()`` holds after some step, at most ``timeout`` s."""
@@ -334,9 +344,7 @@ def parser() -> argparse.ArgumentParser:
 
 async def run(cluster_dir: Path, node_id: int) -> int:
     cluster = read(cluster_dir)
-    server = NodeServer(
-        cluster, node_id, node_dir(cluster_dir, node_id), _trace_factory(cluster_dir, cluster)
-    )
+    server = NodeServer(cluster, node_id, node_dir(cluster_dir, node_id), cluster_dir / TRACES)
     try:
         ready = await server.start()
     except (CorruptionError, StorageError) as err:
@@ -350,24 +358,6 @@ async def run(cluster_dir: Path, node_id: int) -> int:
     await server.serve_forever()
     await server.stop()
     return EXIT_STORAGE if server.failure is not None else EXIT_OK
-
-
-def _trace_factory(
-    cluster_dir: Path, cluster: ClusterFile
-) -> Callable[[int, int], Sink | None] | None:
-    if cluster.trace_level == "off":
-        return None
-    try:
-        from traces.nodetrace import open_node_trace
-    except ImportError:  # pragma: no cover - until per-node traces land
-        return None
-
-    def factory(node_id: int, incarnation: int) -> Sink | None:
-        return open_node_trace(  # type: ignore[no-any-return]
-            cluster_dir / "traces", node_id, cluster.trace_level, incarnation
-        )
-
-    return factory
 
 
 def main(argv: list[str] | None = None) -> int:

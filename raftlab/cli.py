@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 #: command name -> (module, function, help constant).  A module with a
 #: ``CONTEXT`` parses its own arguments; its ``function`` builds the command.
+#: A module with ``GROUP`` is a group of sub-commands; ``function`` builds it.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("raftlab.cmd_run", "run", "RUN_HELP"),
     "sim": ("raftlab.cmd_sim", "sim", "SIM_HELP"),
@@ -30,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lincheck": ("raftlab.cmd_lincheck", "typer_command", "LINCHECK_HELP"),
     "cluster": ("raftlab.cmd_cluster", "typer_command", "CLUSTER_HELP"),
     "kv": ("raftlab.cmd_kv", "typer_command", "KV_HELP"),
+    "trace": ("raftlab.cmd_trace", "trace", "TRACE_HELP"),
 }
 
 #: Commands that parse their own arguments (raftlab/selfparsed.py): run
@@ -46,6 +48,7 @@ SUMMARIES: dict[str, str] = {
     "lincheck": "Decide whether histories of client operations are linearizable; explain why not.",
     "cluster": "Start, inspect, break and reconfigure a local raftlab cluster.",
     "kv": "Read and write a raftlab cluster's keys: put, get, del, cas, list.",
+    "trace": "Work on trace files: merge the per-node traces of a real cluster.",
 }
 
 HELP = (
@@ -77,7 +80,9 @@ def build_app(only: str | None = None) -> typer.Typer:
             continue
         mod = import_module(module)
         settings = getattr(mod, "CONTEXT", None)
-        if settings is not None:  # the command parses its own arguments
+        if getattr(mod, "GROUP", False):  # the command has sub-commands of its own
+            app.add_typer(getattr(mod, function)(), name=name, help=getattr(mod, help_name))
+        elif settings is not None:  # the command parses its own arguments
             app.command(name, help=getattr(mod, help_name), context_settings=settings)(
                 getattr(mod, function)()
             )

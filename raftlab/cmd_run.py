@@ -21,12 +21,25 @@ FILES = {
     "report": "report.md",
 }
 
-RUN_HELP = """Simulate a faulty cluster with membership changes, check it, replay it, report.
+RUN_HELP = """Run the main job: a real cluster under faults (or a simulated one), checked.
 
-Each run gets a directory of its own, runs/<UTC time>-seed<SEED>-<FAULTS>-n<NODES>/,
+By default it starts a local cluster of node processes on 127.0.0.1 (3
+nodes, fsync on), drives a client workload for --duration seconds through a
+leader SIGKILL, its restart, a partition isolating the new leader, the heal
+and a clean restart of a follower; then merges the nodes' traces, the fault
+trace and the client history by causality, runs every invariant checker on
+the merged trace, the linearizability checker on the client operations, and
+replays each node's own trace on a fresh core.
+
+With --sim it simulates instead: a faulty cluster with membership changes
+(--faults, --membership, --read-mode), deterministic for a seed; --duration
+is then simulated seconds.
+
+Each run gets a directory of its own, runs/<UTC time>-seed<SEED>-<KIND>-n<NODES>/,
 and runs/latest links to the newest. It holds trace.jsonl, history.jsonl
 (the clients' operations), linearizability.html and report.md, which opens
-with the command that reproduces the run. The run is built in a hidden
+with the command that reproduces the run (a real run also keeps cluster/:
+each node's WAL, log and per-node traces). The run is built in a hidden
 directory and moved into place when complete, so an interrupted run never
 mixes with an earlier one. --out-dir DIR puts it in DIR instead (new, empty,
 or holding an earlier run, which is replaced as a whole). The last lines
@@ -41,16 +54,26 @@ Exit codes: 0 every check passed, 1 a violation (see the report) or, with
 --strict-liveness, a liveness warning, 2 bad arguments, an undecided check,
 or a failure to write.
 
-Example:
+Examples:
 
-  raftlab run --seed 3 --faults chaos --duration 60
+  raftlab run                                   real processes, 3 nodes, 20 s
+  raftlab run --sim --seed 3 --faults chaos --duration 60
 """
 
 
 def run(
-    nodes: int = typer.Option(5, "--nodes", "-n", help="Initial number of voters."),
+    sim: bool = typer.Option(False, "--sim", help="Simulate instead of running real processes."),
+    nodes: int = typer.Option(
+        None, "--nodes", "-n", help="Initial number of voters (default 3 real, 5 simulated)."
+    ),
     seed: int = typer.Option(1, "--seed", "-s", help="Seed of every random choice."),
-    duration: float = typer.Option(30.0, "--duration", "-d", help="Simulated seconds."),
+    duration: float = typer.Option(
+        None, "--duration", "-d", help="Seconds of load (default 20), or simulated (default 30)."
+    ),
+    clients: int = typer.Option(8, "--clients", help="Concurrent clients (real runs)."),
+    trace_level: str = typer.Option(
+        "full", "--trace-level", help="What real nodes trace: full (replayable) or state."
+    ),
     faults: str = typer.Option("default", "--faults", "-f", help="Fault profile name."),
     membership: str = typer.Option(
         "random", "--membership", "-m", help="random, none or a script."
@@ -66,6 +89,19 @@ def run(
         False, "--strict-liveness", help="A liveness warning fails the run too (exit 1)."
     ),
 ) -> None:
+    if not sim:
+        from raftlab.realrun import RealRunConfig
+
+        real = RealRunConfig(
+            nodes=3 if nodes is None else nodes,
+            seed=seed,
+            duration_s=20.0 if duration is None else duration,
+            clients=clients,
+            trace_level=trace_level,
+        )
+        _run_real(real, out_dir, as_json, strict_liveness)
+    nodes = 5 if nodes is None else nodes
+    duration = 30.0 if duration is None else duration
     from raftlab import rundir
     from raftlab.cmd_sim import check_membership
     from raftlab.options import check_sim_values, sim_warnings
@@ -182,6 +218,137 @@ def _run_in(
         "replay": replay_doc(files["trace"], replayed),
         "verdict": verdict,
         "ok": passed,
+        "exit_code": {"PASS": 0, "FAIL": 1}.get(verdict, 2),
+        "files": {role: str(path) for role, path in files.items()},
+    }
+
+
+# -- on real processes ---------------------------------------------------------------
+
+
+def _run_real(config: Any, out_dir: Path | None, as_json: bool, strict_liveness: bool) -> None:
+    """The real-process job (raftlab/realrun.py); exits with its code."""
+    from raftlab import rundir
+    from raftlab.outputs import OutputError
+
+    try:
+        config.validate()
+        plan = rundir.plan(out_dir, rundir.run_name(config.seed, "real", config.nodes))
+    except (ValueError, OutputError) as error:
+        raise ui.fail(str(error)) from None
+    try:
+        with ui.io_errors():
+            rundir.create(plan)
+            doc = _real_in(plan, config, out_dir, as_json, strict_liveness)
+    except KeyboardInterrupt:
+        raise ui.fail(f"interrupted: the unfinished run is in {plan.staging}") from None
+    if as_json:
+        ui.print_json(doc)
+    raise typer.Exit(doc["exit_code"])
+
+
+def _real_command(config: Any, out_dir: Path | None) -> str:
+    parts = [
+        "raftlab run",
+        f"--nodes {config.nodes}",
+        f"--seed {config.seed}",
+        f"--duration {config.duration_s:g}",
+        f"--clients {config.clients}",
+        f"--trace-level {config.trace_level}",
+    ]
+    if out_dir is not None:
+        parts.append(f"--out-dir {out_dir}")
+    return " ".join(parts)
+
+
+def _real_in(
+    plan: RunDir, config: Any, out_dir: Path | None, as_json: bool, strict_liveness: bool
+) -> dict[str, Any]:
+    from kv.localcluster import ClusterError
+    from raftlab import rundir
+    from raftlab.experiment import check_trace, replay_file
+    from raftlab.realreport import RealReportInputs, real_verdict, write_real_report
+    from raftlab.realrun import merge_run, node_traces, run_real
+    from traces.reader import TraceError
+
+    staging = plan.staging
+    say = (lambda text: None) if as_json else (lambda text: ui.out.print(text, markup=False))
+    try:
+        run = run_real(config, staging, say)
+    except ClusterError as error:
+        raise ui.fail(f"the cluster failed: {error}") from None
+    trace = staging / FILES["trace"]
+    try:
+        events = merge_run(run, trace)
+        with ui.progress_bar("checking", None, " events") as update:
+            outcome = check_trace(
+                trace,
+                html=staging / FILES["linearizability"],
+                progress=update,
+                strict_liveness=strict_liveness,
+            )
+        replays = []
+        if config.trace_level == "full":
+            for path in node_traces(run):
+                replays.append((path, replay_file(path)))
+    except TraceError as error:
+        raise ui.fail(f"the run's traces cannot be read back: {error}") from None
+    final = plan.final
+    names = {**FILES, "cluster": "cluster"}
+    written = {role: final / name for role, name in names.items() if (staging / name).exists()}
+    written["report"] = final / FILES["report"]
+    command = _real_command(config, out_dir)
+    write_real_report(
+        staging / FILES["report"],
+        RealReportInputs(
+            command,
+            config,
+            run,
+            trace,
+            events,
+            outcome,
+            [(final / p.relative_to(staging), r) for p, r in replays],
+            written,
+            final,
+        ),
+    )
+    final = rundir.publish(plan)
+    files = {role: final / path.name for role, path in written.items()}
+    verdict = real_verdict(outcome, replays)
+    checks = outcome.report
+    if not as_json:
+        ui.out.print(
+            f"invariants: {len(checks.checkers)} checkers over {checks.events} events, "
+            f"{len(checks.violations)} violation(s), {len(checks.warnings)} liveness warning(s)"
+        )
+        for warning in checks.warnings:
+            ui.out.print(f"  {warning.describe().splitlines()[0]}", markup=False)
+        ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
+        shown = ", ".join(sorted({r.verdict.lower() for _, r in replays})) or "not replayed"
+        ui.out.print(f"replay: {shown} ({len(replays)} node traces)")
+        color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
+        ui.out.print(f"verdict: [bold {color}]{verdict}[/]")
+        ui.out.print(f"trace: {files['trace']}", markup=False)
+        ui.out.print(f"report: {files['report']}", markup=False)
+    return {
+        "command": "run",
+        "kind": "real",
+        "directory": str(final),
+        "load": run.load.to_json(),
+        "faults": [{"at_s": f.at_s, "what": f.what} for f in run.faults],
+        "invariants": {
+            "checkers": len(checks.checkers),
+            "events": checks.events,
+            "violations": len(checks.violations),
+            "liveness_warnings": len(checks.warnings),
+        },
+        "linearizability": outcome.lin_verdict,
+        "replay": {
+            str(files["cluster"] / p.relative_to(staging / "cluster")): r.verdict
+            for p, r in replays
+        },
+        "verdict": verdict,
+        "ok": verdict == "PASS",
         "exit_code": {"PASS": 0, "FAIL": 1}.get(verdict, 2),
         "files": {role: str(path) for role, path in files.items()},
     }

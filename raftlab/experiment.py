@@ -198,6 +198,7 @@ def replay_file(path: Path, progress: Callable[[int], None] | None = None) -> Re
             raise
         return ReplayReport(integrity=integrity, error=str(error))
     report.integrity = events.drain()
+    report.node_trace = "node" in header  # one process's own file (traces.nodetrace)
     if report.divergence is not None and report.integrity.state != "tampered":
         _, again = open_trace(path)
         report.contradiction = contradiction(report.divergence, again)

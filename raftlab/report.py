@@ -121,8 +121,8 @@ def _witness_actors(trace: Path, seqs: set[int]) -> dict[int, str]:
     return found
 
 
-def _invariants(inputs: ReportInputs) -> list[str]:
-    outcome = inputs.outcome
+def invariants_section(outcome: CheckOutcome, trace: Path) -> list[str]:
+    """The report's invariant section (simulated and real runs alike)."""
     report = outcome.report
     lines = [
         "## Invariants",
@@ -140,8 +140,8 @@ def _invariants(inputs: ReportInputs) -> list[str]:
     groups = _groups(report.violations)
     firsts = [group[0] for group in groups.values()]
     last_witness = {id(v): max(v.witnesses, default=0) for v in firsts}
-    states = states_after(inputs.trace, last_witness.values()) if firsts else {}
-    actors = _witness_actors(inputs.trace, {s for v in firsts for s in v.witnesses})
+    states = states_after(trace, last_witness.values()) if firsts else {}
+    actors = _witness_actors(trace, {s for v in firsts for s in v.witnesses})
     for checker, group in groups.items():
         first = group[0]
         lines += ["", f"### `{checker}`: {len(group)} violation(s)", "", "```", first.describe()]
@@ -161,13 +161,12 @@ def _invariants(inputs: ReportInputs) -> list[str]:
             lines += ["", f"{len(group) - 1} more like it: {shown}{more}."]
     if report.suppressed:
         lines += ["", f"({report.suppressed} more findings of the same kinds not recorded.)"]
-    return lines + _warnings(inputs)
+    return lines + _warnings(outcome)
 
 
-def _warnings(inputs: ReportInputs) -> list[str]:
+def _warnings(outcome: CheckOutcome) -> list[str]:
     """Liveness warnings, apart from the safety violations above: they make
     a run suspicious, not wrong (unless --strict-liveness was asked for)."""
-    outcome = inputs.outcome
     found = outcome.report.warnings
     if not found:
         return []
@@ -178,7 +177,18 @@ def _warnings(inputs: ReportInputs) -> list[str]:
     return [*lines, "```"]
 
 
-def _relative(path: Path, base: Path) -> str:
+def linearizability_section(outcome: CheckOutcome, page: Path | None, base: Path) -> list[str]:
+    if not outcome.lin_verdict:
+        return []
+    lines = ["", "## Linearizability", "", f"Client history: {outcome.lin_verdict}."]
+    if page is not None:
+        lines.append(f"HTML report: `{relative(page, base)}`")
+    if outcome.lin_verdict != "linearizable":
+        lines += ["", "```", outcome.lin_explanation, "```"]
+    return lines
+
+
+def relative(path: Path, base: Path) -> str:
     try:
         return str(path.relative_to(base))
     except ValueError:
@@ -210,20 +220,14 @@ def render_report(inputs: ReportInputs) -> str:
     for note in outcome.notes():
         lines += [f"> {note}", ""]
     lines += ["## Files", ""]
-    lines += [f"- {role}: `{_relative(path, base)}`" for role, path in inputs.files.items()]
+    lines += [f"- {role}: `{relative(path, base)}`" for role, path in inputs.files.items()]
     lines += ["", "## Run", "", "| | |", "|---|---|"]
     rows = [(k, v) for k, v in summary_lines(inputs.stats, inputs.info) if k != "reproduce"]
     shown = inputs.info.trace
     lines += [f"| {label} | {_cell(label, value, base, shown)} |" for label, value in rows]
     lines.append("")
-    lines += _invariants(inputs)
-    if outcome.lin_verdict:
-        lines += ["", "## Linearizability", "", f"Client history: {outcome.lin_verdict}."]
-        page = inputs.files.get("linearizability")
-        if page is not None:
-            lines.append(f"HTML report: `{_relative(page, base)}`")
-        if outcome.lin_verdict != "linearizable":
-            lines += ["", "```", outcome.lin_explanation, "```"]
+    lines += invariants_section(outcome, inputs.trace)
+    lines += linearizability_section(outcome, inputs.files.get("linearizability"), base)
     lines += ["", "## Deterministic replay", ""]
     if replay.ok:
         lines.append(f"{replay.steps} node steps replayed; every effect and digest matched.")
@@ -234,7 +238,7 @@ def render_report(inputs: ReportInputs) -> str:
 
 def _cell(label: str, value: str, base: Path, trace: Path) -> str:
     if label == "trace":
-        value = value.replace(str(trace), _relative(trace, base), 1)
+        value = value.replace(str(trace), relative(trace, base), 1)
     return value.replace("|", "\\|")
 
 

@@ -71,6 +71,9 @@ class ReplayReport:
     error: str = ""
     #: How the diverging event contradicts the rest of the trace, if it does.
     contradiction: str = ""
+    #: One node process's own trace (traces.nodetrace): one that ends without
+    #: a closing record is what a killed process leaves, not a cut file.
+    node_trace: bool = False
 
     @property
     def ok(self) -> bool:
@@ -88,7 +91,7 @@ class ReplayReport:
             return "TAMPERED"
         if self.divergence is not None and not self._lost_in_cut():
             return "NOT DETERMINISTIC"
-        if integrity is not None and integrity.verdict:
+        if integrity is not None and integrity.verdict and not self._killed():
             return integrity.verdict
         if self.events == 0:
             return "EMPTY"
@@ -97,6 +100,13 @@ class ReplayReport:
     @property
     def exit_code(self) -> int:
         return {"DETERMINISTIC": 0, "NOT DETERMINISTIC": 1}.get(self.verdict, 2)
+
+    def _killed(self) -> bool:
+        """A node's trace that its killed process left: every whole step in
+        it is judged, the missing end is not a reason to withhold a verdict."""
+        return (
+            self.node_trace and self.integrity is not None and self.integrity.state == "truncated"
+        )
 
     def _lost_in_cut(self) -> bool:
         """Whether the divergence is only the last step's events lost in a cut."""
@@ -144,6 +154,11 @@ class ReplayReport:
                 lines.append(f"(the trace is also {integrity.message})")
         elif verdict == "EMPTY":
             lines.append("the trace holds no events: there is nothing to replay")
+        elif self._killed():
+            lines.append(
+                f"{integrity.message}: a node trace without a closing record, as its process "
+                "leaves it when killed; every step it holds was replayed"
+            )
         elif integrity.state != "complete":
             lines.append(integrity.message)
         return lines

@@ -52,6 +52,7 @@ class Liveness(InvariantChecker):
     kind = LIVENESS
     actions = frozenset(
         {
+            "boot",
             "tick",
             "restart",
             "crash",
@@ -83,6 +84,9 @@ class Liveness(InvariantChecker):
         #: When the cluster last had no leader, in this window.
         self.leaderless_since: int | None = 0
         self.reported_leaderless = False
+        #: The first window opens at the trace's first event (a boot), not at
+        #: t=0: a real cluster's trace is stamped with wall-clock microseconds.
+        self.started = False
         #: Accepted proposals not yet committed: (index, leader, time, seq).
         self.proposals: list[tuple[int, str, int, int]] = []
         #: Leader -> (target, time, seq) of its transfer in progress.
@@ -114,6 +118,12 @@ class Liveness(InvariantChecker):
 
     def feed(self, event: Event, model: ClusterModel) -> None:
         actor, action, now = event["n"], event["act"], event["t"]
+        if not self.started:
+            self.started = True
+            if self.window is not None:
+                self.window = now
+            if self.leaderless_since is not None:
+                self.leaderless_since = now
         if actor in _FAULT_ACTORS:
             self._fault(event)
             return

@@ -96,7 +96,8 @@ def test_bad_simulation_arguments_exit_2_and_name_the_problem(
     tmp_path: Path, command: str, args: list[str], phrases: list[str]
 ) -> None:
     where = ["--out", tmp_path / "t.jsonl"] if command == "sim" else ["--out-dir", tmp_path / "r"]
-    failed(invoke(command, *args, *where), 2, *phrases)
+    kind = ["--sim"] if command == "run" else []
+    failed(invoke(command, *kind, *args, *where), 2, *phrases)
     assert list(tmp_path.iterdir()) == [], "nothing is written for bad arguments"
 
 
@@ -104,7 +105,9 @@ def test_an_output_path_of_the_wrong_kind_exits_2(tmp_path: Path) -> None:
     a_file = tmp_path / "file"
     a_file.write_text("")
     failed(invoke("sim", "--out", tmp_path), 2, f"--out: {tmp_path} is a directory")
-    failed(invoke("run", "--out-dir", a_file), 2, f"--out-dir: {a_file} exists and is not a")
+    failed(
+        invoke("run", "--sim", "--out-dir", a_file), 2, f"--out-dir: {a_file} exists and is not a"
+    )
     assert sorted(tmp_path.iterdir()) == [a_file]
 
 
@@ -112,7 +115,8 @@ def test_a_bad_membership_script_exits_2(tmp_path: Path) -> None:
     script = tmp_path / "plan.json"
     script.write_text('{"at": 1}')
     for command, where in (("sim", "--out"), ("run", "--out-dir")):
-        result = invoke(command, "--membership", script, where, tmp_path / command)
+        kind = ["--sim"] if command == "run" else []
+        result = invoke(command, *kind, "--membership", script, where, tmp_path / command)
         failed(result, 2, f"{script}: a membership script is a JSON list of steps")
 
 
@@ -288,7 +292,7 @@ def test_sim_writes_a_trace_that_reads_back(tmp_path: Path) -> None:
 
 def test_run_writes_trace_history_and_report_and_prints_the_report_last(tmp_path: Path) -> None:
     out_dir = tmp_path / "run[1]"
-    result = invoke("run", "--out-dir", out_dir, "--duration", 3)
+    result = invoke("run", "--sim", "--out-dir", out_dir, "--duration", 3)
     assert result.exit_code == 0, result.output
     for name in ("trace.jsonl", "history.jsonl", "report.md"):
         assert (out_dir / name).is_file(), name

@@ -75,14 +75,16 @@ def impatient(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("impatient")
 def test_run_reports_warnings_and_fails_only_when_strict(tmp_path: Path) -> None:
-    lenient = invoke("run", *CALM, "--out-dir", tmp_path / "lenient")
+    lenient = invoke("run", "--sim", *CALM, "--out-dir", tmp_path / "lenient")
     assert lenient.exit_code == 0, lenient.output
     assert "0 violation(s), 1 liveness warning(s)" in lenient.output
     assert "verdict: PASS" in lenient.output
     report = (tmp_path / "lenient" / "report.md").read_text()
     assert "- `liveness`: 1 liveness warning(s)" in report
     assert "## Liveness warnings" in report and "not met (liveness warning)" in report
-    strict = invoke("run", *CALM, "--out-dir", tmp_path / "strict", "--strict-liveness", "--json")
+    strict = invoke(
+        "run", "--sim", *CALM, "--out-dir", tmp_path / "strict", "--strict-liveness", "--json"
+    )
     assert strict.exit_code == 1, strict.output
     doc = orjson.loads(strict.stdout)
     assert (doc["verdict"], doc["exit_code"]) == ("FAIL", 1)

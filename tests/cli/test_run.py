@@ -19,7 +19,7 @@ SHORT = ["--duration", "2", "--nodes", "3"]
 
 def run_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Any, Path]:
     monkeypatch.chdir(tmp_path)
-    result = invoke("run", *SHORT, *args)
+    result = invoke("run", "--sim", *SHORT, *args)
     return result, tmp_path / "runs"
 
 
@@ -79,14 +79,16 @@ def test_an_interrupted_run_leaves_the_previous_run_and_latest_untouched(
 
 def test_out_dir_replaces_an_earlier_run_whole_and_refuses_foreign_files(tmp_path: Path) -> None:
     out = tmp_path / "mine"
-    assert invoke("run", *SHORT, "--out-dir", out).exit_code == 0
+    assert invoke("run", "--sim", *SHORT, "--out-dir", out).exit_code == 0
     old_trace = (out / "trace.jsonl").read_bytes()
-    again = invoke("run", *SHORT, "--seed", "2", "--out-dir", out)
+    again = invoke("run", "--sim", *SHORT, "--seed", "2", "--out-dir", out)
     assert again.exit_code == 0, again.output
     assert (out / "trace.jsonl").read_bytes() != old_trace
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"], "no staging left behind"
     (out / "notes.txt").write_text("mine, not raftlab's")
-    failed(invoke("run", *SHORT, "--out-dir", out), 2, f"--out-dir: {out} holds files a run")
+    failed(
+        invoke("run", "--sim", *SHORT, "--out-dir", out), 2, f"--out-dir: {out} holds files a run"
+    )
     assert (out / "notes.txt").exists()
 
 
@@ -94,7 +96,7 @@ def test_the_report_opens_with_the_command_that_reproduces_the_run(tmp_path: Pat
     import raftlab
 
     out = tmp_path / "r"
-    result = invoke("run", "--seed", "4", *SHORT, "--faults", "lossy", "--out-dir", out)
+    result = invoke("run", "--sim", "--seed", "4", *SHORT, "--faults", "lossy", "--out-dir", out)
     assert result.exit_code == 0, result.output
     report = (out / "report.md").read_text()
     head = report.split("## Files", 1)[0]
@@ -112,7 +114,7 @@ def test_the_report_opens_with_the_command_that_reproduces_the_run(tmp_path: Pat
 
 def test_run_prints_json_with_every_file_it_wrote(tmp_path: Path) -> None:
     out = tmp_path / "r"
-    result = invoke("run", *SHORT, "--out-dir", out, "--json")
+    result = invoke("run", "--sim", *SHORT, "--out-dir", out, "--json")
     assert result.exit_code == 0, result.output
     doc = orjson.loads(result.stdout)
     assert doc["verdict"] == "PASS" and doc["ok"] is True and doc["directory"] == str(out)
