@@ -41,7 +41,7 @@ SELF_PARSED = ("lincheck", "cluster", "kv")
 #: The first line of each command's help, for ``raftlab --help`` without
 #: importing typer (a test checks them against the commands' own help).
 SUMMARIES: dict[str, str] = {
-    "run": "Simulate a faulty cluster with membership changes, check it, replay it, report.",
+    "run": "Run the main job: a real cluster under faults (or a simulated one), checked.",
     "sim": "Simulate a Raft cluster under faults, deterministically, and write its trace.",
     "check": "Check a trace against every invariant, and its client history for linearizability.",
     "replay": "Re-run every node step of a trace on fresh Raft cores and compare.",
@@ -53,9 +53,10 @@ SUMMARIES: dict[str, str] = {
 
 HELP = (
     "Run, break and verify Raft clusters.\n\n"
-    "Typical session: `raftlab sim --seed 7 --out run.jsonl` to simulate a cluster "
-    "with faults, `raftlab check run.jsonl` to check it, `raftlab replay run.jsonl` "
-    "to prove the run is deterministic."
+    "Typical session: `raftlab run` to run a real cluster through faults and check it; "
+    "`raftlab sim --seed 7 --out run.jsonl` to simulate one, `raftlab check run.jsonl` "
+    "to check it, `raftlab replay run.jsonl` to prove the run is deterministic; "
+    "`raftlab cluster up` to start a local cluster of your own."
 )
 
 

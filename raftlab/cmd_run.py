@@ -74,15 +74,19 @@ def run(
     trace_level: str = typer.Option(
         "full", "--trace-level", help="What real nodes trace: full (replayable) or state."
     ),
-    faults: str = typer.Option("default", "--faults", "-f", help="Fault profile name."),
+    faults: str = typer.Option(
+        None, "--faults", "-f", help="Fault profile name (--sim; default 'default')."
+    ),
     membership: str = typer.Option(
-        "random", "--membership", "-m", help="random, none or a script."
+        None, "--membership", "-m", help="random, none or a script (--sim; default random)."
     ),
     out_dir: Path = typer.Option(
         None, "--out-dir", help="Where to put the run's files (default: a new runs/ directory)."
     ),
     read_mode: str = typer.Option(
-        "index", "--read-mode", help="How leaders serve reads: 'index' (ReadIndex) or 'lease'."
+        None,
+        "--read-mode",
+        help="How leaders serve reads (--sim): 'index' (ReadIndex, the default) or 'lease'.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
     strict_liveness: bool = typer.Option(
@@ -92,6 +96,21 @@ def run(
     if not sim:
         from raftlab.realrun import RealRunConfig
 
+        given = [
+            n
+            for n, v in (
+                ("--faults", faults),
+                ("--membership", membership),
+                ("--read-mode", read_mode),
+            )
+            if v is not None
+        ]
+        if given:
+            raise ui.fail(
+                f"{', '.join(given)} {'describes' if len(given) == 1 else 'describe'} a "
+                "simulated run: add --sim (a real run's "
+                "faults are its fixed plan: leader SIGKILL, restart, partition, heal, restart)"
+            )
         real = RealRunConfig(
             nodes=3 if nodes is None else nodes,
             seed=seed,
@@ -102,6 +121,9 @@ def run(
         _run_real(real, out_dir, as_json, strict_liveness)
     nodes = 5 if nodes is None else nodes
     duration = 30.0 if duration is None else duration
+    faults = faults or "default"
+    membership = membership or "random"
+    read_mode = read_mode or "index"
     from raftlab import rundir
     from raftlab.cmd_sim import check_membership
     from raftlab.options import check_sim_values, sim_warnings

@@ -234,3 +234,28 @@ def test_bad_requests_get_4xx_with_a_json_error(
     assert answer["error"]["message"]
     if code:
         assert answer["error"]["code"] == code, answer
+
+
+def test_several_changes_at_once_go_through_joint_consensus_and_leave_it(make_cluster) -> None:
+    from consensus import ChangeItem, ChangeOp, Transition
+
+    cluster = make_cluster(3, fsync=False)
+    learner = cluster.add(learner_only=True)
+    lead = cluster.leader()
+    old = next(n for n in cluster.node_ids if n not in (lead, learner))
+    with cluster.admin(lead) as admin:
+        result = admin.change_membership(
+            [ChangeItem(ChangeOp.ADD_VOTER, learner), ChangeItem(ChangeOp.REMOVE, old)],
+            Transition.JOINT,
+        )
+        assert result.configuration.joint  # the change entered the joint configuration
+
+        def left() -> bool | None:
+            return True if not admin.status().configuration.joint else None
+
+        wait_until("the automatic leave of the joint configuration", left, 20)
+        final = admin.status().configuration
+    assert learner in final.voters and old not in final.members()
+    assert len(final.voters) == 3
+    written = write_keys(cluster, 5)
+    assert read_all(cluster, sorted(written)) == written

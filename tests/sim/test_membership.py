@@ -130,7 +130,18 @@ def test_the_cli_names_the_bad_step_and_exits_2(tmp_path: Path) -> None:
         ("run", ["--out-dir", str(tmp_path / "r")]),
     ):
         result = CliRunner().invoke(
-            app, [command, "--nodes", "3", "--duration", "2", "--membership", str(path), *where]
+            app,
+            [
+                command,
+                *(["--sim"] if command == "run" else []),
+                "--nodes",
+                "3",
+                "--duration",
+                "2",
+                "--membership",
+                str(path),
+                *where,
+            ],
         )
         assert result.exit_code == 2, result.output
         assert "step 1 (at 1 s) names node 9" in result.output

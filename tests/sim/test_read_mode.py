@@ -31,7 +31,7 @@ def test_sim_records_the_read_mode_and_the_lease_margin(tmp_path: Path, mode: st
 
 def test_run_takes_the_read_mode_too(tmp_path: Path) -> None:
     directory = tmp_path / "r"
-    args = ["run", "--seed", "4", "--duration", "2", "--membership", "none"]
+    args = ["run", "--sim", "--seed", "4", "--duration", "2", "--membership", "none"]
     result = CliRunner().invoke(app, [*args, "--read-mode", "lease", "--out-dir", str(directory)])
     assert result.exit_code == 0, result.output
     raft = header_of(directory / "trace.jsonl")["raft"]
@@ -43,7 +43,8 @@ def test_a_bad_read_mode_is_exit_2_with_one_line(tmp_path: Path, command: str) -
     where = (
         ["--out", str(tmp_path / "t.jsonl")] if command == "sim" else ["--out-dir", str(tmp_path)]
     )
-    result = CliRunner().invoke(app, [command, "--read-mode", "stale", *where])
+    kind = ["--sim"] if command == "run" else []
+    result = CliRunner().invoke(app, [command, *kind, "--read-mode", "stale", *where])
     assert result.exit_code == 2
     assert "--read-mode must be 'index' or 'lease', got 'stale'" in result.output
     assert "Traceback" not in result.output
