@@ -143,7 +143,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeats",
         type=_positive_int,
         default=1,
-        help="load rows per configuration and client count; the summary takes medians",
+        help="run the load matrix this many times, round by round (each configuration"
+        " started afresh); the summary takes medians",
     )
     p.add_argument(
         "--failover-trials",
@@ -238,7 +239,7 @@ class Configuration(NamedTuple):
 
 
 def _configurations(args: argparse.Namespace, tmp: Path) -> Iterator[Configuration]:
-    """Every configuration asked for, in run order."""
+    """Every configuration asked for, in run order, each in its own directory of ``tmp``."""
     election = (150, 300)
     if "raftlab" in args.targets:
         for nodes in args.nodes:
@@ -281,19 +282,20 @@ def measure(
     target: Target,
     failover: bool,
     profiler: Profiler | None,
+    round_: int,
     args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
     settings = LoadSettings(args.duration, args.warmup, args.keys, args.value_size)
     rows = []
     for clients in args.clients:
-        for r in range(args.repeats):
-            progress(f"{name}: {clients} client(s), run {r + 1}/{args.repeats}")
-            profiled = profiler if clients == max(args.clients) and r == 0 else None
-            row, profile = load_row(target, clients, settings, profiled)
-            for line in (row, profile):
-                if line is not None:
-                    rows.append(line)
-                    emit(line)
+        progress(f"{name}: {clients} client(s)")
+        profiled = profiler if clients == max(args.clients) else None
+        row, profile = load_row(target, clients, settings, profiled)
+        for line in (row, profile):
+            if line is not None:
+                line["round"] = round_
+                rows.append(line)
+                emit(line)
     if failover and args.failover_trials:
         samples: list[float | None] = []
         for t in range(args.failover_trials):
@@ -304,30 +306,41 @@ def measure(
                 samples.append(None)
                 outcome = f"failed: {err}"
             progress(f"{name}: failover trial {t + 1}/{args.failover_trials}: {outcome}")
-        rows.append(failover_row(target, samples))
+        rows.append({**failover_row(target, samples), "round": round_})
         emit(rows[-1])
     return rows
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """The matrix ``--repeats`` times, round by round: a drift in the other
+    work on the machine then spreads over every configuration instead of
+    landing on one. Failover trials and profiles are in the first round."""
     emit(meta(args))
     rows: list[dict[str, Any]] = []
+    unavailable: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="bench-kv-") as tmp:
         profiler = Profiler.find(Path(tmp)) if args.profile else None
         if args.profile and profiler is None:
             why = "py-spy is not on PATH nor beside this Python (pip install py-spy)"
             rows.append({"kind": "unavailable", "target": "profile", "reason": why})
             emit(rows[-1])
-        for c in _configurations(args, Path(tmp)):
-            progress(f"{c.name}: starting")
-            try:
-                with _started(c.start) as target:
-                    profiled = profiler if c.profile else None
-                    rows.extend(measure(c.name, target, c.failover, profiled, args))
-            except TargetUnavailable as why:
-                rows.append({"kind": "unavailable", "target": c.name, "reason": str(why)})
-                emit(rows[-1])
-                progress(f"{c.name}: not available: {why}")
+        for round_ in range(1, args.repeats + 1):
+            where = Path(tmp) / f"round-{round_}"
+            for c in _configurations(args, where):
+                if c.name in unavailable:
+                    continue
+                progress(f"{c.name}: starting (round {round_}/{args.repeats})")
+                first = round_ == 1
+                try:
+                    with _started(c.start) as target:
+                        profiled = profiler if c.profile and first else None
+                        failover = c.failover and first
+                        rows.extend(measure(c.name, target, failover, profiled, round_, args))
+                except TargetUnavailable as why:
+                    unavailable.add(c.name)
+                    rows.append({"kind": "unavailable", "target": c.name, "reason": str(why)})
+                    emit(rows[-1])
+                    progress(f"{c.name}: not available: {why}")
     plot = None
     if any(r["kind"] in ("load", "failover") for r in rows):
         args.plot.parent.mkdir(parents=True, exist_ok=True)

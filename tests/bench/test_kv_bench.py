@@ -397,7 +397,7 @@ def test_a_quick_run_prints_every_kind_of_line(tmp_path: Path) -> None:
         ("raftlab", 1), ("raftlab", 4), ("pysyncobj", 1), ("pysyncobj", 4),
     ]  # fmt: skip
     for r in loads:
-        assert r["nodes"] == 3 and r["fsync"] is (r["target"] == "raftlab")
+        assert r["nodes"] == 3 and r["fsync"] is (r["target"] == "raftlab") and r["round"] == 1
         assert r["ops"] == r["ok"] + r["fail"] + r["info"] and r["ops"] > 0
         assert {"throughput", "p50_ms", "p99_ms", "latency_ms", "by_op"} <= set(r)
     assert loads[0]["trace_level"] == "state" and "never fsyncs" in loads[2]["note"]
