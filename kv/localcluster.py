@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from typing import Any, TypeVar
 import orjson
 
 from kv import clusterfile
+from kv.addresses import free_ports
 from kv.admin.values import NodeAddress, NodeStatus
 from kv.clusterfile import ClusterFile, NodeEntry, election_config
 from kv.netfaults import LinkFaults
@@ -49,19 +49,6 @@ TRACE_DIR = "traces"
 
 class ClusterError(RuntimeError):
     """The cluster did not do what was asked; the message names node and log."""
-
-
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct ports that were free a moment ago (bound together,
-    read, released: the OS does not hand out a port still bound)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind((host, 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def wait_until(what: str, check: Callable[[], T | None], timeout: float) -> T:
