@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from kv.reference.cluster import PySyncObjCluster, free_ports, start_cluster
+from kv.addresses import free_ports
+from kv.reference.cluster import PySyncObjCluster, start_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 
