@@ -93,18 +93,16 @@ class LocalCluster:
         seed: int = 1,
         snapshot_every: int = 1000,
     ) -> LocalCluster:
-        """Create the cluster in ``directory`` (which must not hold one), start
-        ``nodes`` founders and wait for a leader."""
+        """Create the cluster in ``directory``, start ``nodes`` founders and
+        wait for a leader; in a directory that holds a stopped cluster, start
+        its nodes again instead (``resume_stopped``)."""
         if nodes < 1:
             raise ClusterError("a cluster needs at least 1 node")
         if trace_level not in clusterfile.TRACE_LEVELS:
             raise ClusterError(f"trace level must be one of {', '.join(clusterfile.TRACE_LEVELS)}")
         directory.mkdir(parents=True, exist_ok=True)
         if (directory / clusterfile.NAME).exists():
-            raise ClusterError(
-                f"{directory} already holds a cluster; `raftlab cluster down --dir {directory}` "
-                "stops it, or choose another --dir"
-            )
+            return cls.load(directory).resume_stopped(timeout)
         ports = free_ports(3 * nodes)
         entries = {
             n: NodeEntry(n, _addresses(ports[3 * (n - 1) : 3 * n])) for n in range(1, nodes + 1)
@@ -136,6 +134,25 @@ class LocalCluster:
     @classmethod
     def load(cls, directory: Path) -> LocalCluster:
         return cls(directory, clusterfile.read(directory))
+
+    def resume_stopped(self, timeout: float = 30.0) -> LocalCluster:
+        """Start every node of a stopped cluster again, each from its disk
+        (what ``up`` does in a directory that already holds a cluster: its
+        settings and data are kept; the options given to ``up`` are not
+        applied). A cluster with nodes still running is left alone."""
+        running = [n for n in self.node_ids if self.alive(n)]
+        if running:
+            raise ClusterError(
+                f"{self.directory} holds a running cluster (nodes "
+                f"{', '.join(map(str, running))}); `raftlab cluster down --dir {self.directory}` "
+                "stops it, or choose another --dir"
+            )
+        for node in self.node_ids:
+            self.start_node(node, wait=False)
+        for node in self.node_ids:
+            self.wait_node_ready(node, timeout)
+        self.leader(timeout)
+        return self
 
     def _save(self) -> None:
         clusterfile.write(self.directory, self.spec)
