@@ -22,6 +22,7 @@ from checkers.invariants.durability import DurableBeforeClaimed, DurableBeforeSe
 from checkers.invariants.liveness import Liveness, TermInflation
 from checkers.invariants.logs import CommitWithinLog, LogModelAgreement, OwnTermCommit
 from checkers.invariants.membership import (
+    ConfAfterOwnCommit,
     ConfTransitions,
     JointQuorum,
     LearnersNeverVote,
@@ -50,6 +51,7 @@ BUILTIN: tuple[CheckerInfo, ...] = tuple(
         StateMachineSafety,
         MonotonicProgress,
         SingleChangePending,
+        ConfAfterOwnCommit,
         JointQuorum,
         LearnersNeverVote,
         NoCampaignWithUnappliedChanges,

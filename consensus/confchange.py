@@ -98,15 +98,19 @@ def voter_delta(before: Membership, after: Membership) -> int:
     return len(set(before.voters) ^ set(after.voters))
 
 
-def apply_change(current: Membership, change: ConfChange) -> Membership:
-    """The membership that results from applying ``change`` to ``current``."""
+def apply_change(current: Membership, change: ConfChange, skip_joint: bool = False) -> Membership:
+    """The membership that results from applying ``change`` to ``current``.
+
+    ``skip_joint`` is the unsafe mode no-joint (consensus/unsafe.py): an
+    ``auto`` change is applied directly however many voters it changes.
+    """
     if change.is_leave:
         return leave_joint(current)
     if current.joint:
         raise ConfChangeError("a new change cannot start while in a joint configuration")
     if change.transition is Transition.AUTO:
         direct = _apply_items(current, change.items)
-        if voter_delta(current, direct) <= 1:
+        if skip_joint or voter_delta(current, direct) <= 1:
             _check(direct)
             return direct
     return enter_joint(current, change.items, change.transition is not Transition.JOINT_EXPLICIT)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, fields
 from enum import StrEnum
 
 from consensus.errors import CoreMisuse
+from consensus.unsafe import MODES, unknown_modes
 
 
 class ReadMode(StrEnum):
@@ -45,8 +46,13 @@ class RaftConfig:
     drift. Its only effect is to allow ``lease_margin_ticks = 0``: with real
     clocks a zero margin lets a leader serve a lease read after a follower,
     whose clock runs slightly fast, has already voted a new leader in."""
+    unsafe: tuple[str, ...] = ()
+    """Names of unsafe modes switched on (``consensus.unsafe.MODES``): each
+    plants a known consensus bug so that the checkers can be shown to catch
+    it. Empty, the default, for a correct core."""
 
     def validate(self) -> None:
+        self._validate_unsafe()
         for f in fields(self):
             value = getattr(self, f.name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -69,8 +75,29 @@ class RaftConfig:
                 "use at least 1, or set lockstep_clocks = true if all nodes share one clock"
             )
 
+    def _validate_unsafe(self) -> None:
+        if not isinstance(self.unsafe, tuple) or not all(isinstance(n, str) for n in self.unsafe):
+            raise CoreMisuse(f"unsafe must be a tuple of mode names, got {self.unsafe!r}")
+        bad = unknown_modes(self.unsafe)
+        if bad:
+            raise CoreMisuse(
+                f"unknown unsafe mode(s): {', '.join(bad)} (known: {', '.join(MODES)})"
+            )
+        twice = sorted({n for n in self.unsafe if self.unsafe.count(n) > 1})
+        if twice:
+            raise CoreMisuse(f"unsafe mode(s) named twice: {', '.join(twice)}")
+
     def to_json(self) -> dict[str, object]:
-        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(self).items()}
+        out: dict[str, object] = {}
+        for k, v in asdict(self).items():
+            if k == "unsafe":
+                # Left out when empty, so that a correct core's trace headers
+                # are what they were before unsafe modes existed.
+                if v:
+                    out[k] = list(v)
+            else:
+                out[k] = v.value if isinstance(v, StrEnum) else v
+        return out
 
     @staticmethod
     def from_json(obj: dict[str, object]) -> RaftConfig:
@@ -81,6 +108,11 @@ class RaftConfig:
         values = dict(obj)
         if "read_mode" in values:
             values["read_mode"] = ReadMode(str(values["read_mode"]))
+        if "unsafe" in values:
+            raw = values["unsafe"]
+            if not isinstance(raw, list | tuple):
+                raise CoreMisuse(f"raft config 'unsafe' must be a list of mode names, got {raw!r}")
+            values["unsafe"] = tuple(raw)
         config = RaftConfig(**values)  # type: ignore[arg-type]
         config.validate()
         return config

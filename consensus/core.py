@@ -46,6 +46,10 @@ message may arrive long after the transfer was aborted). docs/reads.md
 states these rules and why they are enough (``_in_lease``,
 ``_confirm_reads``, ``_send_timeout_now``).
 
+Unsafe modes. ``config.unsafe`` can switch off one guard or another on
+purpose (consensus/unsafe.py): each mode is read once, below, into a boolean
+that the guard it breaks consults. With no mode on nothing changes.
+
 Where things live: quorum arithmetic in quorum.py, per-follower flow control
 in progress.py, configuration transitions in confchange.py, the log in log.py.
 This module holds the role logic (section 5 of the Raft paper, with PreVote,
@@ -107,6 +111,14 @@ from consensus.progress import Progress, ProgressState
 from consensus.quorum import VoteResult, joint_committed_index, joint_vote_result
 from consensus.records import Entry, HardState, Snapshot
 from consensus.rng import Prng, mix64
+from consensus.unsafe import (
+    COMMIT_OLD_TERM,
+    CONFIG_BEFORE_NOOP,
+    LEARNER_EARLY_VOTE,
+    LEASE_WITHOUT_CHECKQUORUM,
+    NO_JOINT,
+    VOLATILE_VOTE,
+)
 from traces.schema import Action
 
 
@@ -159,6 +171,19 @@ class RaftCore:
         config.validate()
         self.id = node_id
         self.config = config
+        # Unsafe modes (consensus/unsafe.py), read once: each plants one bug.
+        unsafe = config.unsafe
+        self._learners_vote = LEARNER_EARLY_VOTE.name in unsafe
+        self._skip_joint = NO_JOINT.name in unsafe
+        self._commit_old_term = COMMIT_OLD_TERM.name in unsafe
+        self._volatile_vote = VOLATILE_VOTE.name in unsafe
+        self._conf_before_noop = CONFIG_BEFORE_NOOP.name in unsafe
+        # lease-without-checkquorum: the core behaves as without CheckQuorum
+        # (no step-down, no promise to a leader) yet takes its leadership for
+        # a lease, as a lease read that relies on CheckQuorum for its bound does.
+        self._lease_is_leadership = LEASE_WITHOUT_CHECKQUORUM.name in unsafe
+        #: CheckQuorum as the core practises it.
+        self._check_quorum = config.check_quorum and not self._lease_is_leadership
         self.prng = Prng(mix64(seed) ^ node_id)
         self.now = now
         hs = durable.hard_state
@@ -264,7 +289,7 @@ class RaftCore:
         """The tick at which the next ``Tick`` must be delivered."""
         if self.role is Role.LEADER:
             deadline = self.heartbeat_at
-            if self.config.check_quorum:
+            if self._check_quorum:
                 deadline = min(deadline, self.quorum_check_at)
             if self.transfer_target:
                 deadline = min(deadline, self.transfer_deadline)
@@ -365,7 +390,7 @@ class RaftCore:
         if self.role is Role.LEADER:
             if now >= self.heartbeat_at:
                 self._broadcast_heartbeat()
-            if self.config.check_quorum and now >= self.quorum_check_at:
+            if self._check_quorum and now >= self.quorum_check_at:
                 self.quorum_check_at = now + self.config.election_ticks
                 if not self._quorum_active():
                     self._note(Action.STEP_DOWN, reason="check quorum: no quorum heard from")
@@ -396,7 +421,7 @@ class RaftCore:
         if not self._can_accept_proposal():
             return
         log = self.log
-        if log.term(log.committed) != self.term:
+        if log.term(log.committed) != self.term and not self._conf_before_noop:
             self._refuse("leader has not yet committed an entry of its own term")
             return
         if self.pending_conf_index > log.applied:
@@ -405,7 +430,7 @@ class RaftCore:
             )
             return
         try:
-            apply_change(self.membership, inp.change)
+            apply_change(self.membership, inp.change, skip_joint=self._skip_joint)
         except ConfChangeError as err:
             self._refuse(f"invalid configuration change: {err}")
             return
@@ -444,7 +469,7 @@ class RaftCore:
         if (
             self.config.read_mode is ReadMode.LEASE
             and not self.transfer_target
-            and self.now < self.lease_until
+            and (self.now < self.lease_until or self._lease_is_leadership)
         ):
             self._note(Action.LEASE_READ, ctx=inp.ctx, index=self.log.committed)
             self._out.append(ReadReady(inp.ctx, self.log.committed))
@@ -554,7 +579,7 @@ class RaftCore:
         if (
             can_vote
             and not promised
-            and self.membership.is_voter(self.id)
+            and self._quorum_conf().is_voter(self.id)
             and self.log.is_up_to_date(m.last_index, m.last_term)
         ):
             self._send(VoteResponse(m.term, self.id, m.src, True, pre=m.pre))
@@ -759,13 +784,13 @@ class RaftCore:
         if self._count_votes():
             return
         last_index, last_term = self.log.last_index, self.log.last_term
-        for voter in self.membership.all_voters():
+        for voter in self._quorum_conf().all_voters():
             if voter != self.id:
                 self._send(VoteRequest(term, self.id, voter, last_index, last_term, pre, transfer))
 
     def _count_votes(self) -> bool:
         """Act on the votes so far; True if the election is decided."""
-        result = joint_vote_result(self.membership, self.votes)
+        result = joint_vote_result(self._quorum_conf(), self.votes)
         if result is VoteResult.PENDING:
             return False
         if result is VoteResult.LOST:
@@ -841,7 +866,7 @@ class RaftCore:
         one for an election timeout after hearing from a leader, whatever
         terms it adopts meanwhile; a restarted node for an election timeout
         after the restart. See docs/reads.md for why this is enough."""
-        if not self.config.check_quorum:
+        if not self._check_quorum:
             return False
         return (
             self.role is Role.LEADER
@@ -948,15 +973,16 @@ class RaftCore:
 
     def _maybe_commit(self) -> bool:
         matched = {n: pr.match for n, pr in self.progress.items()}
-        index = joint_committed_index(self.membership, matched)
+        counted = self._quorum_conf()
+        index = joint_committed_index(counted, matched)
         log = self.log
         # Figure 8: only entries of the current term are committed by
         # counting replicas; earlier ones are committed with them.
-        if index <= log.committed or log.term(index) != self.term:
+        if index <= log.committed or (log.term(index) != self.term and not self._commit_old_term):
             return False
         had_own_term = self._committed_own_term()
         log.commit_to(index)
-        support = sorted(n for n in self.membership.all_voters() if matched.get(n, 0) >= index)
+        support = sorted(n for n in counted.all_voters() if matched.get(n, 0) >= index)
         self._note(Action.COMMIT, index=index, support=support)
         if not had_own_term and self.reads_awaiting_commit:
             waiting, self.reads_awaiting_commit = self.reads_awaiting_commit, []
@@ -970,13 +996,22 @@ class RaftCore:
     def _committed_own_term(self) -> bool:
         return self.log.term(self.log.committed) == self.term
 
+    def _quorum_conf(self) -> Membership:
+        """The configuration whose voters elect and commit: the membership,
+        or under learner-early-vote the membership with its learners voting."""
+        m = self.membership
+        if not self._learners_vote or not m.learners:
+            return m
+        voters = tuple(sorted(set(m.voters) | set(m.learners)))
+        return Membership(voters, m.outgoing, (), m.learners_next, m.auto_leave)
+
     # ------------------------------------------------------------ membership
 
     def _apply_conf(self, entry: Entry) -> None:
         assert entry.conf is not None
         before = self.membership
         try:
-            after = apply_change(before, entry.conf)
+            after = apply_change(before, entry.conf, skip_joint=self._skip_joint)
         except ConfChangeError as err:
             self._note(Action.CONF_REJECTED, index=entry.index, reason=str(err))
             return
@@ -1084,7 +1119,8 @@ class RaftCore:
     def _finish_step(self) -> None:
         out = self._out
         log = self.log
-        hs = HardState(self.term, self.vote, log.committed)
+        # volatile-vote: the vote never reaches the disk, so no write waits for it.
+        hs = HardState(self.term, 0 if self._volatile_vote else self.vote, log.committed)
         snapshot = self._write_snapshot
         write_from = self._write_from
         if (

@@ -32,7 +32,7 @@ the merged trace, the linearizability checker on the client operations, and
 replays each node's own trace on a fresh core.
 
 With --sim it simulates instead: a faulty cluster with membership changes
-(--faults, --membership, --read-mode), deterministic for a seed; --duration
+(--faults, --membership, --read-mode, --unsafe), deterministic for a seed; --duration
 is then simulated seconds.
 
 Each run gets a directory of its own, runs/<UTC time>-seed<SEED>-<KIND>-n<NODES>/,
@@ -88,6 +88,12 @@ def run(
         "--read-mode",
         help="How leaders serve reads (--sim): 'index' (ReadIndex, the default) or 'lease'.",
     ),
+    unsafe: list[str] = typer.Option(
+        [],
+        "--unsafe",
+        help="Switch on an unsafe mode (--sim; a planted bug; repeatable; "
+        "`raftlab sim --list-unsafe` names them).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
     strict_liveness: bool = typer.Option(
         False, "--strict-liveness", help="A liveness warning fails the run too (exit 1)."
@@ -102,6 +108,7 @@ def run(
                 ("--faults", faults),
                 ("--membership", membership),
                 ("--read-mode", read_mode),
+                ("--unsafe", unsafe or None),
             )
             if v is not None
         ]
@@ -125,7 +132,7 @@ def run(
     membership = membership or "random"
     read_mode = read_mode or "index"
     from raftlab import rundir
-    from raftlab.cmd_sim import check_membership
+    from raftlab.cmd_sim import check_membership, with_unsafe
     from raftlab.options import check_sim_values, sim_warnings
     from raftlab.outputs import OutputError
     from sim import SimConfig, WorkloadConfig, get_profile, raft_config_for
@@ -134,7 +141,7 @@ def run(
     try:
         check_sim_values(seed, duration, defaults.clients, defaults.rate, defaults.keys)
         profile = get_profile(faults)
-        raft = raft_config_for(profile, read_mode)
+        raft = with_unsafe(raft_config_for(profile, read_mode), unsafe)
         config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=profile, raft=raft)
         config.validate()
         plan = rundir.plan(out_dir, rundir.run_name(seed, faults, nodes))

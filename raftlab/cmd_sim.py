@@ -11,6 +11,7 @@ import typer
 from raftlab import ui
 
 if TYPE_CHECKING:
+    from consensus import RaftConfig
     from raftlab.summary import RunInfo
     from sim import SimConfig, SimStats
 
@@ -33,6 +34,10 @@ pauses, skew, chaos, swarm (`raftlab sim --list-faults` describes them).
 Reads are ReadIndex reads by default; --read-mode lease serves them from the
 leader's lease (the lease margin is sized for the profile's clock drift).
 
+Unsafe modes (--unsafe MODE, repeatable) plant a known consensus bug in
+every node's core, to watch a checker catch it; `raftlab sim --list-unsafe`
+names them and docs/unsafe-modes.md says which checker catches each.
+
 Liveness warnings are printed apart from violations and fail the run only
 with --strict-liveness.
 
@@ -45,6 +50,8 @@ Examples:
   raftlab sim --seed 7 --out run.jsonl
 
   raftlab sim --nodes 3 --faults chaos --duration 60 --membership none --out chaos.jsonl.gz
+
+  raftlab sim --nodes 3 --duration 5 --faults crashes --membership none --unsafe volatile-vote
 """
 
 
@@ -72,8 +79,16 @@ def sim(
     read_mode: str = typer.Option(
         "index", "--read-mode", help="How leaders serve reads: 'index' (ReadIndex) or 'lease'."
     ),
+    unsafe: list[str] = typer.Option(
+        [],
+        "--unsafe",
+        help="Switch on an unsafe mode (a planted bug; repeatable; see --list-unsafe).",
+    ),
     check: bool = typer.Option(True, "--check/--no-check", help="Check the trace afterwards."),
     list_faults: bool = typer.Option(False, "--list-faults", help="Describe the fault profiles."),
+    list_unsafe: bool = typer.Option(
+        False, "--list-unsafe", help="Describe the unsafe modes and the checker catching each."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary (and check) as JSON."),
     strict_liveness: bool = typer.Option(
         False, "--strict-liveness", help="A liveness warning fails the check too (exit 1)."
@@ -86,6 +101,9 @@ def sim(
     if list_faults:
         list_profiles(as_json)
         return
+    if list_unsafe:
+        list_unsafe_modes(as_json)
+        return
     streaming = str(out) == "-"
     try:
         check_sim_values(seed, duration, clients, rate, keys)
@@ -95,7 +113,7 @@ def sim(
             seed=seed,
             duration_s=duration,
             profile=profile,
-            raft=raft_config_for(profile, read_mode),
+            raft=with_unsafe(raft_config_for(profile, read_mode), unsafe),
             workload=WorkloadConfig(clients=clients, rate=rate, keys=keys),
         )
         config.validate()
@@ -158,6 +176,36 @@ def list_profiles(as_json: bool) -> None:
         ui.print_json([p.to_json() for p in PROFILES.values()])
     else:
         ui.out.print(ui.table([(p.name, p.description) for p in PROFILES.values()]))
+
+
+def list_unsafe_modes(as_json: bool) -> None:
+    from consensus.unsafe import CATALOG
+
+    if as_json:
+        ui.print_json(
+            [
+                {"name": m.name, "bug": m.bug, "reference": m.reference, "caught_by": m.caught_by}
+                for m in CATALOG
+            ]
+        )
+    else:
+        rows = [(m.name, f"{m.bug} Caught by: {m.caught_by}.") for m in CATALOG]
+        ui.out.print(ui.table(rows))
+
+
+def with_unsafe(raft: RaftConfig, modes: list[str]) -> RaftConfig:
+    """``raft`` with the ``--unsafe`` modes switched on; ValueError naming
+    an unknown mode and the known ones."""
+    import dataclasses
+
+    from consensus import CoreMisuse
+
+    config = dataclasses.replace(raft, unsafe=tuple(modes))
+    try:
+        config.validate()
+    except CoreMisuse as err:
+        raise ValueError(f"--unsafe: {err}") from None
+    return config
 
 
 def check_membership(spec: str) -> None:

@@ -68,6 +68,8 @@ def reproduce_command(
     words = ["raftlab", command]
     for option, value in options.items():
         words += [option, str(value)]
+    for mode in config.raft.unsafe:
+        words += ["--unsafe", mode]
     return shlex.join(words)
 
 

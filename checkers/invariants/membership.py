@@ -1,7 +1,9 @@
 """Invariants of membership changes (Ongaro's thesis, chapter 4).
 
 These catch the classic mistakes: two changes in flight at once (the
-single-server change bug), decisions taken in a joint configuration with
+single-server change bug), a new leader changing the configuration before
+it committed an entry of its own term (the same bug's other half, raft-dev
+2015), decisions taken in a joint configuration with
 only one of its majorities, learners voting or counting toward a quorum,
 and a node campaigning while it has committed but unapplied changes.
 """
@@ -48,6 +50,39 @@ class SingleChangePending(InvariantChecker):
                         (model.describe(actor),),
                     )
                     return
+
+
+class ConfAfterOwnCommit(InvariantChecker):
+    """A leader appends a configuration change only once its commit index
+    holds an entry of its own term: until then its log may end in a change
+    of an earlier term that a later leader overwrites, and a change built on
+    it can leave two configurations whose majorities do not overlap (the
+    single-server change bug, raft-dev 2015). Leaving a joint configuration
+    is exempt: the joint configuration it leaves is itself applied."""
+
+    name = "conf-after-own-commit"
+    invariant = "Leaders change the configuration only after committing in their term"
+    actions = frozenset({"append"})
+
+    def feed(self, event: Event, model: ClusterModel) -> None:
+        actor = event["n"]
+        node = model.node(actor)
+        if node.role != "leader" or node.config.joint:
+            return
+        changes = [index for index, _, _, conf in model.appended if conf]
+        if not changes:
+            return
+        commit_term = node.log.term_at(node.commit)
+        if commit_term is None or commit_term == node.term:
+            return
+        self.found.add(
+            (event["seq"],),
+            f"{actor}, leader of term {node.term}, appended a configuration change at index "
+            f"{changes[0]} while its commit index {node.commit} holds an entry of term "
+            f"{commit_term}: no entry of its own term was committed yet, so the configuration "
+            "it changes may not be the one that survives.",
+            (model.describe(actor),),
+        )
 
 
 class JointQuorum(NeedsDurability):

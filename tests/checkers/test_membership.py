@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.checkers import scenarios as s
-from tests.checkers.builder import TraceBuilder, become
+from tests.checkers.builder import TraceBuilder, become, commit
 from tests.checkers.scenarios import rejected
 
 # -- At most one change pending -------------------------------------------------------
@@ -164,3 +164,34 @@ def test_an_input_caused_by_the_previous_step_starts_a_step_of_its_own() -> None
     violation = s.only(s.run_all(b), "no-campaign-unapplied-conf")
     assert violation.witnesses == (campaign.effect("become_candidate"),)
     assert "(commit 3)" in violation.message
+
+
+# -- Configuration changes only after committing in the leader's term ---------------------
+
+
+def conf_after_commit(committed_own_term: bool) -> tuple[TraceBuilder, int]:
+    """n1 leads term 1 and leaves entry 2 uncommitted; it wins term 2 and
+    appends a change at once (rejected) or after committing an entry of
+    term 2 (accepted)."""
+    b = TraceBuilder([1, 2, 3])
+    b.elect(1, 1, [1, 2], entry=(2, 1, 0xA1))
+    b.replicate(1, 2, (2, 1, 0xA1))
+    b.elect(1, 2, [1, 2], entry=(3, 2, 0xB3))
+    if committed_own_term:
+        ack = b.replicate(1, 2, (3, 2, 0xB3))
+        b.recv(1, ack.mids[-1], effects=[commit(3, support=[1, 2])])
+    change = b.propose(1, (4, 2, 0xC4, 1))
+    return b, change.effect("append")
+
+
+def test_conf_after_own_commit_rejects_a_change_before_the_leaders_first_commit() -> None:
+    b, witness = conf_after_commit(committed_own_term=False)
+    violation = s.only(s.run_all(b), "conf-after-own-commit")
+    assert violation.witnesses == (witness,)
+    assert "n1, leader of term 2, appended a configuration change at index 4" in violation.message
+    assert "its commit index 1 holds an entry of term 0" in violation.message
+
+
+def test_conf_after_own_commit_accepts_a_change_once_an_own_term_entry_is_committed() -> None:
+    b, _ = conf_after_commit(committed_own_term=True)
+    s.clean(s.run_all(b))

@@ -33,6 +33,7 @@ NAMES = [
     "state-machine-safety",
     "monotonic-commit-apply",
     "single-change-pending",
+    "conf-after-own-commit",
     "joint-quorum",
     "learners-never-vote",
     "no-campaign-unapplied-conf",
