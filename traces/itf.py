@@ -142,31 +142,48 @@ def encode_trace(
     vars: Iterable[str],
     states: Iterable[Mapping[str, Any]],
     meta: Mapping[str, Any] | None = None,
-    state_meta: Iterable[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """An ITF document: ``vars``, one state per item of ``states`` (each with
-    ``#meta`` ``{"index": i}`` plus the matching item of ``state_meta``)."""
+    """An ITF document with ``vars`` and one state per item of ``states``
+    (Python values, each encoded with ``encode``)."""
     names = list(vars)
-    extra = iter(state_meta) if state_meta is not None else None
-    doc_states = []
-    for index, state in enumerate(states):
+
+    def encoded(index: int, state: Mapping[str, Any]) -> dict[str, Any]:
         missing = [name for name in names if name not in state]
         if missing:
             raise ValueError(f"state {index} has no value for {', '.join(missing)}")
-        more = dict(next(extra, {})) if extra is not None else {}
-        encoded: dict[str, Any] = {"#meta": {"index": index, **more}}
-        encoded.update((name, encode(state[name])) for name in names)
-        doc_states.append(encoded)
+        return {name: encode(state[name]) for name in names}
+
+    return trace_document(names, (encoded(k, state) for k, state in enumerate(states)), meta)
+
+
+def trace_document(
+    vars: Iterable[str],
+    encoded_states: Iterable[Mapping[str, Any]],
+    meta: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An ITF document from states already encoded (variable -> ITF JSON
+    value); each state gets ``#meta`` ``{"index": i}``."""
     doc: dict[str, Any] = {}
     if meta:
         doc["#meta"] = dict(meta)
-    doc["vars"] = names
-    doc["states"] = doc_states
+    doc["vars"] = list(vars)
+    doc["states"] = [
+        {"#meta": {"index": index}, **state} for index, state in enumerate(encoded_states)
+    ]
     return doc
 
 
 # ---------------------------------------------------------------------------
 # decoding
+
+
+#: Where a value is, from the document's root: keys and indexes, in order.
+#: Kept as a tuple and rendered (``$.states[3].x``) only for an error message.
+JsonPath = tuple[str | int, ...]
+
+
+def render_path(path: JsonPath) -> str:
+    return "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
 
 
 class _Decoder:
@@ -175,92 +192,90 @@ class _Decoder:
     def __init__(self, where: str) -> None:
         self.where = where
 
-    def fail(self, path: str, message: str) -> NoReturn:
-        raise ItfError(f"{self.where}: at {path}: {message}")
+    def fail(self, path: JsonPath, message: str) -> NoReturn:
+        raise ItfError(f"{self.where}: at {render_path(path)}: {message}")
 
-    def value(self, raw: Any, path: str) -> Any:
-        if isinstance(raw, bool | str):
+    def value(self, raw: Any, path: JsonPath) -> Any:
+        kind = type(raw)
+        if kind is str or kind is bool or kind is int:  # int: ADR-015 before 2023-09-14
             return raw
-        if isinstance(raw, int):  # ADR-015 before its 2023-09-14 revision
-            return raw
-        if isinstance(raw, float):
+        if kind is dict:
+            if len(raw) == 1:
+                ((key, body),) = raw.items()
+                if key[:1] == "#":
+                    return self.tagged(key, body, path)
+                return Record({key: self.value(body, (*path, key))})
+            for key in raw:
+                if key[:1] == "#":
+                    self.fail(path, f"a {key} object must have no other field, got {sorted(raw)}")
+            return Record({key: self.value(item, (*path, key)) for key, item in raw.items()})
+        if kind is list:
+            return tuple([self.value(item, (*path, k)) for k, item in enumerate(raw)])
+        if kind is float:
             self.fail(path, f"a number that is not an integer: {raw!r}")
-        if isinstance(raw, list):
-            return tuple(self.value(item, f"{path}[{k}]") for k, item in enumerate(raw))
-        if isinstance(raw, dict):
-            return self.tagged(raw, path) if _tag(raw) else self.record(raw, path)
         self.fail(path, f"null is not an ITF value: {raw!r}")
 
-    def record(self, raw: dict[str, Any], path: str) -> Record:
-        return Record({name: self.value(item, f"{path}.{name}") for name, item in raw.items()})
-
-    def tagged(self, raw: dict[str, Any], path: str) -> Any:
-        tag = _tag(raw)
-        if len(raw) != 1:
-            self.fail(path, f"a {tag} object must have no other field, got {sorted(raw)}")
-        body = raw[tag]
+    def tagged(self, tag: str, body: Any, path: JsonPath) -> Any:
         if tag == "#bigint":
-            if not isinstance(body, str) or not _BIGINT.fullmatch(body):
+            if type(body) is not str or not _BIGINT.fullmatch(body):
                 self.fail(path, f"#bigint must be a string of decimal digits, got {body!r}")
             return int(body)
         if tag == "#unserializable":
-            if not isinstance(body, str):
+            if type(body) is not str:
                 self.fail(path, f"#unserializable must be a string, got {body!r}")
             return Unserializable(body)
-        if not isinstance(body, list):
+        if tag not in _TAGS:
+            self.fail(path, f"unknown ITF tag {tag!r} (a record field may not start with '#')")
+        if type(body) is not list:
             self.fail(path, f"{tag} must hold an array, got {type(body).__name__}")
-        here = f"{path}.{tag}"
+        here = (*path, tag)
         if tag == "#tup":
-            return Tup(self.value(item, f"{here}[{k}]") for k, item in enumerate(body))
+            return Tup([self.value(item, (*here, k)) for k, item in enumerate(body)])
         if tag == "#set":
-            return frozenset(self.value(item, f"{here}[{k}]") for k, item in enumerate(body))
+            return frozenset([self.value(item, (*here, k)) for k, item in enumerate(body)])
         return self.fn_map(body, here)
 
-    def fn_map(self, body: list[Any], path: str) -> FnMap:
+    def fn_map(self, body: list[Any], path: JsonPath) -> FnMap:
         pairs: dict[Any, Any] = {}
         for k, pair in enumerate(body):
-            if not isinstance(pair, list) or len(pair) != 2:
-                self.fail(f"{path}[{k}]", "a #map entry must be a [key, value] pair")
-            key = self.value(pair[0], f"{path}[{k}][0]")
+            if type(pair) is not list or len(pair) != 2:
+                self.fail((*path, k), "a #map entry must be a [key, value] pair")
+            key = self.value(pair[0], (*path, k, 0))
             if key in pairs:
-                self.fail(f"{path}[{k}][0]", f"key {key!r} appears twice")
-            pairs[key] = self.value(pair[1], f"{path}[{k}][1]")
+                self.fail((*path, k, 0), f"key {key!r} appears twice")
+            pairs[key] = self.value(pair[1], (*path, k, 1))
         return FnMap(pairs)
 
 
-_TAGS = ("#bigint", "#tup", "#set", "#map", "#unserializable")
-
-
-def _tag(raw: dict[str, Any]) -> str:
-    return next((tag for tag in _TAGS if tag in raw), "")
+_TAGS = frozenset({"#bigint", "#tup", "#set", "#map", "#unserializable"})
 
 
 def decode(raw: Any, where: str = "<itf>") -> Any:
     """The Python value of one ITF JSON value (see the module docstring)."""
-    return _Decoder(where).value(raw, "$")
+    return _Decoder(where).value(raw, ())
 
 
 def decode_trace(doc: Any, where: str = "<itf>") -> ItfTrace:
     """An ``ItfTrace`` from a parsed ITF document; ``ItfError`` if malformed."""
     decoder = _Decoder(where)
     if not isinstance(doc, dict):
-        decoder.fail("$", "an ITF trace must be a JSON object")
+        decoder.fail((), "an ITF trace must be a JSON object")
     names = _strings(decoder, doc, "vars", required=True)
     params = _strings(decoder, doc, "params", required=False)
     meta = doc.get("#meta", {})
     if not isinstance(meta, dict):
-        decoder.fail("$.#meta", "#meta must be an object")
+        decoder.fail(("#meta",), "#meta must be an object")
     loop = doc.get("loop")
     if loop is not None and (type(loop) is not int or loop < 0):
-        decoder.fail("$.loop", f"loop must be a state index, got {loop!r}")
+        decoder.fail(("loop",), f"loop must be a state index, got {loop!r}")
     raw_states = doc.get("states")
     if not isinstance(raw_states, list):
-        decoder.fail("$.states", "states must be an array of objects")
+        decoder.fail(("states",), "states must be an array of objects")
     pairs = list(_states(decoder, raw_states, names))
     states = tuple(state for state, _ in pairs)
     metas = tuple(meta for _, meta in pairs)
     if loop is not None and loop >= len(states):
-        decoder.fail("$.loop", f"loop {loop} is beyond the last state {len(states) - 1}")
+        decoder.fail(("loop",), f"loop {loop} is beyond the last state {len(states) - 1}")
     return ItfTrace(names, states, dict(meta), params, loop, metas)
 
 
@@ -268,17 +283,17 @@ def _states(
     decoder: _Decoder, raw_states: list[Any], names: tuple[str, ...]
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     for index, raw in enumerate(raw_states):
-        path = f"$.states[{index}]"
+        path: JsonPath = ("states", index)
         if not isinstance(raw, dict):
             decoder.fail(path, "a state must be a JSON object")
         meta = raw.get("#meta", {})
         if not isinstance(meta, dict):
-            decoder.fail(f"{path}.#meta", "#meta must be an object")
+            decoder.fail((*path, "#meta"), "#meta must be an object")
         missing = [name for name in names if name not in raw]
         if missing:
             decoder.fail(path, f"no value for variable(s) {', '.join(missing)}")
         state = {
-            name: decoder.value(value, f"{path}.{name}")
+            name: decoder.value(value, (*path, name))
             for name, value in raw.items()
             if name != "#meta"
         }
@@ -290,7 +305,7 @@ def _strings(decoder: _Decoder, doc: dict[str, Any], key: str, required: bool) -
     if value is None and not required:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        decoder.fail(f"$.{key}", f"{key} must be an array of strings")
+        decoder.fail((key,), f"{key} must be an array of strings")
     return tuple(value)
 
 
@@ -320,4 +335,6 @@ __all__ = [
     "encode",
     "encode_trace",
     "read_itf",
+    "render_path",
+    "trace_document",
 ]

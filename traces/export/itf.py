@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from traces.export.steps import NodeView, SpecStep
-from traces.itf import FnMap, Record, encode_trace
+from traces.itf import FnMap, Record, encode, trace_document
 
 ADR = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 
@@ -81,7 +81,11 @@ def itf_state(step: SpecStep) -> dict[str, Any]:
 
 
 def itf_document(header: dict[str, Any], steps: Iterable[SpecStep], source: str) -> dict[str, Any]:
-    """The whole ITF document (JSON-ready) for the steps of one trace."""
+    """The whole ITF document (JSON-ready) for the steps of one trace.
+
+    It holds the values ``itf_state`` gives, encoded with ``traces.itf.encode``;
+    as only one node changes per step, each node's encoded values are kept
+    and reused while its state stays the same."""
     meta = {
         "format": "ITF",
         "format-description": ADR,
@@ -94,4 +98,25 @@ def itf_document(header: dict[str, Any], steps: Iterable[SpecStep], source: str)
             "nodes": header.get("nodes", []),
         },
     }
-    return encode_trace(VARIABLES, (itf_state(step) for step in steps), meta)
+    cache: dict[tuple[int, NodeView], dict[str, list[Any]]] = {}
+
+    def node_pairs(node: int, state: NodeView) -> dict[str, list[Any]]:
+        pairs = cache.get((node, state))
+        if pairs is None:
+            key = encode(node)
+            values = {name: getattr(state, field) for name, field in _NODE_FIELDS.items()}
+            values["config"] = config_record(state)
+            pairs = cache[(node, state)] = {n: [key, encode(v)] for n, v in values.items()}
+        return pairs
+
+    def encoded(step: SpecStep) -> dict[str, Any]:
+        nodes = [node_pairs(n, v) for n, v in sorted(step.nodes.items())]
+        state: dict[str, Any] = {name: {"#map": [p[name] for p in nodes]} for name in _MAPS}
+        state["running"] = encode(step.running)
+        state["step"] = encode(step_record(step))
+        return state
+
+    return trace_document(VARIABLES, (encoded(step) for step in steps), meta)
+
+
+_MAPS = (*_NODE_FIELDS, "config")
