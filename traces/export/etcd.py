@@ -17,7 +17,9 @@ the others have no counterpart. The mapping follows etcd's tracing code:
 - messages that etcd does not trace (PreVote, TimeoutNow) are skipped, as
   are steps etcd has no event for.
 
-raftlab has no ``Ready``/``Advance`` cycle and writes no messages to self, so
+Each line also carries ``seq``, the raftlab event it came from (etcd's
+specs read only ``tag`` and ``event``, so the extra field does not disturb
+them). raftlab has no ``Ready``/``Advance`` cycle and writes no messages to self, so
 the NDJSON holds none of those; ``docs/export.md`` says what that means for
 running ``Traceetcdraft.tla`` on it.
 """
@@ -188,7 +190,8 @@ class _Exporter:
 
     def emit(self, event: Event, name: str, fields: dict[str, Any]) -> None:
         fields = {"name": name, **fields}
-        self.out.lines.append({"ts": event["t"] / 1e6, "tag": "trace", "event": fields})
+        line = {"ts": event["t"] / 1e6, "seq": event["seq"], "tag": "trace", "event": fields}
+        self.out.lines.append(line)
         self.out.written[name] += 1
 
     def skip(self, what: str) -> None:
