@@ -16,6 +16,8 @@ pytestmark = pytest.mark.cluster
 
 
 def raftlab(*args: str | Path, code: int = 0) -> subprocess.CompletedProcess[str]:
+    if args[0] == "kv":  # generous: a write right after a kill waits for an election
+        args = (*args, "--timeout", "30")
     result = subprocess.run(
         [sys.executable, "-m", "raftlab.cli", *map(str, args)],
         capture_output=True,
