@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "cluster": ("raftlab.cmd_cluster", "typer_command", "CLUSTER_HELP"),
     "kv": ("raftlab.cmd_kv", "typer_command", "KV_HELP"),
     "trace": ("raftlab.cmd_trace", "trace", "TRACE_HELP"),
+    "spec": ("raftlab.cmd_spec", "spec", "SPEC_HELP"),
 }
 
 #: Commands that parse their own arguments (raftlab/selfparsed.py): run
@@ -49,6 +50,7 @@ SUMMARIES: dict[str, str] = {
     "cluster": "Start, inspect, break and reconfigure a local raftlab cluster.",
     "kv": "Read and write a raftlab cluster's keys: put, get, del, cas, list.",
     "trace": "Work on trace files: merge the per-node traces of a real cluster.",
+    "spec": "Work with TLA+ spec files in the subset raftlab's spec checker reads.",
 }
 
 HELP = (

@@ -19,7 +19,7 @@ failure is a :class:`SpecError` naming the spot in the spec.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -371,9 +371,9 @@ class Evaluator:
                 for c in itertools.combinations(items, r)
             )
         # UNION
-        result: set[Value] = set()
+        result: list[Value] = []
         for member in self._finite(value, e):
-            result |= self._finite(member, e)
+            result.extend(self._finite(member, e))
         return self._checked_set(result, e)
 
     def _binary(self, e: n.Binary, scope: dict[str, Any], primed: bool) -> Value:
@@ -409,7 +409,9 @@ class Evaluator:
         if op in ("CUP", "CAP", "SETMINUS"):
             sa, sb = self._finite(left, e.left), self._finite(right, e.right)
             if op == "CUP":
-                return self._checked_set(sa | sb, e) if sa and sb else sa | sb
+                if sa and sb:  # each side is homogeneous already: one sample each suffices
+                    self._checked_set([next(iter(sa)), next(iter(sb))], e)
+                return sa | sb
             return sa & sb if op == "CAP" else sa - sb
         if op == "CONCAT":
             if isinstance(left, str) and isinstance(right, str):
@@ -474,16 +476,16 @@ class Evaluator:
         raise self._error("CHOOSE found no element that satisfies its predicate", e)
 
     def _set_enum(self, e: n.SetEnum, scope: dict[str, Any], primed: bool) -> Value:
-        return self._checked_set({self.eval(i, scope, primed) for i in e.items}, e)
+        return self._checked_set([self.eval(i, scope, primed) for i in e.items], e)
 
     def _set_filter(self, e: n.SetFilter, scope: dict[str, Any], primed: bool) -> Value:
         domain = self._finite(self.eval(e.domain, scope, primed), e.domain)
         return frozenset(v for v in domain if self._bool(e.predicate, {**scope, e.name: v}, primed))
 
     def _set_map(self, e: n.SetMap, scope: dict[str, Any], primed: bool) -> Value:
-        items = {
+        items = [
             self.eval(e.body, inner, primed) for inner in self._bindings(e.bounds, scope, primed)
-        }
+        ]
         return self._checked_set(items, e)
 
     def _fn_def(self, e: n.FnDef, scope: dict[str, Any], primed: bool) -> Value:
@@ -492,7 +494,6 @@ class Evaluator:
         for inner in self._bindings(e.bounds, scope, primed):
             key = inner[names[0]] if len(names) == 1 else tuple(inner[x] for x in names)
             mapping[key] = self.eval(e.body, inner, primed)
-        self._checked_set(set(mapping), e)
         return Fn.of(mapping)
 
     def _fn_set(self, e: n.FnSet, scope: dict[str, Any], primed: bool) -> Value:
@@ -620,7 +621,8 @@ class Evaluator:
             return value.as_dict()
         raise self._error(f"expected a function, got {format_value(value)}", e)
 
-    def _checked_set(self, items: set[Value] | frozenset[Value], e: n.Expr) -> frozenset[Value]:
+    def _checked_set(self, items: Collection[Value], e: n.Expr) -> frozenset[Value]:
+        """``items`` as a set, refusing booleans and integers together (True == 1 in Python)."""
         kinds = {type(v) for v in items if type(v) in (bool, int)}
         if len(kinds) > 1:
             raise self._error("a set of both booleans and integers (TLA+ cannot compare them)", e)

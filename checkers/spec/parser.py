@@ -101,7 +101,7 @@ def _parse(text: str, file: str, start: str) -> Any:
         raise _unexpected(error, text, file) from None
     except UnexpectedCharacters as error:
         raise SpecError(
-            "unexpected character",
+            "a character outside the subset",
             file,
             error.line,
             error.column,
@@ -109,7 +109,7 @@ def _parse(text: str, file: str, start: str) -> Any:
         ) from None
     except UnexpectedEOF as error:
         raise SpecError(
-            f"unexpected end of input; expected {_expected({t.type for t in error.expected})}",
+            f"expected {_expected({t.type for t in error.expected})}, found the end of the text",
             file,
             _line_of(text, len(text)),
             1,
@@ -126,17 +126,18 @@ def _parse(text: str, file: str, start: str) -> Any:
 
 def _unexpected(error: UnexpectedToken, text: str, file: str) -> SpecError:
     token = error.token
+    expected = _expected(error.expected)
     if token.type == "$END":
-        line, column, shown = _line_of(text, len(text)), 1, "end of input"
-    else:
-        line, column = token.line or 0, token.column or 0
-        shown = str(token.value) or LAYOUT_WORDS.get(token.type, token.type)
-        if token.type == "_JEND":
-            shown = f"{text[token.start_pos or 0 :].split(chr(10), 1)[0][:40]}"
-    what = "the end of a bullet list" if token.type == "_JEND" else "this"
-    return SpecError(
-        f"unexpected {what}; expected {_expected(error.expected)}", file, line, column, shown
-    )
+        line = _line_of(text, len(text))
+        column = len(text) - text.rfind("\n", 0, len(text))
+        return SpecError(f"expected {expected}, found the end of the text", file, line, column)
+    line, column = token.line or 0, token.column or 0
+    if token.type == "_JEND":
+        rest = text[token.start_pos or 0 :].split("\n", 1)[0].strip()[:40]
+        return SpecError(
+            f"expected {expected}, found the end of a bullet list", file, line, column, rest
+        )
+    return SpecError(f"expected {expected}, found", file, line, column, str(token.value))
 
 
 def _expected(names: set[str] | frozenset[str]) -> str:
