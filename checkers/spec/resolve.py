@@ -117,7 +117,7 @@ class _Resolver:
             self.operator(node)
             self.walk(node.left, bound)
             self.walk(node.right, bound)
-        elif isinstance(node, n.Unary) and node.op == "NEG" and not self.extends & ARITH_MODULES:
+        elif isinstance(node, n.Unary) and node.op == "NEG" and "Integers" not in self.extends:
             raise self.error("unary - needs EXTENDS Integers", node)
         elif isinstance(node, n.Quant | n.SetMap | n.FnDef):
             inner = self.bounds(node.bounds, bound)
