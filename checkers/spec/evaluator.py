@@ -19,8 +19,8 @@ failure is a :class:`SpecError` naming the spot in the spec.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 from checkers.spec import nodes as n
@@ -72,6 +72,10 @@ class Evaluator:
         self.next: Mapping[str, Value] | None = None
         self.guard = False
         self.memo: dict[tuple[str, bool], Value] = {}
+        #: Definitions whose value is the same in every state (no variable is
+        #: read, directly or through what they call): evaluated once, ever.
+        self.rigid = rigid_definitions(module)
+        self.rigid_memo: dict[str, Value] = {}
         self.table: dict[type, Callable[[Any, dict[str, Any], bool], Value]] = {
             n.Literal: lambda e, s, p: e.value,
             n.Name: self._name,
@@ -208,6 +212,12 @@ class Evaluator:
         return value
 
     def _global(self, definition: n.Definition, primed: bool) -> Value:
+        if definition.name in self.rigid:
+            try:
+                return self.rigid_memo[definition.name]
+            except KeyError:
+                value = self.rigid_memo[definition.name] = self.eval(definition.body, {}, False)
+                return value
         key = (definition.name, primed)
         try:
             return self.memo[key]
@@ -379,6 +389,10 @@ class Evaluator:
     def _binary(self, e: n.Binary, scope: dict[str, Any], primed: bool) -> Value:
         op = e.op
         left = self.eval(e.left, scope, primed)
+        if op in ("IN", "NOTIN") and type(e.right) in (n.FnSet, n.Unary):
+            member = self._in_without_building(left, e.right, scope, primed)
+            if member is not None:
+                return member if op == "IN" else not member
         if op == "IMPLIES":
             if type(left) is not bool:
                 raise self._error(f"=> needs a boolean, got {format_value(left)}", e.left)
@@ -639,6 +653,29 @@ class Evaluator:
                 )
         return bool(a == b)
 
+    def _in_without_building(
+        self, value: Value, right: n.Expr, scope: dict[str, Any], primed: bool
+    ) -> bool | None:
+        """``value \\in [S -> T]`` and ``value \\in SUBSET S`` without building
+        the set (which is exponential); None when ``right`` is neither."""
+        if isinstance(right, n.FnSet):
+            domain = self._finite(self.eval(right.domain, scope, primed), right.domain)
+            codomain = self._set(self.eval(right.codomain, scope, primed), right.codomain)
+            if isinstance(value, tuple):
+                pairs: Iterable[tuple[Value, Value]] = enumerate(value, 1)
+                keys: frozenset[Value] = frozenset(range(1, len(value) + 1))
+            elif isinstance(value, Fn):
+                pairs, keys = value.items(), value.domain()
+            else:
+                return False
+            return keys == domain and all(_member(v, codomain) for _, v in pairs)
+        if isinstance(right, n.Unary) and right.op == "SUBSET":
+            base = self._set(self.eval(right.operand, scope, primed), right.operand)
+            if not isinstance(value, frozenset):
+                return False
+            return all(_member(v, base) for v in value)
+        return None
+
     def _in(self, value: Value, collection: Value, e: n.Expr) -> bool:
         collection = self._set(collection, e)
         if isinstance(collection, InfiniteSet):
@@ -648,6 +685,41 @@ class Evaluator:
             if type(sample) in (bool, int) and type(sample) is not type(value):
                 raise self._error(f"cannot compare {kind(value)} with {kind(sample)}", e)
         return value in collection
+
+
+def rigid_definitions(module: n.Module) -> frozenset[str]:
+    """The names of the definitions without parameters whose value reads no
+    variable, directly or through the definitions they use."""
+    variables = frozenset(module.variables)
+    by_name = {d.name: d for d in module.definitions}
+    verdict: dict[str, bool] = {}
+
+    def reads_state(node: object) -> bool:
+        if isinstance(node, n.Name | n.Call):
+            if node.name in variables:
+                return True
+            target = by_name.get(node.name)
+            if target is not None and definition_reads_state(target):
+                return True
+        if isinstance(node, n.Prime | n.BoxAction) or (
+            isinstance(node, n.Unary) and node.op in ("UNCHANGED", "ENABLED", "BOX")
+        ):
+            return True
+        if isinstance(node, tuple):
+            return any(reads_state(item) for item in node)
+        if isinstance(node, n.Expr):
+            return any(reads_state(getattr(node, f.name)) for f in fields(node))
+        return False
+
+    def definition_reads_state(definition: n.Definition) -> bool:
+        if definition.name not in verdict:
+            verdict[definition.name] = True  # recursion: assume the worst until known
+            verdict[definition.name] = reads_state(definition.body)
+        return verdict[definition.name]
+
+    return frozenset(
+        d.name for d in module.definitions if not d.params and not definition_reads_state(d)
+    )
 
 
 def _member(value: Value, domain: frozenset[Value] | InfiniteSet) -> bool:

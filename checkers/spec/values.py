@@ -44,7 +44,9 @@ class Fn:
     def of(mapping: dict[Value, Value]) -> Value:
         """The canonical value for ``mapping``: a tuple if the keys are 1..n."""
         size = len(mapping)
-        if all(type(k) is int for k in mapping) and set(mapping) == set(range(1, size + 1)):
+        if size and type(next(iter(mapping))) is not int:
+            return Fn(mapping)
+        if all(type(k) is int and 1 <= k <= size for k in mapping):  # distinct keys: 1..size
             return tuple(mapping[i] for i in range(1, size + 1))
         return Fn(mapping)
 

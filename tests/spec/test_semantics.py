@@ -94,6 +94,14 @@ CASES = [
     ("[<<1>> EXCEPT ![5] = 0]", (1,)),  # a key outside the domain changes nothing
     ("[{1, 2} -> {0}]", frozenset({(0, 0)})),
     ("Cardinality([{1, 2} -> {0, 1}])", 4),
+    # membership in [S -> T] and SUBSET S is decided without building the set
+    ("<<1, 2>> \\in [{1, 2} -> {1, 2}]", True),
+    ("<<1, 3>> \\in [{1, 2} -> {1, 2}]", False),
+    ("<<1>> \\in [{1, 2} -> {1, 2}]", False),
+    ('[a |-> 7] \\in [{"a"} -> Nat]', True),
+    ("[k \\in 1..30 |-> 0] \\in [1..30 -> {0, 1}]", True),
+    ("{1} \\in SUBSET {1, 2}", True),
+    ("{41} \\notin SUBSET (1..40)", True),
     ("1 :> 2 @@ 3 :> 4", Fn({1: 2, 3: 4})),
     ("(1 :> 2 @@ 1 :> 3)[1]", 2),  # the left function wins
     ("[k \\in 1..2 |-> k] = <<1, 2>>", True),  # a function on 1..n is the sequence
