@@ -9,6 +9,7 @@ Typical use::
     ev.holds("TypeOK", {"x": 1})                  # an invariant on a state
     ev.holds("Inc", {"x": 1}, {"x": 2})           # an action on a state pair
     ev.enabled("Inc", {"x": 3})                   # the action's guard
+    ev.successors("Inc", {"x": 1})                # the next states it allows
     ev.value(ev.parse("x + 1"), {"x": 1})          # any expression
 
 States are mappings from variable names to values (:mod:`values`): bool,

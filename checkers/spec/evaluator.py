@@ -162,6 +162,18 @@ class Evaluator:
         check_expr(self.module, expr, text)
         return expr
 
+    def successors(
+        self,
+        action: n.Expr | str,
+        state: Mapping[str, Value],
+        params: Mapping[str, Value] | None = None,
+    ) -> list[dict[str, Value]]:
+        """Every next state the action allows from ``state``, computed the way
+        TLC does (:mod:`checkers.spec.successors`)."""
+        from checkers.spec.successors import successors
+
+        return successors(self, action, state, params)
+
     # -- entry and errors -------------------------------------------------
     def _enter(
         self, state: Mapping[str, Value] | None, nxt: Mapping[str, Value] | None, guard: bool

@@ -137,3 +137,52 @@ def test_the_temporal_formula_parses_but_does_not_evaluate() -> None:
             state(("idle", "idle"), (False, False), 1),
             state(("idle", "idle"), (False, False), 1),
         )
+
+
+def test_successors_find_exactly_the_states_the_brute_force_search_finds() -> None:
+    ev = evaluator()
+    by_pairs = {_key(s) for s in reachable(ev, every_state(ev), "Next")}
+    start = [s for s in every_state(ev) if ev.holds("Init", s)]
+    seen = {_key(s) for s in start}
+    frontier: list[State] = start
+    while frontier:
+        following = []
+        for s in frontier:
+            for t in ev.successors("Next", s):
+                assert ev.holds("Next", s, t), "every successor satisfies the action"
+                if _key(t) not in seen:
+                    seen.add(_key(t))
+                    following.append(t)
+        frontier = following
+    assert seen == by_pairs
+
+
+def test_successors_of_one_action_with_its_parameter() -> None:
+    ev = evaluator()
+    waiting = state(("wait", "wait"), (True, True), 2)
+    assert ev.successors("Enter", waiting, {"p": 2}) == [state(("wait", "cs"), (True, True), 2)]
+    assert ev.successors("Enter", waiting, {"p": 1}) == []
+    idle = state(("idle", "idle"), (False, False), 1)
+    assert len(ev.successors("Next", idle)) == 2  # either process may request
+
+
+SKETCHES = """---- MODULE Sketch ----
+EXTENDS Naturals
+VARIABLES a, b
+ReadsEarly == /\\ b' = a' + 1
+              /\\ a' = 0
+Partial == a' = 1
+Choice == /\\ a' \\in {1, 2}
+          /\\ b' = a' * 10
+====
+"""
+
+
+def test_successors_branch_on_membership_and_name_what_is_wrong() -> None:
+    ev = Spec.from_text(SKETCHES, "Sketch.tla").evaluator()
+    now = {"a": 0, "b": 0}
+    assert ev.successors("Choice", now) == [{"a": 1, "b": 10}, {"a": 2, "b": 20}]
+    with pytest.raises(SpecError, match="a' is read before the action gives it a value"):
+        ev.successors("ReadsEarly", now)
+    with pytest.raises(SpecError, match="leaves b' without a value"):
+        ev.successors("Partial", now)
