@@ -155,11 +155,13 @@ class Evaluator:
             raise self._error(f"expected a boolean, got {format_value(result)}", action)
         return result
 
-    def parse(self, text: str, file: str = "<expr>") -> n.Expr:
-        """``text`` as an expression of this module (errors quote it under ``file``)."""
+    def parse(self, text: str, file: str = "<expr>", names: Iterable[str] = ()) -> n.Expr:
+        """``text`` as an expression of this module (errors quote it under
+        ``file``); ``names`` are the free names it may use, bound later by
+        the ``params`` of ``value``/``holds``."""
         expr = parse_expr(text, file)
         self.sources[file] = text
-        check_expr(self.module, expr, text)
+        check_expr(self.module, expr, text, frozenset(names))
         return expr
 
     def successors(

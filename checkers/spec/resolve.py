@@ -46,11 +46,14 @@ def check_module(module: n.Module, source: str) -> None:
     _Resolver(module, source).run()
 
 
-def check_expr(module: n.Module, expr: n.Expr, source: str) -> None:
-    """The same checks for an expression evaluated in ``module``'s scope."""
+def check_expr(
+    module: n.Module, expr: n.Expr, source: str, names: frozenset[str] = frozenset()
+) -> None:
+    """The same checks for an expression evaluated in ``module``'s scope,
+    with ``names`` bound from outside."""
     resolver = _Resolver(module, source)
     resolver.defined = {d.name: len(d.params) for d in module.definitions}
-    resolver.walk(expr, frozenset())
+    resolver.walk(expr, names)
 
 
 class _Resolver:

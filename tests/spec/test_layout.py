@@ -112,3 +112,25 @@ def test_a_list_that_ends_too_early_names_the_spot() -> None:
     with pytest.raises(SpecError) as info:
         define("A == /\\ 1 +\n/\\ 2")
     assert info.value.line == 3 and "bullet list" in info.value.message
+
+
+def test_a_list_in_an_argument_ends_at_the_comma_and_a_let_body_at_in() -> None:
+    body = r"""
+        F(p, q) == p /\ q
+        A == /\ F(/\ TRUE
+                  /\ TRUE, TRUE)
+             /\ LET v == /\ TRUE
+                         /\ FALSE
+                IN ~v
+        """
+    assert define(body) is True
+
+
+def test_a_first_item_on_the_next_line_sets_the_column() -> None:
+    body = r"""
+        A ==
+          \/ FALSE
+          \/ /\ TRUE
+             /\ TRUE
+        """
+    assert define(body) is True
