@@ -84,9 +84,6 @@ class Layout:
 
     always_accept: tuple[str, ...] = ()
 
-    def __init__(self, file: str = "<spec>") -> None:
-        self.file = file
-
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         """The token stream with junction lists made explicit."""
         stack: list[_Open] = []
@@ -130,7 +127,7 @@ class Layout:
                         f"not right of the bullet at line {entry.line}, column {entry.column}, "
                         f"though inside the bracket opened at line {top.line}, "
                         f"column {top.column}",
-                        self.file,
+                        "",  # the parser puts the file name in
                         token.line or 0,
                         column,
                         str(token.value),

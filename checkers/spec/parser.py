@@ -39,6 +39,8 @@ LAYOUT_WORDS = {
     "_JAND_SEP": "/\\ (next item)",
     "_JOR_SEP": "\\/ (next item)",
     "_JEND": "end of the bullet list",
+    "_DASHES": "----",
+    "_FOOTER": "====",
     "$END": "end of input",
 }
 
