@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "kv": ("raftlab.cmd_kv", "typer_command", "KV_HELP"),
     "trace": ("raftlab.cmd_trace", "trace", "TRACE_HELP"),
     "export": ("raftlab.cmd_export", "export", "EXPORT_HELP"),
+    "spec": ("raftlab.cmd_spec", "spec", "SPEC_HELP"),
 }
 
 #: Commands that parse their own arguments (raftlab/selfparsed.py): run
@@ -51,6 +52,7 @@ SUMMARIES: dict[str, str] = {
     "kv": "Read and write a raftlab cluster's keys: put, get, del, cas, list.",
     "trace": "Work on trace files: merge the per-node traces of a real cluster.",
     "export": "Export a trace for other tools: ITF JSON, a TLA+ module or etcd-raft NDJSON.",
+    "spec": "Work with TLA+ spec files in the subset raftlab's spec checker reads.",
 }
 
 HELP = (
