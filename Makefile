@@ -21,6 +21,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sim.py
 	$(BIN)/python bench/lincheck.py
+	$(BIN)/python bench/kv.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,7 +1,7 @@
 """A load generator for the HTTP API: N concurrent clients, a key/op mix.
 
-Used by the CLI, the tests and the benches (bench/kv_peer.py, later
-bench/kv.py), against raftlab or the PySyncObj peer alike: it only speaks
+Used by the CLI, the tests and the benches (bench/kv.py),
+against raftlab, the PySyncObj peer and etcd's adapter alike: it only speaks
 docs/http-api.md through ``KVClient``. Closed loop by default (each client
 sends its next operation when the last one is answered); with ``rate`` it is
 open loop, every client on a fixed schedule of ``rate / clients`` operations

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from typing import Any, TypeVar
 import orjson
 
 from kv import clusterfile
+from kv.addresses import free_ports
 from kv.admin.values import NodeAddress, NodeStatus
 from kv.clusterfile import ClusterFile, NodeEntry, election_config
 from kv.netfaults import LinkFaults
@@ -49,19 +49,6 @@ TRACE_DIR = "traces"
 
 class ClusterError(RuntimeError):
     """The cluster did not do what was asked; the message names node and log."""
-
-
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct ports that were free a moment ago (bound together,
-    read, released: the OS does not hand out a port still bound)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind((host, 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def wait_until(what: str, check: Callable[[], T | None], timeout: float) -> T:
@@ -106,18 +93,16 @@ class LocalCluster:
         seed: int = 1,
         snapshot_every: int = 1000,
     ) -> LocalCluster:
-        """Create the cluster in ``directory`` (which must not hold one), start
-        ``nodes`` founders and wait for a leader."""
+        """Create the cluster in ``directory``, start ``nodes`` founders and
+        wait for a leader; in a directory that holds a stopped cluster, start
+        its nodes again instead (``resume_stopped``)."""
         if nodes < 1:
             raise ClusterError("a cluster needs at least 1 node")
         if trace_level not in clusterfile.TRACE_LEVELS:
             raise ClusterError(f"trace level must be one of {', '.join(clusterfile.TRACE_LEVELS)}")
         directory.mkdir(parents=True, exist_ok=True)
         if (directory / clusterfile.NAME).exists():
-            raise ClusterError(
-                f"{directory} already holds a cluster; `raftlab cluster down --dir {directory}` "
-                "stops it, or choose another --dir"
-            )
+            return cls.load(directory).resume_stopped(timeout)
         ports = free_ports(3 * nodes)
         entries = {
             n: NodeEntry(n, _addresses(ports[3 * (n - 1) : 3 * n])) for n in range(1, nodes + 1)
@@ -149,6 +134,25 @@ class LocalCluster:
     @classmethod
     def load(cls, directory: Path) -> LocalCluster:
         return cls(directory, clusterfile.read(directory))
+
+    def resume_stopped(self, timeout: float = 30.0) -> LocalCluster:
+        """Start every node of a stopped cluster again, each from its disk
+        (what ``up`` does in a directory that already holds a cluster: its
+        settings and data are kept; the options given to ``up`` are not
+        applied). A cluster with nodes still running is left alone."""
+        running = [n for n in self.node_ids if self.alive(n)]
+        if running:
+            raise ClusterError(
+                f"{self.directory} holds a running cluster (nodes "
+                f"{', '.join(map(str, running))}); `raftlab cluster down --dir {self.directory}` "
+                "stops it, or choose another --dir"
+            )
+        for node in self.node_ids:
+            self.start_node(node, wait=False)
+        for node in self.node_ids:
+            self.wait_node_ready(node, timeout)
+        self.leader(timeout)
+        return self
 
     def _save(self) -> None:
         clusterfile.write(self.directory, self.spec)

@@ -54,11 +54,3 @@ def known_members(
     """The addresses a node uses: the ones it was started with, overridden by
     the replicated ones (a node re-added on a new port, say)."""
     return dict(sorted({**configured, **replicated_members(sm)}.items()))
-
-
-def split_host_port(address: str) -> tuple[str, int]:
-    """``"127.0.0.1:7000"`` -> ``("127.0.0.1", 7000)``; ValueError naming it otherwise."""
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(f"bad address {address!r}: expected host:port")
-    return host, int(port)

@@ -36,11 +36,12 @@ import orjson
 
 from consensus import DurableState, Membership
 from consensus.traced import Envelope
+from kv.addresses import split_host_port, url_host_port
 from kv.admin.values import NodeAddress
 from kv.asyncports import FutureReplies, LoopClock, LoopTimer, TransportNetwork, WalDisk
 from kv.clusterfile import ClusterFile, ClusterFileError, read
 from kv.files import CorruptionError, StorageError
-from kv.members import known_members, split_host_port
+from kv.members import known_members
 from kv.netfaults import LinkFaults
 from kv.nodeservice import NodeService
 from kv.runtime import NodeRuntime
@@ -183,7 +184,7 @@ class NodeServer:
         from kv.httpapi.app import make_app
         from kv.httpapi.serve import start
 
-        host, port = _url_host_port(self.me.address.http)
+        host, port = url_host_port(self.me.address.http)
         runner, url = await start(make_app(self.service), host, port)
         self._closers.append(runner.cleanup)
         return url
@@ -315,12 +316,6 @@ def _truncation(wal: WriteAheadLog) -> dict[str, Any] | None:
         return None
     path, offset, dropped = cut
     return {"file": str(path), "offset": offset, "dropped": dropped}
-
-
-def _url_host_port(url: str) -> tuple[str, int]:
-    """``http://127.0.0.1:8000`` -> ``("127.0.0.1", 8000)``."""
-    rest = url.split("://", 1)[-1].rstrip("/")
-    return split_host_port(rest)
 
 
 # -- the process ---------------------------------------------------------------------

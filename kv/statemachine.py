@@ -29,8 +29,20 @@ the sequence number the session holds (none for a new client):
   cannot wait for a request that may never be committed.
 
 So a client keeps at most one request outstanding and reuses its number for
-every retry of it. Sessions are never expired yet: one small entry per client.
-Commands without a client id (``client == 0``) are executed every time.
+every retry of it. Commands without a client id (``client == 0``) are
+executed every time.
+
+Session expiry
+--------------
+Clients pick random ids, so without a bound the table grows with every
+client that ever wrote. It holds at most ``max_sessions`` sessions: when a
+new client's first write would exceed that, the session used longest ago
+(by the log index of its last write, so every replica picks the same one)
+is dropped. A client whose session was dropped is unknown again: a retry of
+its last request would be executed a second time, so the bound should be
+far above the number of clients writing at once. Snapshots carry each
+session's last index, so a replica restored from a snapshot drops the same
+sessions later as one that applied every entry.
 """
 
 from __future__ import annotations
@@ -44,8 +56,13 @@ import orjson
 
 from kv.commands import Command, CommandError, decode_command
 
-#: Version of the snapshot encoding written by :meth:`KVStateMachine.snapshot_bytes`.
-SNAPSHOT_VERSION = 1
+#: Version of the snapshot encoding written by :meth:`KVStateMachine.snapshot_bytes`
+#: (2 added each session's last index; version 1 snapshots are still read).
+SNAPSHOT_VERSION = 2
+READABLE_SNAPSHOT_VERSIONS = (1, 2)
+
+#: Sessions kept at most (see "Session expiry" above).
+MAX_SESSIONS = 100_000
 
 
 class SnapshotError(ValueError):
@@ -69,12 +86,16 @@ class SessionCheck(enum.Enum):
 
 
 class KVStateMachine:
-    __slots__ = ("_keys", "applied", "data", "sessions")
+    __slots__ = ("_keys", "applied", "data", "last_used", "max_sessions", "sessions")
 
-    def __init__(self) -> None:
+    def __init__(self, max_sessions: int = MAX_SESSIONS) -> None:
         self.data: dict[str, str] = {}
-        #: client -> (last request number applied, its result)
+        #: client -> (last request number applied, its result), least
+        #: recently used first
         self.sessions: dict[int, tuple[int, Result]] = {}
+        #: client -> log index of its last applied write
+        self.last_used: dict[int, int] = {}
+        self.max_sessions = max_sessions
         self.applied = 0
         #: every key of ``data``, sorted: listings never depend on insertion order
         self._keys: list[str] = []
@@ -97,8 +118,18 @@ class KVStateMachine:
                 return last[1] if last[0] == cmd.seq else None
         result = self.execute(cmd)
         if cmd.client:
-            self.sessions[cmd.client] = (cmd.seq, result)
+            self._remember(cmd.client, cmd.seq, result, index)
         return result
+
+    def _remember(self, client: int, seq: int, result: Result, index: int) -> None:
+        """Make ``client``'s session the most recently used, dropping the
+        least recently used one if the table is full."""
+        sessions = self.sessions
+        if sessions.pop(client, None) is None and len(sessions) >= self.max_sessions:
+            oldest = next(iter(sessions))
+            del sessions[oldest], self.last_used[oldest]
+        sessions[client] = (seq, result)
+        self.last_used[client] = index
 
     def execute(self, cmd: Command) -> Result:
         """Run one command against the data, ignoring sessions."""
@@ -179,7 +210,8 @@ class KVStateMachine:
             "applied": self.applied,
             "data": self.data,
             "sessions": {
-                str(c): [seq, r.ok, r.value] for c, (seq, r) in sorted(self.sessions.items())
+                str(c): [seq, r.ok, r.value, self.last_used[c]]
+                for c, (seq, r) in sorted(self.sessions.items())
             },
         }
         return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
@@ -196,35 +228,47 @@ class KVStateMachine:
         leaving the state machine empty at ``index``.
         """
         self.data, self.sessions, self.applied, self._keys = {}, {}, index, []
+        self.last_used = {}
         if not text:
             return
         data, sessions = _decode_snapshot(text)
-        self.data, self.sessions, self._keys = data, sessions, sorted(data)
+        # Least recently used first, as applying the entries would have left them.
+        ordered = sorted(sessions.items(), key=lambda item: (item[1][2], item[0]))
+        self.sessions = {c: (seq, result) for c, (seq, result, _) in ordered}
+        self.last_used = {c: used for c, (_, _, used) in ordered}
+        self.data, self._keys = data, sorted(data)
 
 
-def _decode_snapshot(text: str | bytes) -> tuple[dict[str, str], dict[int, tuple[int, Result]]]:
+Sessions = dict[int, tuple[int, Result, int]]
+
+
+def _decode_snapshot(text: str | bytes) -> tuple[dict[str, str], Sessions]:
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError as err:
         raise SnapshotError(f"snapshot is not JSON: {err}") from None
     if not isinstance(body, dict):
         raise SnapshotError("snapshot must be a JSON object")
-    version = body.get("v", SNAPSHOT_VERSION)
-    if version != SNAPSHOT_VERSION:
-        raise SnapshotError(f"snapshot version {version!r} is not {SNAPSHOT_VERSION}")
+    version = body.get("v", 1)
+    if version not in READABLE_SNAPSHOT_VERSIONS:
+        known = ", ".join(map(str, READABLE_SNAPSHOT_VERSIONS))
+        raise SnapshotError(f"snapshot version {version!r} is not one of {known}")
     raw_data, raw_sessions = body.get("data"), body.get("sessions")
     if not isinstance(raw_data, dict) or not all(isinstance(v, str) for v in raw_data.values()):
         raise SnapshotError("snapshot 'data' must map keys to strings")
     if not isinstance(raw_sessions, dict):
         raise SnapshotError("snapshot 'sessions' must be an object")
-    sessions: dict[int, tuple[int, Result]] = {}
+    sessions: Sessions = {}
+    width = 3 if version == 1 else 4
+    shape = "[seq, ok, value]" if version == 1 else "[seq, ok, value, last index]"
     for client, entry in raw_sessions.items():
-        if not (isinstance(entry, list) and len(entry) == 3 and client.isdigit()):
-            raise SnapshotError(f"snapshot session {client!r} must be [seq, ok, value]")
-        seq, ok, value = entry
-        if not (isinstance(seq, int) and isinstance(ok, bool)) or not (
+        if not (isinstance(entry, list) and len(entry) == width and client.isdigit()):
+            raise SnapshotError(f"snapshot session {client!r} must be {shape}")
+        seq, ok, value = entry[:3]
+        used = entry[3] if version > 1 else 0
+        if not (isinstance(seq, int) and isinstance(ok, bool) and isinstance(used, int)) or not (
             value is None or isinstance(value, str)
         ):
             raise SnapshotError(f"snapshot session {client!r} has wrong field types")
-        sessions[int(client)] = (seq, Result(ok, value))
+        sessions[int(client)] = (seq, Result(ok, value), used)
     return dict(raw_data), sessions

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "cluster": ("raftlab.cmd_cluster", "typer_command", "CLUSTER_HELP"),
     "kv": ("raftlab.cmd_kv", "typer_command", "KV_HELP"),
     "trace": ("raftlab.cmd_trace", "trace", "TRACE_HELP"),
+    "export": ("raftlab.cmd_export", "export", "EXPORT_HELP"),
+    "spec": ("raftlab.cmd_spec", "spec", "SPEC_HELP"),
     "hunt": ("raftlab.cmd_hunt", "hunt", "HUNT_HELP"),
 }
 
@@ -50,6 +52,8 @@ SUMMARIES: dict[str, str] = {
     "cluster": "Start, inspect, break and reconfigure a local raftlab cluster.",
     "kv": "Read and write a raftlab cluster's keys: put, get, del, cas, list.",
     "trace": "Work on trace files: merge the per-node traces of a real cluster.",
+    "export": "Export a trace for other tools: ITF JSON, a TLA+ module or etcd-raft NDJSON.",
+    "spec": "Work with TLA+ spec files in the subset raftlab's spec checker reads.",
     "hunt": "Search seeded schedules for a counterexample, then shrink it to a minimal one.",
 }
 

@@ -31,6 +31,7 @@ faults in the nodes' own transports (no root needed).
   raftlab cluster partition 1,2/3 --dir /tmp/c   cut {1,2} from {3}; `heal` undoes it
   raftlab cluster add --dir /tmp/c               new node: learner, caught up, promoted
   raftlab cluster down --dir /tmp/c              stop every node (the data stays)
+  raftlab cluster up --dir /tmp/c                again: every node restarts from its disk
 
 Exit codes: 0 done, 2 bad usage or the cluster did not do what was asked
 (the message names the node and its log).
@@ -173,7 +174,8 @@ def _up(directory: Path, args: argparse.Namespace) -> dict[str, Any]:
     )
     leader = cluster.leader()
     return {
-        "message": f"cluster of {args.nodes} up in {directory}; leader is node {leader}\n"
+        "message": f"cluster of {len(cluster.node_ids)} up in {directory}; "
+        f"leader is node {leader}\n"
         + "".join(f"  node {n}: {url}\n" for n, url in cluster.http_urls.items())
         + f"next: raftlab kv put KEY VALUE --dir {directory}",
         "dir": str(directory),

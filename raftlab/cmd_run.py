@@ -162,6 +162,26 @@ def run(
     raise typer.Exit(doc["exit_code"])
 
 
+def _print_outcome(outcome: Any, replay_line: str, verdict: str, files: dict[str, Path]) -> None:
+    """The last lines of a run (simulated or real): the checks, the verdict
+    and where the trace and the report are."""
+    checks = outcome.report
+    ui.out.print(
+        f"invariants: {len(checks.checkers)} checkers over {checks.events} events, "
+        f"{len(checks.violations)} violation(s), {len(checks.warnings)} liveness warning(s)"
+    )
+    if checks.warnings:
+        ui.out.print(f"  ({outcome.warning_rule()}; see the report)")
+        for warning in checks.warnings:
+            ui.out.print(f"  {warning.describe().splitlines()[0]}", markup=False)
+    ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
+    ui.out.print(replay_line)
+    color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
+    ui.out.print(f"verdict: [bold {color}]{verdict}[/]")
+    ui.out.print(f"trace: {files['trace']}", markup=False)
+    ui.out.print(f"report: {files['report']}", markup=False)
+
+
 def _run_in(
     plan: RunDir,
     config: SimConfig,
@@ -220,22 +240,8 @@ def _run_in(
     passed = outcome.ok and replayed.ok
     violated = outcome.violated or replayed.verdict == "NOT DETERMINISTIC"
     verdict = "PASS" if passed else "FAIL" if violated else "UNDECIDED"
-    checks = outcome.report
     if not as_json:
-        ui.out.print(
-            f"invariants: {len(checks.checkers)} checkers over {checks.events} events, "
-            f"{len(checks.violations)} violation(s), {len(checks.warnings)} liveness warning(s)"
-        )
-        if checks.warnings:
-            ui.out.print(f"  ({outcome.warning_rule()}; see the report)")
-            for warning in checks.warnings:
-                ui.out.print(f"  {warning.describe().splitlines()[0]}", markup=False)
-        ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
-        ui.out.print(f"replay: {replayed.verdict.lower()}")
-        color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
-        ui.out.print(f"verdict: [bold {color}]{verdict}[/]")
-        ui.out.print(f"trace: {files['trace']}", markup=False)
-        ui.out.print(f"report: {files['report']}", markup=False)
+        _print_outcome(outcome, f"replay: {replayed.verdict.lower()}", verdict, files)
     from raftlab.cmd_replay import replay_doc
 
     return {
@@ -346,19 +352,8 @@ def _real_in(
     verdict = real_verdict(outcome, replays)
     checks = outcome.report
     if not as_json:
-        ui.out.print(
-            f"invariants: {len(checks.checkers)} checkers over {checks.events} events, "
-            f"{len(checks.violations)} violation(s), {len(checks.warnings)} liveness warning(s)"
-        )
-        for warning in checks.warnings:
-            ui.out.print(f"  {warning.describe().splitlines()[0]}", markup=False)
-        ui.out.print(f"linearizability: {outcome.lin_verdict or 'no client history'}")
         shown = ", ".join(sorted({r.verdict.lower() for _, r in replays})) or "not replayed"
-        ui.out.print(f"replay: {shown} ({len(replays)} node traces)")
-        color = {"PASS": "green", "FAIL": "red"}.get(verdict, "yellow")
-        ui.out.print(f"verdict: [bold {color}]{verdict}[/]")
-        ui.out.print(f"trace: {files['trace']}", markup=False)
-        ui.out.print(f"report: {files['report']}", markup=False)
+        _print_outcome(outcome, f"replay: {shown} ({len(replays)} node traces)", verdict, files)
     return {
         "command": "run",
         "kind": "real",

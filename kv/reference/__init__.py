@@ -2,5 +2,5 @@
 
 ``kv.reference.pysyncobj_server`` is one node of a PySyncObj cluster serving
 docs/http-api.md; ``kv.reference.cluster`` starts and stops a local cluster
-of them as OS processes (for tests and bench/kv_peer.py).
+of them as OS processes (for tests and bench/kv.py).
 """

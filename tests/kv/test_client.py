@@ -14,12 +14,12 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from kv.addresses import free_ports
 from kv.client import ClientOptions, KVClient, OutcomeUnknown, Rejected, Unavailable
 from kv.history import HistoryRecorder
 from kv.httpapi import Limits, LocalService, NotLeader, make_app
 from kv.httpapi.serve import serving
 from kv.loadgen import Workload, percentiles, run_load
-from kv.reference.cluster import free_ports
 from kv.statemachine import Result
 from raftlab.cli import app as cli
 

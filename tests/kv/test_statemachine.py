@@ -151,7 +151,7 @@ def test_a_snapshot_without_a_version_is_the_first_layout() -> None:
     [
         ("{nope", "not JSON"),
         ("[]", "JSON object"),
-        ('{"v": 2, "data": {}, "sessions": {}}', "version 2"),
+        ('{"v": 3, "data": {}, "sessions": {}}', "version 3"),
         ('{"data": {"k": 1}, "sessions": {}}', "'data'"),
         ('{"data": {}}', "'sessions'"),
         ('{"data": {}, "sessions": {"x": [1, true, null]}}', "session 'x'"),
@@ -164,3 +164,35 @@ def test_bad_snapshots_are_named(text: str, problem: str) -> None:
     with pytest.raises(SnapshotError, match=problem):
         sm.restore(text, 5)
     assert sm.data == {} and sm.applied == 5
+
+
+def test_the_session_table_drops_the_least_recently_used_session_when_full() -> None:
+    sm = KVStateMachine(max_sessions=3)
+    for index, client in enumerate((1, 2, 3), start=1):
+        apply(sm, index, "put", "k", f"v{client}", client=client, seq=1)
+    apply(sm, 4, "put", "k", "again", client=1, seq=2)  # 1 is now the most recent
+    apply(sm, 5, "put", "k", "new", client=4, seq=1)  # the table is full: 2 goes
+    assert sorted(sm.sessions) == [1, 3, 4]
+    # client 2 is unknown again: its old request number is executed anew
+    assert apply(sm, 6, "put", "k", "v2", client=2, seq=1) == Result(True, "v2")
+    assert sorted(sm.sessions) == [1, 2, 4]
+
+
+def test_a_replica_restored_from_a_snapshot_drops_the_same_sessions_later() -> None:
+    steps = [(c, s) for s in (1, 2) for c in (5, 3, 8, 1)] + [(9, 1), (3, 3), (7, 1), (2, 1)]
+    applied = KVStateMachine(max_sessions=4)
+    restored = KVStateMachine(max_sessions=4)
+    for index, (client, seq) in enumerate(steps, start=1):
+        apply(applied, index, "put", f"k{client}", f"{client}.{seq}", client=client, seq=seq)
+        if index == 6:
+            restored.restore(applied.snapshot(), index)
+        elif index > 6:
+            apply(restored, index, "put", f"k{client}", f"{client}.{seq}", client=client, seq=seq)
+    assert list(restored.sessions) == list(applied.sessions)  # same order, same survivors
+    assert restored.snapshot_bytes() == applied.snapshot_bytes()
+
+
+def test_version_1_snapshots_are_still_read() -> None:
+    sm = KVStateMachine()
+    sm.restore('{"data": {"k": "v"}, "sessions": {"4": [2, true, "v"]}}', 7)
+    assert sm.sessions == {4: (2, Result(True, "v"))} and sm.last_used == {4: 0}

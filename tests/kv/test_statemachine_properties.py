@@ -73,6 +73,7 @@ def test_snapshot_bytes_depend_on_the_state_only(cmds: list[Command], rnd: objec
     other = KVStateMachine()
     run(other, [Command("put", k, v) for k, v in items], 1)
     other.sessions = dict(reversed(sm.sessions.items()))
+    other.last_used = dict(reversed(sm.last_used.items()))
     other.applied = sm.applied
     assert other.snapshot_bytes() == sm.snapshot_bytes()
 
