@@ -56,6 +56,8 @@ class SpecMapping:
     history: tuple[tuple[str, str, str], ...]  # (variable, init, next)
     invariants: tuple[str, ...]
     steps: tuple[str, ...]
+    labels: frozenset[str] = frozenset()
+    """Variables that describe the step rather than the state (``check.labels``)."""
 
 
 def default_mapping_path() -> Path:
@@ -84,7 +86,8 @@ def load_mapping(path: str | Path) -> SpecMapping:
     check = _table(doc, "check", where)
     invariants = _names(check, "invariants", where)
     steps = _names(check, "steps", where)
-    mapping = SpecMapping(where, spec, node, step, history, invariants, steps)
+    labels = frozenset(_names(check, "labels", where))
+    mapping = SpecMapping(where, spec, node, step, history, invariants, steps, labels)
     _check_against_spec(mapping)
     return mapping
 
@@ -157,6 +160,9 @@ def _check_against_spec(mapping: SpecMapping) -> None:
     if missing:
         raise SpecError(f"no mapping for VARIABLE(S) {', '.join(missing)}", mapping.file)
     definitions = {d.name: d for d in module.definitions}
+    for var in sorted(mapping.labels):
+        if var not in module.variables:
+            raise SpecError(f"check.labels: {var} is not a VARIABLE of {module.name}", mapping.file)
     for name in mapping.invariants + mapping.steps:
         definition = definitions.get(name)
         if definition is None:
@@ -236,44 +242,80 @@ class SpecCheck:
         self.states = 0
         #: node -> (the NodeView last projected, its variables' values)
         self._node_cache: dict[int, tuple[NodeView, dict[str, Value]]] = {}
+        #: the per-node variables' values in the last state, and its nodes
+        self._fns: State = {}
+        self._nodes: tuple[int, ...] = ()
+        #: invariant -> (the values it read when last evaluated, its verdict)
+        self._verdicts: dict[str, tuple[tuple[Value, ...], bool]] = {}
 
     def feed(self, step: SpecStep) -> None:
         """Project ``step``'s state and judge it (and the step that led to it)."""
         state = self.project(step)
         self.states += 1
         for name in self.mapping.invariants:
-            if self.ev.holds(name, state):
+            if not self._invariant_holds(name, state):
+                if name not in self.failing:
+                    self.failing.add(name)
+                    self._report(name, step, state, None)
+            else:
                 self.failing.discard(name)
-            elif name not in self.failing:
-                self.failing.add(name)
-                self._report(name, step, state, None)
         previous = self.previous
         if previous is not None:
             for name in self.mapping.steps:
+                if self._stutters(name, previous, state):
+                    continue
                 if not self.ev.holds(name, previous, state):
                     self._report(name, step, state, previous)
         self.previous = state
         self.previous_seq = step.seq
 
+    def _invariant_holds(self, name: str, state: State) -> bool:
+        """The invariant's value in ``state``; not evaluated again while every
+        variable it reads holds the same value (``project`` keeps the object)."""
+        reads = tuple(state[v] for v in self.reads[name])
+        last = self._verdicts.get(name)
+        if last is not None and all(a is b for a, b in zip(last[0], reads, strict=True)):
+            return last[1]
+        verdict = self.ev.holds(name, state)
+        self._verdicts[name] = (reads, verdict)
+        return verdict
+
+    def _stutters(self, name: str, before: State, after: State) -> bool:
+        """The step leaves every state variable the property reads unchanged:
+        a stuttering step, which a TLA+ step property ``[][P]_vars`` allows.
+        The mapping's ``labels`` (variables that describe the step, not the
+        state) do not count."""
+        return all(before[v] is after[v] for v in self.reads[name] if v not in self.mapping.labels)
+
     def project(self, step: SpecStep) -> State:
         """The spec state after ``step``: node and step variables, then the
         history variables (whose ``next`` reads the new state and the
-        variable's previous value)."""
-        per_node: dict[str, dict[Value, Value]] = {var: {} for var, _ in self.mapping.node}
+        variable's previous value). A variable whose value did not change
+        keeps the previous state's object, so that ``is`` tells "unchanged"."""
+        nodes = tuple(step.nodes)
+        changed = set(self._fns) if nodes != self._nodes else set()
+        self._nodes = nodes
         for node, node_view in step.nodes.items():
             cached = self._node_cache.get(node)
             if cached is None or cached[0] is not node_view:
                 values = {var: _value(node_view, src) for var, src in self.mapping.node}
-                cached = self._node_cache[node] = (node_view, values)
-            for var, value in cached[1].items():
-                per_node[var][node] = value
-        state: State = {var: Fn.of(fn) for var, fn in per_node.items()}
+                if cached is not None:
+                    changed.update(v for v, x in values.items() if cached[1][v] != x)
+                self._node_cache[node] = (node_view, values)
+        for var, _ in self.mapping.node:
+            if var in changed or var not in self._fns:
+                self._fns[var] = Fn.of({i: self._node_cache[i][1][var] for i in nodes})
+        state: State = dict(self._fns)
+        previous = self.previous or {}
         for var, src in self.mapping.step:
-            state[var] = _value(step, src)
+            value = _value(step, src)
+            state[var] = previous[var] if previous.get(var) == value else value
         if self.history_next:
             state.update(self.history)
             for var, expr in self.history_next:
-                self.history[var] = self.ev.value(expr, state)
+                value = self.ev.value(expr, state)
+                if value != self.history[var]:
+                    self.history[var] = value
             state = {**state, **self.history}
         return state
 
