@@ -216,11 +216,12 @@ class SpecCheck:
     later state while it stays FALSE); a step property at every step that
     breaks it."""
 
-    def __init__(self, mapping: SpecMapping) -> None:
+    def __init__(self, mapping: SpecMapping, checker: str = "") -> None:
         self.mapping = mapping
         self.module = mapping.spec.module
         self.ev: Evaluator = mapping.spec.evaluator()
-        self.checker = f"spec:{self.module.name}"
+        #: the ``checker`` of the findings (default ``spec:MODULE``)
+        self.checker = checker or f"spec:{self.module.name}"
         self.violations: list[Violation] = []
         #: property -> findings so far; past LIMIT they are only counted
         self.counts: dict[str, int] = {}

@@ -218,3 +218,16 @@ def test_the_mapping_must_fit_the_spec(tmp_path: Path) -> None:
         with pytest.raises(SpecError) as error:
             load_mapping(bad)
         assert str(error.value).startswith(f"{bad}: ") and message in str(error.value)
+
+
+def test_the_checker_plugs_in_beside_the_others(tmp_path: Path) -> None:
+    from checkers import Registry, run_checkers
+    from checkers.registry import BUILTIN
+    from checkers.spec.checker import INFO
+
+    events = simulated(tmp_path, 1, "partitions", 3, 10.0, unsafe=("learner-early-vote",))
+    registry = Registry([*BUILTIN, INFO])
+    report = run_checkers(iter(events), registry.create({}, ["learners-never-vote", INFO.name]))
+    assert {v.checker for v in report.violations} == {"learners-never-vote", "spec-invariants"}
+    spec_found = [v for v in report.violations if v.checker == "spec-invariants"]
+    assert {v.invariant for v in spec_found} == {"LearnersNeverVoteStep"}
