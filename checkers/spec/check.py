@@ -174,10 +174,17 @@ def _check_against_spec(mapping: SpecMapping) -> None:
 def variables_read(module: n.Module, name: str) -> tuple[str, ...]:
     """The variables definition ``name`` reads, directly or through the
     definitions it uses (in declaration order)."""
+    definition = next(d for d in module.definitions if d.name == name)
+    return variables_in(module, definition.body, {name})
+
+
+def variables_in(module: n.Module, expr: n.Expr, seen: set[str] | None = None) -> tuple[str, ...]:
+    """The variables ``expr`` reads, directly or through the definitions it
+    uses (in declaration order); ``seen`` are definitions not to enter."""
     definitions = {d.name: d for d in module.definitions}
     variables = set(module.variables)
     found: set[str] = set()
-    seen: set[str] = set()
+    entered = set(seen or ())
 
     def walk(node: object) -> None:
         if isinstance(node, tuple):
@@ -189,15 +196,14 @@ def variables_read(module: n.Module, name: str) -> tuple[str, ...]:
         ref = node.name if isinstance(node, n.Name | n.Call) else None
         if ref in variables:
             found.add(ref)
-        elif ref in definitions and ref not in seen:
-            seen.add(ref)
+        elif ref in definitions and ref not in entered:
+            entered.add(ref)
             walk(definitions[ref].body)
         for field in dataclasses.fields(node):
             if field.name != "at":
                 walk(getattr(node, field.name))
 
-    seen.add(name)
-    walk(definitions[name].body)
+    walk(expr)
     return tuple(v for v in module.variables if v in found)
 
 
@@ -234,6 +240,11 @@ class SpecCheck:
             (var, self.ev.parse(text, f"{mapping.file}: history.{var}.next"))
             for var, _, text in mapping.history
         ]
+        self.history_reads = {
+            var: variables_in(self.module, expr) for var, expr in self.history_next
+        }
+        #: history variable -> the values its ``next`` read when it last left it unchanged
+        self._history_fixed: dict[str, tuple[Value, ...]] = {}
         self.reads = {
             name: variables_read(self.module, name) for name in mapping.invariants + mapping.steps
         }
@@ -314,9 +325,16 @@ class SpecCheck:
         if self.history_next:
             state.update(self.history)
             for var, expr in self.history_next:
+                inputs = tuple(state[v] for v in self.history_reads[var])
+                fixed = self._history_fixed.get(var)
+                if fixed is not None and all(a is b for a, b in zip(fixed, inputs, strict=True)):
+                    continue  # the same inputs as when next left it unchanged: unchanged again
                 value = self.ev.value(expr, state)
                 if value != self.history[var]:
                     self.history[var] = value
+                    self._history_fixed.pop(var, None)
+                else:
+                    self._history_fixed[var] = inputs
             state = {**state, **self.history}
         return state
 
