@@ -50,8 +50,10 @@ Examples:
 CHECK_HELP = """Check every state of a trace against a spec's named invariants.
 
 SPEC is a .tla file with its mapping beside it (NAME.mapping.toml), or the
-mapping file itself: the mapping says which trace state field becomes which
-spec variable and which properties to check (docs/spec-checking.md). Every
+mapping file itself. TRACE is a raftlab trace, or an ITF document that
+`raftlab export --format itf` wrote (a name ending in .json). The mapping
+says which trace state field becomes which spec variable and which
+properties to check (docs/spec-checking.md). Every
 node step of the trace (simulated, or a merged trace of a real cluster)
 gives a state: the state invariants must hold in each, the step properties
 for each pair of consecutive states. A failure names the event (seq), the
@@ -156,21 +158,18 @@ def check(
     spec_file: Path = typer.Argument(
         ..., metavar="SPEC", help="A .tla spec with NAME.mapping.toml beside it, or the mapping."
     ),
-    trace: Path = typer.Argument(..., help="A trace file (.jsonl or .jsonl.gz)."),
+    trace: Path = typer.Argument(
+        ..., help="A trace file (.jsonl or .jsonl.gz), or raftlab's ITF export (.json)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     from checkers.spec import SpecError
-    from checkers.spec.check import check_events, load_mapping
-    from traces.reader import TraceError, open_trace
+    from traces.itf import ItfError
+    from traces.reader import TraceError
 
     try:
-        mapping = load_mapping(mapping_path(spec_file))
-        _header, events = open_trace(trace)
-        result = check_events(mapping, events)
-        integrity = events.drain()
-        if integrity.state == "tampered":
-            raise TraceError(str(trace), 0, f"not checked: {integrity.message}")
-    except (SpecError, TraceError) as error:
+        result = check_file(spec_file, trace)
+    except (SpecError, TraceError, ItfError) as error:
         raise ui.fail(str(error)) from None
     except (KeyError, TypeError, ValueError) as error:
         raise ui.fail(f"{trace}: an event the spec projection cannot read: {error}") from None
@@ -184,13 +183,32 @@ def check(
         ui.out.print(
             f"{verdict}: {doc['states']} states of {trace} checked against "
             f"{len(doc['invariants'])} invariants and {len(doc['steps'])} step properties "
-            f"of {mapping.spec.module.name}; {len(result.violations) + result.suppressed} "
+            f"of {result.mapping.spec.module.name}; {len(result.violations) + result.suppressed} "
             "failure(s)",
             markup=False,
             highlight=False,
         )
     if result.violations:
         raise typer.Exit(1)
+
+
+def check_file(spec_file: Path, trace: Path) -> SpecCheck:
+    """Check a raftlab trace, or an ITF document (a name ending in .json)
+    that ``raftlab export --format itf`` wrote."""
+    from checkers.spec.check import check_events, check_steps, load_mapping
+    from checkers.spec.itf_steps import itf_steps
+    from traces.itf import read_itf
+    from traces.reader import TraceError, open_trace
+
+    mapping = load_mapping(mapping_path(spec_file))
+    if trace.name.endswith(".json"):
+        return check_steps(mapping, itf_steps(read_itf(trace), str(trace)))
+    _header, events = open_trace(trace)
+    result = check_events(mapping, events)
+    integrity = events.drain()
+    if integrity.state == "tampered":
+        raise TraceError(str(trace), 0, f"not checked: {integrity.message}")
+    return result
 
 
 def mapping_path(spec_file: Path) -> Path:

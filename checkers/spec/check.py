@@ -34,6 +34,7 @@ __all__ = [
     "SpecCheck",
     "SpecMapping",
     "check_events",
+    "check_steps",
     "default_mapping_path",
     "load_mapping",
 ]
@@ -403,10 +404,13 @@ def _plain(value: object) -> Value:
 
 def check_events(mapping: SpecMapping, events: Iterable[Event]) -> SpecCheck:
     """A ``SpecCheck`` that has judged every step of ``events``."""
-    check = SpecCheck(mapping)
     fold = StepFold()
-    for event in events:
-        step = fold.feed(event)
-        if step is not None:
-            check.feed(step)
+    return check_steps(mapping, (s for e in events if (s := fold.feed(e)) is not None))
+
+
+def check_steps(mapping: SpecMapping, steps: Iterable[SpecStep]) -> SpecCheck:
+    """A ``SpecCheck`` that has judged every one of ``steps``."""
+    check = SpecCheck(mapping)
+    for step in steps:
+        check.feed(step)
     return check

@@ -231,3 +231,16 @@ def test_the_checker_plugs_in_beside_the_others(tmp_path: Path) -> None:
     assert {v.checker for v in report.violations} == {"learners-never-vote", "spec-invariants"}
     spec_found = [v for v in report.violations if v.checker == "spec-invariants"]
     assert {v.invariant for v in spec_found} == {"LearnersNeverVoteStep"}
+
+
+def test_a_merged_trace_of_per_node_files_passes(mapping: SpecMapping, tmp_path: Path) -> None:
+    from tests.traces.pernode import split_run
+    from traces.merge import merge_traces
+
+    files = tmp_path / "traces"
+    split_run(files, seed=5, level="state", membership=True)
+    _header, events = merge_traces([files], files / "history.jsonl")
+    assert any(e["act"] == "restart" for e in events), "the run crashes and restarts nodes"
+    check = check_events(mapping, events)
+    assert check.violations == [], [v.describe() for v in check.violations]
+    assert check.states > 100

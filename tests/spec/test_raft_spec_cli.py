@@ -72,3 +72,26 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, traces: dict[str, Path
         assert result.exit_code == 2, result.output
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], lines
+
+
+def test_an_itf_export_checks_as_the_trace_it_came_from(
+    tmp_path: Path, traces: dict[str, Path]
+) -> None:
+    from checkers.spec.itf_steps import itf_steps
+    from traces.export import export_trace
+    from traces.export.itf import itf_state
+    from traces.itf import read_itf
+
+    itf = tmp_path / "unsafe.itf.json"
+    itf.write_bytes(export_trace(traces["unsafe"], "itf", itf).data)
+    read = read_itf(itf)
+    steps = list(itf_steps(read))
+    assert [itf_state(step) for step in steps] == list(read.states)  # the round trip
+    direct = orjson.loads(invoke(SPEC, traces["unsafe"], "--json").stdout)
+    via_itf = orjson.loads(invoke(SPEC, itf, "--json").stdout)
+    assert via_itf["violations"] == direct["violations"] and via_itf["states"] == direct["states"]
+    other = tmp_path / "other.json"
+    other.write_text('{"vars": ["x"], "states": [{"x": 1}]}')
+    result = invoke(SPEC, other)
+    assert result.exit_code == 2
+    assert "other.json: not a raftlab ITF export: no variable(s) currentTerm" in result.output
