@@ -34,7 +34,7 @@ VARIABLES: dict[str, str] = {
     'msgType and msgFrom (the message a "recv" received; "" and 0 otherwise)]',
 }
 
-#: ITF variable -> the NodeView field it holds, per node (the ITF reader of the spec check inverts it).
+#: ITF variable -> the NodeView field it holds, per node (checkers/spec/itf_steps.py inverts it).
 NODE_FIELDS: dict[str, str] = {
     "currentTerm": "term",
     "role": "role",
