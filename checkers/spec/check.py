@@ -252,6 +252,7 @@ class SpecCheck:
         self.failing: set[str] = set()
         self.previous: State | None = None
         self.previous_seq = 0
+        self._seq = 0  # the step being judged, for error messages
         self.states = 0
         #: node -> (the NodeView last projected, its variables' values)
         self._node_cache: dict[int, tuple[NodeView, dict[str, Value]]] = {}
@@ -263,6 +264,7 @@ class SpecCheck:
 
     def feed(self, step: SpecStep) -> None:
         """Project ``step``'s state and judge it (and the step that led to it)."""
+        self._seq = step.seq
         state = self.project(step)
         self.states += 1
         for name in self.mapping.invariants:
@@ -277,7 +279,7 @@ class SpecCheck:
             for name in self.mapping.steps:
                 if self._stutters(name, previous, state):
                     continue
-                if not self.ev.holds(name, previous, state):
+                if not self._holds(name, previous, state):
                     self._report(name, step, state, previous)
         self.previous = state
         self.previous_seq = step.seq
@@ -289,9 +291,23 @@ class SpecCheck:
         last = self._verdicts.get(name)
         if last is not None and all(a is b for a, b in zip(last[0], reads, strict=True)):
             return last[1]
-        verdict = self.ev.holds(name, state)
+        verdict = self._holds(name, state, None)
         self._verdicts[name] = (reads, verdict)
         return verdict
+
+    def _holds(self, name: str, state: State, next_state: State | None) -> bool:
+        """``holds``, with an evaluation error saying at which state it came."""
+        try:
+            return self.ev.holds(name, state, next_state)
+        except SpecError as error:
+            seq = self._seq
+            raise SpecError(
+                f"{error.message} (evaluating {name} on the state after event {seq})",
+                error.file,
+                error.line,
+                error.column,
+                error.text,
+            ) from None
 
     def _stutters(self, name: str, before: State, after: State) -> bool:
         """The step leaves every state variable the property reads unchanged:

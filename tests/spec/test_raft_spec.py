@@ -244,3 +244,22 @@ def test_a_merged_trace_of_per_node_files_passes(mapping: SpecMapping, tmp_path:
     check = check_events(mapping, events)
     assert check.violations == [], [v.describe() for v in check.violations]
     assert check.states > 100
+
+
+def test_an_evaluation_error_names_the_property_and_the_event(
+    mapping: SpecMapping, tmp_path: Path
+) -> None:
+    spec = default_mapping_path().with_name("RaftReconfig.tla").read_text()
+    broken = spec.replace(
+        "    \\A e, f \\in elected : e[1] = f[1] => e[2] = f[2]",
+        '    \\A e, f \\in elected : e[1] = "one" => e[2] = f[2]',
+    )
+    assert broken != spec
+    (tmp_path / "RaftReconfig.tla").write_text(broken)
+    (tmp_path / "RaftReconfig.mapping.toml").write_text(default_mapping_path().read_text())
+    trace = elect(Trace(), 1, 2, 1)
+    with pytest.raises(SpecError) as error:
+        check_events(load_mapping(tmp_path / "RaftReconfig.mapping.toml"), trace.events)
+    text = str(error.value)
+    assert text.startswith(str(tmp_path / "RaftReconfig.tla") + ":")
+    assert f"(evaluating ElectionSafety on the state after event {len(trace.events)})" in text
