@@ -7,10 +7,16 @@ events and states per second, the median of ``--runs`` runs, and with
 ``--profile`` the functions where the time goes (cProfile, by own time).
 Full trace validation (actions) is not built yet, so there is no row for it.
 
+``--sweep SEEDS`` instead checks short runs (6 simulated seconds, random
+membership changes, 3 nodes for odd seeds and 5 for even ones) of every
+fault profile for seeds 1..SEEDS, one JSON line each, for false alarms: a
+safe run must pass every property.
+
 Usage::
 
     python bench/spec.py                 # a 5-node chaos run with membership changes
     python bench/spec.py --duration 10 --runs 1 --profile
+    python bench/spec.py --sweep 6       # 66 safe runs, about two minutes
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from checkers.spec.check import check_events, default_mapping_path, load_mapping  # noqa: E402
 from raftlab.experiment import simulate  # noqa: E402
-from sim import SimConfig, get_profile, raft_config_for  # noqa: E402
+from sim import PROFILES, SimConfig, get_profile, raft_config_for  # noqa: E402
 from traces.reader import load_trace  # noqa: E402
 
 
@@ -61,6 +67,20 @@ def top_functions(profiler: cProfile.Profile, count: int = 8) -> list[dict[str, 
     ]
 
 
+def sweep(seeds: int) -> None:
+    mapping = load_mapping(default_mapping_path())
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = Path(tmp) / "sweep.jsonl"
+        for seed in range(1, seeds + 1):
+            nodes = 3 if seed % 2 else 5
+            for faults in sorted(PROFILES):
+                make_trace(trace, seed, nodes, faults, 6.0)
+                check = check_events(mapping, load_trace(trace)[1])
+                row = {"seed": seed, "faults": faults, "nodes": nodes, "states": check.states}
+                row["violations"] = [v.describe() for v in check.violations]
+                print(json.dumps(row), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=1)
@@ -69,7 +89,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sweep", type=int, default=0, metavar="SEEDS")
     args = parser.parse_args()
+    if args.sweep:
+        sweep(args.sweep)
+        return
     mapping = load_mapping(default_mapping_path())
     with tempfile.TemporaryDirectory() as tmp:
         trace = Path(tmp) / "bench.jsonl"
