@@ -5,6 +5,7 @@ evaluates an expression in a spec's scope."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -13,6 +14,7 @@ from raftlab import ui
 
 if TYPE_CHECKING:
     from checkers.spec import Spec, Value
+    from checkers.spec.check import SpecCheck
 
 #: Registered as a group of sub-commands (raftlab/cli.py).
 GROUP = True
@@ -20,7 +22,9 @@ GROUP = True
 SPEC_HELP = """Work with TLA+ spec files in the subset raftlab's spec checker reads.
 
 `raftlab spec eval` evaluates an expression in a spec's scope (handy while
-writing a spec). docs/spec-language.md describes the subset.
+writing a spec); `raftlab spec check` checks a trace against a spec's
+invariants. docs/spec-language.md describes the subset, docs/spec-checking.md
+the checking.
 """
 
 EVAL_HELP = """Evaluate an expression in a spec's scope and print its value in TLA+ syntax.
@@ -43,10 +47,34 @@ Examples:
 """
 
 
+CHECK_HELP = """Check every state of a trace against a spec's named invariants.
+
+SPEC is a .tla file with its mapping beside it (NAME.mapping.toml), or the
+mapping file itself. TRACE is a raftlab trace, or an ITF document that
+`raftlab export --format itf` wrote (a name ending in .json). The mapping
+says which trace state field becomes which spec variable and which
+properties to check (docs/spec-checking.md). Every
+node step of the trace (simulated, or a merged trace of a real cluster)
+gives a state: the state invariants must hold in each, the step properties
+for each pair of consecutive states. A failure names the event (seq), the
+property and the values of the variables it reads.
+
+Exit codes: 0 every property held, 1 a property failed, 2 bad input (a
+spec, mapping or trace that cannot be read, named in one line).
+
+Examples:
+
+  raftlab spec check spec/RaftReconfig.tla run.jsonl
+
+  raftlab spec check spec/RaftReconfig.mapping.toml run.jsonl.gz --json
+"""
+
+
 def spec() -> typer.Typer:
     """The ``spec`` group and its sub-commands."""
     group = typer.Typer(no_args_is_help=True, add_completion=False)
     group.command("eval", help=EVAL_HELP)(evaluate)
+    group.command("check", help=CHECK_HELP)(check)
     return group
 
 
@@ -124,3 +152,82 @@ def _constants(loaded: Spec, given: list[str]) -> dict[str, Value]:
             raise SpecError(f"constant {name} given twice", where)
         constants[name] = plain.value(plain.parse(text, f"--const {name}"))
     return constants
+
+
+def check(
+    spec_file: Path = typer.Argument(
+        ..., metavar="SPEC", help="A .tla spec with NAME.mapping.toml beside it, or the mapping."
+    ),
+    trace: Path = typer.Argument(
+        ..., help="A trace file (.jsonl or .jsonl.gz), or raftlab's ITF export (.json)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    from checkers.spec import SpecError
+    from traces.itf import ItfError
+    from traces.reader import TraceError
+
+    try:
+        result = check_file(spec_file, trace)
+    except (SpecError, TraceError, ItfError) as error:
+        raise ui.fail(str(error)) from None
+    except (KeyError, TypeError, ValueError) as error:
+        raise ui.fail(f"{trace}: an event the spec projection cannot read: {error}") from None
+    doc = check_doc(str(spec_file), str(trace), result)
+    if as_json:
+        ui.print_json(doc)
+    else:
+        for violation in result.violations:
+            ui.out.print(violation.describe(), markup=False, highlight=False, soft_wrap=True)
+        verdict = "FAIL" if result.violations else "ok"
+        ui.out.print(
+            f"{verdict}: {doc['states']} states of {trace} checked against "
+            f"{len(doc['invariants'])} invariants and {len(doc['steps'])} step properties "
+            f"of {result.mapping.spec.module.name}; {len(result.violations) + result.suppressed} "
+            "failure(s)",
+            markup=False,
+            highlight=False,
+        )
+    if result.violations:
+        raise typer.Exit(1)
+
+
+def check_file(spec_file: Path, trace: Path) -> SpecCheck:
+    """Check a raftlab trace, or an ITF document (a name ending in .json)
+    that ``raftlab export --format itf`` wrote."""
+    from checkers.spec.check import check_events, check_steps, load_mapping
+    from checkers.spec.itf_steps import itf_steps
+    from traces.itf import read_itf
+    from traces.reader import TraceError, open_trace
+
+    mapping = load_mapping(mapping_path(spec_file))
+    if trace.name.endswith(".json"):
+        return check_steps(mapping, itf_steps(read_itf(trace), str(trace)))
+    _header, events = open_trace(trace)
+    result = check_events(mapping, events)
+    integrity = events.drain()
+    if integrity.state == "tampered":
+        raise TraceError(str(trace), 0, f"not checked: {integrity.message}")
+    return result
+
+
+def mapping_path(spec_file: Path) -> Path:
+    """The mapping for SPEC: the file itself if it is one, else NAME.mapping.toml beside it."""
+    if spec_file.name.endswith(".toml"):
+        return spec_file
+    return spec_file.with_name(spec_file.name.removesuffix(".tla") + ".mapping.toml")
+
+
+def check_doc(spec_file: str, trace: str, result: SpecCheck) -> dict[str, Any]:
+    """The result as JSON: what was checked and every failure."""
+    return {
+        "spec": spec_file,
+        "mapping": result.mapping.file,
+        "trace": trace,
+        "states": result.states,
+        "invariants": list(result.mapping.invariants),
+        "steps": list(result.mapping.steps),
+        "violations": [v.to_json() for v in result.violations],
+        "suppressed": result.suppressed,
+        "ok": not result.violations,
+    }

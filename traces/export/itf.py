@@ -34,7 +34,8 @@ VARIABLES: dict[str, str] = {
     'msgType and msgFrom (the message a "recv" received; "" and 0 otherwise)]',
 }
 
-_NODE_FIELDS: dict[str, str] = {
+#: ITF variable -> the NodeView field it holds, per node (checkers/spec/itf_steps.py inverts it).
+NODE_FIELDS: dict[str, str] = {
     "currentTerm": "term",
     "role": "role",
     "votedFor": "vote",
@@ -72,7 +73,7 @@ def itf_state(step: SpecStep) -> dict[str, Any]:
     """The Python values of the ITF variables after ``step``."""
     state: dict[str, Any] = {
         name: FnMap({n: getattr(v, field) for n, v in step.nodes.items()})
-        for name, field in _NODE_FIELDS.items()
+        for name, field in NODE_FIELDS.items()
     }
     state["config"] = FnMap({n: config_record(v) for n, v in step.nodes.items()})
     state["running"] = step.running
@@ -104,7 +105,7 @@ def itf_document(header: dict[str, Any], steps: Iterable[SpecStep], source: str)
         pairs = cache.get((node, state))
         if pairs is None:
             key = encode(node)
-            values = {name: getattr(state, field) for name, field in _NODE_FIELDS.items()}
+            values = {name: getattr(state, field) for name, field in NODE_FIELDS.items()}
             values["config"] = config_record(state)
             pairs = cache[(node, state)] = {n: [key, encode(v)] for n, v in values.items()}
         return pairs
@@ -119,4 +120,4 @@ def itf_document(header: dict[str, Any], steps: Iterable[SpecStep], source: str)
     return trace_document(VARIABLES, (encoded(step) for step in steps), meta)
 
 
-_MAPS = (*_NODE_FIELDS, "config")
+_MAPS = (*NODE_FIELDS, "config")

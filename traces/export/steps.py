@@ -106,24 +106,41 @@ def message_source(mid: Any) -> int:
 def spec_steps(events: Iterable[Event]) -> Iterator[SpecStep]:
     """One ``SpecStep`` per node input event (a step, whether or not it
     changed the state) and per crash of a started node."""
-    projection = Projection()
-    views: dict[int, NodeView] = {}
-    running: set[int] = set()
+    fold = StepFold()
     for event in events:
+        step = fold.feed(event)
+        if step is not None:
+            yield step
+
+
+class StepFold:
+    """``spec_steps`` one event at a time, for consumers that are fed events
+    rather than handed an iterable (the spec checker under ``raftlab check``)."""
+
+    __slots__ = ("projection", "running", "views")
+
+    def __init__(self) -> None:
+        self.projection = Projection()
+        self.views: dict[int, NodeView] = {}
+        self.running: set[int] = set()
+
+    def feed(self, event: Event) -> SpecStep | None:
+        """The step ``event`` makes, or None for an event that is not one."""
         actor = event["n"]
         if event["act"] == "crash" and actor == "env":
             node = event.get("node")
-            if not isinstance(node, int) or node not in views:
-                continue
-            running.discard(node)
-            yield _step(event, node, views, running)
-        elif event["act"] in INPUT_ACTIONS and is_node(actor):
+            if not isinstance(node, int) or node not in self.views:
+                return None
+            self.running.discard(node)
+            return _step(event, node, self.views, self.running)
+        if event["act"] in INPUT_ACTIONS and is_node(actor):
             node = node_id(actor)
-            projection.apply(event)
-            views[node] = view(projection.state(actor))
+            self.projection.apply(event)
+            self.views[node] = view(self.projection.state(actor))
             if event["act"] in ("boot", "restart"):
-                running.add(node)
-            yield _step(event, node, views, running)
+                self.running.add(node)
+            return _step(event, node, self.views, self.running)
+        return None
 
 
 def _step(event: Event, node: int, views: dict[int, NodeView], running: set[int]) -> SpecStep:
