@@ -19,6 +19,8 @@ Leader Append-Only, Log Matching, Leader Completeness, State Machine Safety),
 monotonic commit and apply, and the membership invariants (at most one change
 pending, joint decisions need both majorities, learners never vote or count,
 no campaign with unapplied changes). `--list` names them all, plug-ins too.
+The spec checker runs beside them: spec/RaftReconfig.tla's invariants on
+every projected state (docs/spec-checking.md); `--no-spec` leaves it out.
 
 A violation names the invariant, the events that witness it (their seq
 numbers in the trace) and the nodes' state, in plain words. The trace's
@@ -63,6 +65,11 @@ def check(
     strict_liveness: bool = typer.Option(
         False, "--strict-liveness", help="A liveness warning fails the check too (exit 1)."
     ),
+    spec: bool = typer.Option(
+        True,
+        "--spec/--no-spec",
+        help="Also check spec/RaftReconfig.tla's invariants (docs/spec-checking.md).",
+    ),
 ) -> None:
     if list_checkers:
         list_all(as_json)
@@ -80,7 +87,7 @@ def check(
         raise ui.fail(str(error)) from None
     if html is not None and checker:
         ui.note("--html is not written: linearizability is checked only when every checker runs")
-    outcome = run_check(trace, checker or None, html, lin_timeout, strict_liveness)
+    outcome = run_check(trace, checker or None, html, lin_timeout, strict_liveness, spec)
     if as_json:
         ui.print_json(check_doc(trace, outcome))
     else:
@@ -106,6 +113,7 @@ def run_check(
     html: Path | None = None,
     lin_timeout: float = 60.0,
     strict_liveness: bool = False,
+    spec: bool = False,
 ) -> CheckOutcome:
     """Check a trace with a progress bar; bad input is one error line, exit 2."""
     from checkers import MalformedEvent, RegistryError
@@ -118,7 +126,7 @@ def run_check(
             ui.io_errors(),
             ui.progress_bar("checking", None, " events") as update,
         ):
-            return check_trace(trace, names, html, lin_timeout, update, strict_liveness)
+            return check_trace(trace, names, html, lin_timeout, update, strict_liveness, spec)
     except (TraceError, RegistryError) as error:
         raise ui.fail(str(error)) from None
     except MalformedEvent as error:

@@ -151,12 +151,21 @@ def check_trace(
     lin_timeout: float = 60.0,
     progress: Callable[[int], None] | None = None,
     strict_liveness: bool = False,
+    spec: bool = False,
 ) -> CheckOutcome:
     """Every registered checker over the trace, then linearizability of the
     client history it contains (if any). Liveness warnings fail the outcome
-    only with ``strict_liveness``."""
+    only with ``strict_liveness``. ``spec`` adds the spec checker
+    (spec/RaftReconfig.tla's invariants, checkers/spec/; about ten times
+    slower per event than the rest together, so ``raftlab check`` asks for
+    it and the runs that check as they go do not)."""
     header, events = open_trace(path)
-    checkers = default_registry().create(header, names)
+    registry = default_registry()
+    if spec:
+        from checkers.spec.checker import INFO
+
+        registry.register(INFO)
+    checkers = registry.create(header, names)
     history: list[dict[str, Any]] = []
     report = run_checkers(collect_client_events(events, history), checkers, progress)
     outcome = CheckOutcome(

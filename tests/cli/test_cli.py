@@ -228,8 +228,12 @@ def test_check_prints_json_on_request(tmp_path: Path) -> None:
     doc = orjson.loads(result.stdout)
     assert doc["trace"] == str(path) and doc["ok"] is False
     assert doc["events"] == len(scenario.trace.events)
-    assert doc["checkers"] == default_registry(plugins=False).names()
-    assert sorted(v["checker"] for v in doc["violations"]) == ["election-safety", "vote-once"]
+    # every registered checker, and the spec checker (raftlab check runs it unless --no-spec)
+    assert doc["checkers"] == [*default_registry(plugins=False).names(), "spec-invariants"]
+    found = sorted(v["checker"] for v in doc["violations"])
+    assert found == ["election-safety", "spec-invariants", "vote-once"]
+    [spec] = [v for v in doc["violations"] if v["checker"] == "spec-invariants"]
+    assert "ElectionSafety" in spec["message"]
     [violation] = [v for v in doc["violations"] if v["checker"] == "election-safety"]
     assert violation["witnesses"] == list(scenario.witnesses)
     assert doc["linearizability"] is None
