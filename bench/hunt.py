@@ -12,7 +12,9 @@ then shrunk with its own budget. One JSON line per mode on stdout:
   was not enough);
 - ``schedules``: schedules tried per seed; ``properties``: what was found;
 - ``weight_before`` / ``weight_after``: the size of the counterexample as
-  found and shrunk, per finding seed (docs/hunting.md), and ``size_after``.
+  found and shrunk, per finding seed (docs/hunting.md), and ``size_after``;
+  ``events_before`` / ``events_after``: the events of its trace, as found
+  and shrunk.
 
 Then, with ``--coverage N`` (default 10; 4 with ``--quick``), one line per
 schedule shape (and ``swarm``): over N safe-mode schedules of that shape,
@@ -65,6 +67,8 @@ def measure_mode(mode: str, opts: argparse.Namespace) -> dict[str, Any]:
         "weight_before": [],
         "weight_after": [],
         "size_after": [],
+        "events_before": [],
+        "events_after": [],
         "shrink_runs": [],
     }
     for seed in range(opts.first_seed, opts.first_seed + opts.seeds):
@@ -80,6 +84,8 @@ def measure_mode(mode: str, opts: argparse.Namespace) -> dict[str, Any]:
         record["weight_before"].append(result.found.schedule.weight())
         record["weight_after"].append(shrunk.schedule.weight())
         record["size_after"].append(list(shrunk.schedule.size()))
+        record["events_before"].append(len(result.found.events))
+        record["events_after"].append(len(shrunk.judgement.events))
         record["shrink_runs"].append(shrunk.runs)
     record["median_s"] = round(statistics.median(times), 2) if times else None
     record["worst_s"] = round(max(times), 2) if times and record["found"] == opts.seeds else None
@@ -146,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{mode:<28} found {record['found']}/{record['seeds']}  median {record['median_s']} s"
             f"  worst {record['worst_s']} s  sizes {record['weight_before']} -> "
-            f"{record['weight_after']}",
+            f"{record['weight_after']}  events {record['events_before']} -> "
+            f"{record['events_after']}",
             file=sys.stderr,
         )
     for line in measure_coverage(opts.coverage, opts.first_seed) if opts.coverage > 0 else []:
