@@ -25,8 +25,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -39,6 +37,7 @@ from kv.addresses import free_ports
 from kv.admin.values import NodeAddress, NodeStatus
 from kv.clusterfile import ClusterFile, NodeEntry, election_config
 from kv.netfaults import LinkFaults
+from kv.processes import healthz
 
 T = TypeVar("T")
 
@@ -327,16 +326,7 @@ class LocalCluster:
 
     def health(self, node: int, timeout: float = 1.0) -> dict[str, Any] | None:
         """The node's ``/healthz`` answer, None if it does not answer."""
-        url = self.spec.node(node).address.http + "/healthz"
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as answer:
-                body: dict[str, Any] = orjson.loads(answer.read())
-                return body
-        except urllib.error.HTTPError as err:
-            body = orjson.loads(err.read() or b"{}")
-            return body
-        except (OSError, ValueError):
-            return None
+        return healthz(self.spec.node(node).address.http, timeout)
 
     def leader(self, timeout: float = 10.0, among: Iterable[int] | None = None) -> int:
         """Wait until every running node (of ``among``) names the same leader,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kv.addresses import free_ports
+from kv.processes import listening_url, stop_processes
 from kv.reference.cluster import PySyncObjCluster, start_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,27 +190,12 @@ def _spawn(
 
 def _stop(processes: list[_Process], grace: float = 10.0) -> None:
     """SIGTERM each by PID, wait, SIGKILL what is left."""
-    for p in processes:
-        if p.process.poll() is None:
-            os.kill(p.process.pid, signal.SIGTERM)
-    for p in processes:
-        try:
-            p.process.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.kill(p.process.pid, signal.SIGKILL)
-            p.process.wait(grace)
-        if p.process.stdout is not None:
-            p.process.stdout.close()
+    stop_processes((p.process for p in processes), grace)
 
 
 def _listening(p: _Process, timeout: float) -> str:
     """The ``listening <url>`` line a server prints when it is up."""
-    assert p.process.stdout is not None
-    ready, _, _ = select.select([p.process.stdout], [], [], timeout)
-    line = p.process.stdout.readline().decode().strip() if ready else ""
-    if not line.startswith("listening "):
-        raise RuntimeError(f"{p.process.args!r} did not start ({line!r}); see {p.log}")
-    return line.split(" ", 1)[1]
+    return listening_url(p.process, timeout, repr(p.process.args), p.log)
 
 
 def etcd_status(client_url: str, timeout: float = 1.0) -> dict[str, Any] | None:

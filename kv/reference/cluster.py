@@ -11,19 +11,14 @@ go to ``workdir``; nothing else is written.
 
 from __future__ import annotations
 
-import json
-import os
-import select
-import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from kv.addresses import free_ports
+from kv.processes import healthz, listening_url, stop_processes
 
 
 class ClusterError(RuntimeError):
@@ -51,15 +46,7 @@ class PySyncObjCluster:
         return [n.url for n in self.nodes]
 
     def health(self, node: PeerNode, timeout: float = 1.0) -> dict[str, object] | None:
-        try:
-            with urllib.request.urlopen(node.url + "/healthz", timeout=timeout) as answer:
-                body: dict[str, object] = json.loads(answer.read())
-                return body
-        except urllib.error.HTTPError as err:  # 503 while no leader is known
-            body = json.loads(err.read() or b"{}")
-            return body
-        except OSError:
-            return None
+        return healthz(node.url, timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> str:
         """Wait until every node names the same leader; returns its raft address."""
@@ -83,17 +70,7 @@ class PySyncObjCluster:
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM every node by PID, wait, SIGKILL what is left."""
-        for n in self.nodes:
-            if n.process.poll() is None:
-                os.kill(n.pid, signal.SIGTERM)
-        for n in self.nodes:
-            try:
-                n.process.wait(grace)
-            except subprocess.TimeoutExpired:
-                os.kill(n.pid, signal.SIGKILL)
-                n.process.wait(grace)
-            if n.process.stdout is not None:
-                n.process.stdout.close()
+        stop_processes((n.process for n in self.nodes), grace)
 
     def __enter__(self) -> PySyncObjCluster:
         return self
@@ -130,20 +107,9 @@ def start_cluster(
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, cwd=workdir)
             nodes.append(PeerNode(addr, "", proc, log))
         for n in nodes:
-            n.url = _read_url(n, ready_timeout)
+            n.url = listening_url(n.process, ready_timeout, f"node {n.raft}", n.log, ClusterError)
         cluster.wait_ready(ready_timeout)
     except BaseException:
         cluster.stop()
         raise
     return cluster
-
-
-def _read_url(node: PeerNode, timeout: float) -> str:
-    """The node's ``listening <url>`` line, waited for with a deadline."""
-    stdout = node.process.stdout
-    assert stdout is not None
-    ready, _, _ = select.select([stdout], [], [], timeout)
-    line = stdout.readline().decode().strip() if ready else ""
-    if not line.startswith("listening "):
-        raise ClusterError(f"node {node.raft} did not start ({line!r}); see {node.log}")
-    return line.split(" ", 1)[1]
