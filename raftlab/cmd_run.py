@@ -197,7 +197,7 @@ def _run_in(
     from raftlab.cmd_check import check_doc
     from raftlab.cmd_sim import simulate_and_summarize
     from raftlab.experiment import check_trace, replay_file, write_history
-    from raftlab.report import ReportInputs, write_report
+    from raftlab.report import ReportInputs, run_verdict, write_report
     from raftlab.summary import reproduce_command, summary_fields
     from traces.reader import TraceError
 
@@ -237,9 +237,7 @@ def _run_in(
     files = {role: final / path.name for role, path in written.items()}
     if outcome.lin_html is not None:
         outcome.lin_html = files["linearizability"]
-    passed = outcome.ok and replayed.ok
-    violated = outcome.violated or replayed.verdict == "NOT DETERMINISTIC"
-    verdict = "PASS" if passed else "FAIL" if violated else "UNDECIDED"
+    verdict = run_verdict(outcome, [replayed])
     if not as_json:
         _print_outcome(outcome, f"replay: {replayed.verdict.lower()}", verdict, files)
     from raftlab.cmd_replay import replay_doc
@@ -252,7 +250,7 @@ def _run_in(
         "check": check_doc(files["trace"], outcome),
         "replay": replay_doc(files["trace"], replayed),
         "verdict": verdict,
-        "ok": passed,
+        "ok": verdict == "PASS",
         "exit_code": {"PASS": 0, "FAIL": 1}.get(verdict, 2),
         "files": {role: str(path) for role, path in files.items()},
     }
@@ -302,8 +300,9 @@ def _real_in(
     from kv.localcluster import ClusterError
     from raftlab import rundir
     from raftlab.experiment import check_trace, replay_file
-    from raftlab.realreport import RealReportInputs, real_verdict, write_real_report
+    from raftlab.realreport import RealReportInputs, write_real_report
     from raftlab.realrun import merge_run, node_traces, run_real
+    from raftlab.report import run_verdict
     from traces.reader import TraceError
 
     staging = plan.staging
@@ -349,7 +348,7 @@ def _real_in(
     )
     final = rundir.publish(plan)
     files = {role: final / path.name for role, path in written.items()}
-    verdict = real_verdict(outcome, replays)
+    verdict = run_verdict(outcome, (r for _, r in replays))
     checks = outcome.report
     if not as_json:
         shown = ", ".join(sorted({r.verdict.lower() for _, r in replays})) or "not replayed"
@@ -367,10 +366,7 @@ def _real_in(
             "liveness_warnings": len(checks.warnings),
         },
         "linearizability": outcome.lin_verdict,
-        "replay": {
-            str(files["cluster"] / p.relative_to(staging / "cluster")): r.verdict
-            for p, r in replays
-        },
+        "replay": {str(final / p.relative_to(staging)): r.verdict for p, r in replays},
         "verdict": verdict,
         "ok": verdict == "PASS",
         "exit_code": {"PASS": 0, "FAIL": 1}.get(verdict, 2),

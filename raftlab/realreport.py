@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import raftlab
 from raftlab.outputs import write_atomic
-from raftlab.report import invariants_section, linearizability_section, relative
+from raftlab.report import invariants_section, linearizability_section, relative, run_verdict
 
 if TYPE_CHECKING:
     from raftlab.experiment import CheckOutcome
@@ -37,20 +37,10 @@ class RealReportInputs:
     base: Path
 
 
-def real_verdict(outcome: CheckOutcome, replays: list[tuple[Path, ReplayReport]]) -> str:
-    """PASS, FAIL (a violation, or a node trace that does not replay) or UNDECIDED."""
-    replayed = all(r.ok for _, r in replays)
-    if outcome.ok and replayed:
-        return "PASS"
-    if outcome.violated or any(r.verdict == "NOT DETERMINISTIC" for _, r in replays):
-        return "FAIL"
-    return "UNDECIDED"
-
-
 def render(inputs: RealReportInputs) -> str:
     config, run, outcome, base = inputs.config, inputs.run, inputs.outcome, inputs.base
     load = run.load
-    verdict = real_verdict(outcome, inputs.replays)
+    verdict = run_verdict(outcome, (r for _, r in inputs.replays))
     lines = [
         "# raftlab run report (real processes)",
         "",

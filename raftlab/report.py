@@ -195,12 +195,22 @@ def relative(path: Path, base: Path) -> str:
         return str(path)
 
 
+def run_verdict(outcome: CheckOutcome, replays: Iterable[ReplayReport]) -> str:
+    """A run's verdict from its checks and its replays (one for a simulated
+    run, one per node trace for a real one): PASS, FAIL (a violation, or a
+    trace that does not replay) or UNDECIDED."""
+    replays = list(replays)
+    if outcome.ok and all(r.ok for r in replays):
+        return "PASS"
+    if outcome.violated or any(r.verdict == "NOT DETERMINISTIC" for r in replays):
+        return "FAIL"
+    return "UNDECIDED"
+
+
 def render_report(inputs: ReportInputs) -> str:
     """The report's text; file names relative to the run's directory."""
     config, outcome, replay, base = inputs.config, inputs.outcome, inputs.replay, inputs.base
-    passed = outcome.ok and replay.ok
-    violated = outcome.violated or replay.verdict == "NOT DETERMINISTIC"
-    verdict = "PASS" if passed else "FAIL" if violated else "UNDECIDED"
+    verdict = run_verdict(outcome, [replay])
     lines = [
         "# raftlab run report",
         "",
