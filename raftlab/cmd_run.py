@@ -297,6 +297,7 @@ def _real_command(config: Any, out_dir: Path | None) -> str:
 def _real_in(
     plan: RunDir, config: Any, out_dir: Path | None, as_json: bool, strict_liveness: bool
 ) -> dict[str, Any]:
+    from consensus.replayer import ReplayError
     from kv.localcluster import ClusterError
     from raftlab import rundir
     from raftlab.experiment import check_trace, replay_file
@@ -325,7 +326,7 @@ def _real_in(
         if config.trace_level == "full":
             for path in node_traces(run):
                 replays.append((path, replay_file(path)))
-    except TraceError as error:
+    except (TraceError, ReplayError) as error:
         raise ui.fail(f"the run's traces cannot be read back: {error}") from None
     final = plan.final
     names = {**FILES, "cluster": "cluster"}
