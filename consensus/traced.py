@@ -167,13 +167,11 @@ class TracedNode:
         seed: int,
         durable: DurableState,
         cause: int = 0,
-        restart: bool | None = None,
     ) -> None:
-        """Record a node starting: ``boot`` on first start, ``restart`` after.
-        ``restart`` overrides the guess (a new process recovering its disk
-        is a restart though this wrapper never saw the node run)."""
-        if restart is None:
-            restart = self.core is not None or self.prev_state is not None or self.ran_before
+        """Record a node starting: ``boot`` on first start, ``restart`` after
+        (also in a new process whose sink says an earlier incarnation ran:
+        ``ran_before``)."""
+        restart = self.core is not None or self.prev_state is not None or self.ran_before
         self.core = core
         if self.sink is None:
             return

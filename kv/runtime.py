@@ -169,17 +169,14 @@ class NodeRuntime:
     def up(self) -> bool:
         return self.traced.core is not None
 
-    def start(
-        self, durable: DurableState, seed: int, cause: int = 0, restart: bool | None = None
-    ) -> None:
+    def start(self, durable: DurableState, seed: int, cause: int = 0) -> None:
         """Start a core from ``durable`` (what the disk holds) with the
-        election-timeout seed ``seed``; the trace records a boot or restart
-        (``restart`` as in ``TracedNode.start``)."""
+        election-timeout seed ``seed``; the trace records a boot or restart."""
         clock = self._clock
         core = RaftCore(self.id, self.config, seed, durable, clock.ticks())
         self.sm = KVStateMachine()
         self.sm.restore(durable.snapshot.data, durable.snapshot.index)
-        self.traced.start(core, clock.now_us(), seed, durable, cause, restart)
+        self.traced.start(core, clock.now_us(), seed, durable, cause)
         self.arm_timer()
 
     def crash(self) -> None:

@@ -130,7 +130,6 @@ class NodeServer:
         self.wal = WriteAheadLog.open(self.directory / "wal", initial, fsync=fsync)
         self._closers.append(self.wal.close)
         recovered = self.wal.recovered
-        restart = bool(recovered.entries) or recovered.hard_state.term > 0
         incarnation = next_incarnation(self.directory)
         self.sink = self._open_trace()
         clock = LoopClock(loop, self.cluster.tick_ms)
@@ -160,7 +159,7 @@ class NodeServer:
         await self.transport.start()
         self._closers.append(self.transport.close)
         seed = core_seed(self.cluster.seed, self.node_id, incarnation)
-        self.runtime.start(recovered, seed, restart=restart)
+        self.runtime.start(recovered, seed)
         self.settle()
         http_url = await self._serve_http()
         admin_port = await self._serve_admin()
