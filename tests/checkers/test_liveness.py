@@ -124,3 +124,33 @@ def test_a_transfer_ended_by_the_targets_campaign_is_no_warning() -> None:
     lost = effect("transfer_abort", target=3, reason="leadership lost")
     b.step(1, "tick", st={"role": "follower"}, effects=[s.become("follower"), lost])
     quiet(s.run_all(b))
+
+
+#: A real cluster's trace is stamped with wall-clock microseconds.
+WALL_CLOCK_US = 1_796_136_390_267_000
+
+
+def _on_the_wall_clock(b: TraceBuilder) -> TraceBuilder:
+    for event in b.events:
+        event["t"] += WALL_CLOCK_US
+    return b
+
+
+@pytest.mark.parametrize("elected", [True, False])
+def test_windows_open_at_the_first_boot_not_at_time_zero(elected: bool) -> None:
+    """A leader elected soon after the boots is no finding, however late on
+    the clock the boots are; a cluster with no leader for 700 ms after them
+    still is one, measured from the boots."""
+    b = TraceBuilder([1, 2, 3])
+    ticks(b, 20)
+    if elected:
+        b.elect(1, 1, [1, 2])
+    ticks(b, 700 if not elected else 20)
+    report = s.run_all(_on_the_wall_clock(b))
+    if elected:
+        quiet(report)
+        return
+    warning = warned(report, "liveness")
+    first_boot_ms = b.events[0]["t"] // 1000
+    assert "no leader for 6" in warning.message
+    assert f"since t={first_boot_ms} ms" in warning.message
