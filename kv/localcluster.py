@@ -272,19 +272,27 @@ class LocalCluster:
 
     def stop_node(self, node: int, grace: float = 10.0) -> None:
         """SIGTERM (a clean stop), SIGKILL if it has not exited after ``grace`` s."""
-        pid = self.pid(node)
-        if not pid:
-            return
-        os.kill(pid, signal.SIGCONT)  # a paused process cannot handle SIGTERM
-        os.kill(pid, signal.SIGTERM)
-        try:
-            wait_until(
-                f"node {node} to stop", lambda: True if not self.alive(node) else None, grace
-            )
-        except ClusterError:
-            if self.alive(node):
-                os.kill(pid, signal.SIGKILL)
-        self._reap(node, pid)
+        self._stop([node], grace)
+
+    def _stop(self, nodes: list[int], grace: float) -> None:
+        """Clean stops of the running ``nodes``, in parallel: SIGCONT (a
+        paused process cannot handle SIGTERM) and SIGTERM to each, then wait
+        for each, SIGKILL after ``grace`` s, and reap it."""
+        running = [(n, pid) for n in nodes if (pid := self.pid(n))]
+        for _, pid in running:
+            os.kill(pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGTERM)
+        for node, pid in running:
+            try:
+                wait_until(
+                    f"node {node} to stop",
+                    lambda node=node: True if not self.alive(node) else None,
+                    grace,
+                )
+            except ClusterError:
+                if self.alive(node):
+                    os.kill(pid, signal.SIGKILL)
+            self._reap(node, pid)
 
     def restart(self, node: int, timeout: float = 30.0) -> None:
         """Stop the node if it runs, then start it again from its disk."""
@@ -306,21 +314,7 @@ class LocalCluster:
     def down(self) -> None:
         """Stop every node (clean stops, in parallel); the directory stays."""
         self._reload()
-        running = [(n, self.pid(n)) for n in self.node_ids]
-        for _, pid in running:
-            if pid:
-                os.kill(pid, signal.SIGCONT)
-                os.kill(pid, signal.SIGTERM)
-        for n, pid in running:
-            if pid:
-                try:
-                    wait_until(
-                        f"node {n} to stop", lambda n=n: True if not self.alive(n) else None, 10
-                    )
-                except ClusterError:
-                    if self.alive(n):
-                        os.kill(pid, signal.SIGKILL)
-                self._reap(n, pid)
+        self._stop(self.node_ids, 10.0)
 
     # -- asking the nodes ---------------------------------------------------------------
 
