@@ -197,7 +197,7 @@ class LocalCluster:
             return 0
         if b"kv.server" not in cmdline or str(node).encode() not in cmdline:
             return 0
-        state = _proc_state(pid)
+        state = proc_state(pid)
         return 0 if state in ("Z", "X", "") else pid
 
     def alive(self, node: int) -> bool:
@@ -420,7 +420,9 @@ class LocalCluster:
         return int(result.leader_id)
 
 
-def _proc_state(pid: int) -> str:
+def proc_state(pid: int) -> str:
+    """The process's state letter from ``/proc/PID/stat`` (``T`` stopped,
+    ``Z`` zombie...), "" when there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:

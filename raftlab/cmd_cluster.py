@@ -210,9 +210,9 @@ def status_rows(cluster: Any) -> list[dict[str, Any]]:
 
 
 def _process_state(pid: int) -> str:
-    from kv.localcluster import _proc_state
+    from kv.localcluster import proc_state
 
-    return "paused" if _proc_state(pid) == "T" else "running"
+    return "paused" if proc_state(pid) == "T" else "running"
 
 
 def _status(directory: Path, args: argparse.Namespace) -> dict[str, Any]:
