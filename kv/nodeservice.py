@@ -30,7 +30,7 @@ from kv.admin.values import (
     TransferResult,
     core_status,
 )
-from kv.commands import Command
+from kv.commands import Command, decode_command
 from kv.httpapi.logservice import LogService, list_pairs
 from kv.httpapi.service import Health, NotLeader, Timeout, Unavailable
 from kv.members import member_command
@@ -86,8 +86,10 @@ class NodeService(LogService, AdminBackend):
 
     # -- KVService -----------------------------------------------------------------
 
-    async def submit(self, text: str) -> Result | None:  # pragma: no cover - unused
-        raise NotImplementedError("NodeService proposes commands, see submit_command")
+    async def submit(self, text: str) -> Result | None:
+        """An encoded command, as every ``LogService`` takes one; the runtime
+        proposes decoded commands, so this decodes and forwards."""
+        return await self.submit_command(decode_command(text))
 
     async def submit_command(self, cmd: Command) -> Result | None:
         runtime = self.host.runtime
