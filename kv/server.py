@@ -131,7 +131,7 @@ class NodeServer:
         self._closers.append(self.wal.close)
         recovered = self.wal.recovered
         incarnation = next_incarnation(self.directory)
-        self.sink = self._open_trace()
+        self.sink = self._open_trace(incarnation)
         clock = LoopClock(loop, self.cluster.tick_ms)
         timer = LoopTimer(loop, clock)
         self.transport = Transport(
@@ -196,9 +196,12 @@ class NodeServer:
         self._closers.append(lambda: server.stop(None))
         return bound
 
-    def _open_trace(self) -> NodeTraceWriter | None:
+    def _open_trace(self, incarnation: int) -> NodeTraceWriter | None:
         """This process's trace file (traces/nodetrace.py): its header says
-        what replay and the checkers need to know about the run."""
+        what replay and the checkers need to know about the run. The file is
+        numbered by the node directory's count of starts, the one count that
+        also seeds the core, so trace files and the ``ready`` line agree even
+        when some starts ran untraced."""
         if self._trace_dir is None:
             return None
         cluster = self.cluster
@@ -209,7 +212,9 @@ class NodeServer:
             "seed": cluster.seed,
             "snapshot_every": cluster.snapshot_every,
         }
-        return open_node_trace(self._trace_dir, self.node_id, cluster.trace_level, None, fields)
+        return open_node_trace(
+            self._trace_dir, self.node_id, cluster.trace_level, incarnation, fields
+        )
 
     async def serve_forever(self) -> None:
         assert self._stopping is not None
