@@ -2,13 +2,14 @@
 
 One frozen dataclass per message type, so that handlers are chosen by type and
 every field is named. ``src``/``dst`` are node ids; every message carries the
-sender's term. ``KIND`` is the message's name in traces.
+sender's term. ``KIND`` is the message's name in traces (a read-only property
+rather than a class variable: mypyc, which can compile this package, would
+otherwise take it for a dataclass field).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from consensus.records import Entry, Snapshot
 
@@ -20,7 +21,6 @@ class VoteRequest:
     election started by TimeoutNow, which voters grant even while they still
     hear from a leader."""
 
-    KIND: ClassVar[str] = "vote_req"
     term: int
     src: int
     dst: int
@@ -29,20 +29,26 @@ class VoteRequest:
     pre: bool = False
     transfer: bool = False
 
+    @property
+    def KIND(self) -> str:
+        return "vote_req"
+
 
 @dataclass(slots=True, frozen=True)
 class VoteResponse:
-    KIND: ClassVar[str] = "vote_resp"
     term: int
     src: int
     dst: int
     granted: bool
     pre: bool = False
 
+    @property
+    def KIND(self) -> str:
+        return "vote_resp"
+
 
 @dataclass(slots=True, frozen=True)
 class AppendRequest:
-    KIND: ClassVar[str] = "append_req"
     term: int
     src: int
     dst: int
@@ -50,6 +56,10 @@ class AppendRequest:
     prev_term: int
     entries: tuple[Entry, ...]
     commit: int
+
+    @property
+    def KIND(self) -> str:
+        return "append_req"
 
 
 @dataclass(slots=True, frozen=True)
@@ -60,7 +70,6 @@ class AppendResponse:
     entry at or below it whose term is at most the leader's ``prev_term``:
     the leader can skip everything between."""
 
-    KIND: ClassVar[str] = "append_resp"
     term: int
     src: int
     dst: int
@@ -68,6 +77,10 @@ class AppendResponse:
     index: int
     hint_index: int = 0
     hint_term: int = 0
+
+    @property
+    def KIND(self) -> str:
+        return "append_resp"
 
 
 @dataclass(slots=True, frozen=True)
@@ -78,40 +91,52 @@ class Heartbeat:
     numbers the heartbeat broadcast so that acknowledgements can confirm
     ReadIndex requests and leases."""
 
-    KIND: ClassVar[str] = "heartbeat"
     term: int
     src: int
     dst: int
     commit: int
     round: int
 
+    @property
+    def KIND(self) -> str:
+        return "heartbeat"
+
 
 @dataclass(slots=True, frozen=True)
 class HeartbeatResponse:
-    KIND: ClassVar[str] = "heartbeat_resp"
     term: int
     src: int
     dst: int
     round: int
 
+    @property
+    def KIND(self) -> str:
+        return "heartbeat_resp"
+
 
 @dataclass(slots=True, frozen=True)
 class InstallSnapshot:
-    KIND: ClassVar[str] = "snapshot"
     term: int
     src: int
     dst: int
     snapshot: Snapshot
+
+    @property
+    def KIND(self) -> str:
+        return "snapshot"
 
 
 @dataclass(slots=True, frozen=True)
 class TimeoutNow:
     """Leader transfer: "campaign now, without waiting for a timeout"."""
 
-    KIND: ClassVar[str] = "timeout_now"
     term: int
     src: int
     dst: int
+
+    @property
+    def KIND(self) -> str:
+        return "timeout_now"
 
 
 Message = (
