@@ -34,26 +34,34 @@ proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. \
 		kv/proto/admin.proto
 
-# Optional: the pure core (consensus/) compiled with mypyc into build/accel/
-# (needs a C compiler; about a minute). Nothing uses it unless build/accel is
-# first on PYTHONPATH: bench/sim.py then also measures the compiled core, and
-# tests/sim/test_accel.py checks that it writes the same trace bytes as the
-# pure Python, which stays the reference. sim/accel.py tells whether the build
-# is there and fresh. The copy of traces/ is only for mypy's type check.
+# Optional: the simulator's hot path compiled with mypyc into build/accel/
+# (needs a C compiler; a minute or two): the pure core (consensus/), the node
+# runtime, the simulator's event loop, network, disks and clients, and the
+# trace recorder. The packages holding them are copied there whole, so that
+# build/accel first on PYTHONPATH serves all of them; nothing uses it
+# otherwise. bench/sim.py then also measures it, and tests/sim/test_accel.py
+# checks that it writes the same trace bytes as the pure Python, which stays
+# the reference. sim/accel.py tells whether the build is there and fresh.
+# checkers/ is copied only for mypy's type check, then removed.
 ACCEL := build/accel
-ACCEL_SOURCES := $(wildcard consensus/*.py) traces/schema.py
+ACCEL_PACKAGES := consensus traces kv sim
+ACCEL_MODULES := consensus/*.py traces/recorder.py traces/integrity.py kv/runtime.py \
+	kv/statemachine.py kv/commands.py sim/cluster.py sim/node.py sim/network.py sim/disk.py \
+	sim/workload.py sim/clocks.py
+ACCEL_SOURCES := $(foreach p,$(ACCEL_PACKAGES),$(shell find $(p) -name '*.py'))
 
 accel: $(ACCEL)/.built
 
 $(ACCEL)/.built: $(STAMP) $(ACCEL_SOURCES)
 	rm -rf $(ACCEL)
-	mkdir -p $(ACCEL)/consensus $(ACCEL)/traces
-	cp consensus/*.py consensus/py.typed $(ACCEL)/consensus/
-	cp traces/*.py $(ACCEL)/traces/
-	cd $(ACCEL) && $(CURDIR)/$(BIN)/mypyc consensus/ > mypyc.log 2>&1 \
+	mkdir -p $(ACCEL)
+	touch $(ACCEL)/.started  # the stamp: a source edited during the build makes it stale
+	cp -r $(ACCEL_PACKAGES) checkers $(ACCEL)/
+	find $(ACCEL) -name __pycache__ -prune -exec rm -rf {} +
+	cd $(ACCEL) && $(CURDIR)/$(BIN)/mypyc $(ACCEL_MODULES) > mypyc.log 2>&1 \
 		|| { tail -20 mypyc.log; echo "make accel: mypyc failed (see $(ACCEL)/mypyc.log)"; exit 1; }
-	rm -rf $(ACCEL)/traces $(ACCEL)/build
-	touch $@
+	rm -rf $(ACCEL)/checkers $(ACCEL)/build
+	mv $(ACCEL)/.started $@
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -12,7 +12,7 @@ included) and over events already in memory.
 on a machine shared with other work, wall time also counts the time other
 processes held the CPU, and CPU time is the steadier figure to compare.
 
-If the compiled core is built and fresh (``make accel``, see sim/accel.py),
+If the compiled build is there and fresh (``make accel``, see sim/accel.py),
 the simulations run once more in a subprocess that imports it, reported under
 ``compiled``; otherwise ``compiled`` says why not.
 

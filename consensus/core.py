@@ -130,6 +130,8 @@ class Role(StrEnum):
 
 
 _ROLE_CODES = {role: code for code, role in enumerate(Role)}
+#: ``role.value`` without the enum's descriptor call (spec_state runs every traced step).
+_ROLE_NAMES = {role: role.value for role in Role}
 
 #: The digest's fixed-size head: the core's 32 scalar fields (see ``digest``).
 _pack_scalars = Struct("<32q").pack
@@ -315,7 +317,7 @@ class RaftCore:
         log = self.log
         return (
             self.term,
-            self.role.value,
+            _ROLE_NAMES[self.role],
             self.vote,
             self.lead,
             log.committed,
@@ -1156,18 +1158,17 @@ class RaftCore:
         out = self._out
         log = self.log
         # volatile-vote: the vote never reaches the disk, so no write waits for it.
-        hs = HardState(self.term, 0 if self._volatile_vote else self.vote, log.committed)
+        vote = 0 if self._volatile_vote else self.vote
         snapshot = self._write_snapshot
         write_from = self._write_from
+        persisted = self.persisted_hs
         if (
             snapshot is not None
             or write_from
-            or (hs.term, hs.vote)
-            != (
-                self.persisted_hs.term,
-                self.persisted_hs.vote,
-            )
+            or self.term != persisted.term
+            or vote != persisted.vote
         ):
+            hs = HardState(self.term, vote, log.committed)
             self.persist_seq += 1
             entries = tuple(log.between(write_from, log.last_index)) if write_from else ()
             if entries:

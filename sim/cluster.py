@@ -411,10 +411,10 @@ class Simulation:
             self._attempt(client)
             return
         kind, attempt = why
-        op = client.op
-        if op is None or attempt != client.attempt:
+        current = client.op
+        if current is None or attempt != client.attempt:
             return  # that attempt was answered already
-        if self.now - op.invoked_us >= self.config.workload.op_timeout_ms * 1000:
+        if self.now - current.invoked_us >= self.config.workload.op_timeout_ms * 1000:
             self._complete(client, "info", None)
             return
         if kind == "timeout":

@@ -1,8 +1,9 @@
-"""The compiled core (``make accel``) writes the same trace bytes as the pure Python.
+"""The compiled build (``make accel``) writes the same trace bytes as the pure Python.
 
-Each simulation runs twice in a subprocess, once importing the pure-Python
-core and once the mypyc build in build/accel/ (sim/accel.py), and the two
-trace files must be identical. Skipped when the build is missing or stale:
+Each simulation runs twice in a subprocess, once importing the pure Python
+and once the mypyc build in build/accel/ (the core, the node runtime, the
+simulator's loop and the recorder compiled; sim/accel.py), and the two trace
+files must be identical. Skipped when the build is missing or stale:
 compiling needs a C compiler and is not part of ``make test``.
 """
 
@@ -25,8 +26,8 @@ RUNS = [
 
 
 def _env(compiled: bool) -> dict[str, str]:
-    """The pure core comes from the checkout on PYTHONPATH, the compiled one
-    from build/accel placed before it (both run with cwd outside the checkout)."""
+    """The pure Python comes from the checkout on PYTHONPATH, the compiled
+    build from build/accel placed before it (both run outside the checkout)."""
     base = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
     return accel_env(base) if compiled else base
 
@@ -41,8 +42,11 @@ def _sim(tmp: Path, name: str, args: list[str], compiled: bool) -> bytes:
     return out.read_bytes()
 
 
-def _core_file(tmp: Path, compiled: bool) -> str:
-    code = "import consensus.core; print(consensus.core.__file__)"
+def _hot_files(tmp: Path, compiled: bool) -> list[str]:
+    """Where the core and the simulator's loop were imported from."""
+    code = (
+        "import consensus.core, sim.cluster; print(consensus.core.__file__, sim.cluster.__file__)"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code],
         env=_env(compiled),
@@ -52,7 +56,7 @@ def _core_file(tmp: Path, compiled: bool) -> str:
         text=True,
         timeout=60,
     )
-    return done.stdout.strip()
+    return done.stdout.split()
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +68,10 @@ def built() -> None:
 
 def test_each_subprocess_imports_the_core_it_is_meant_to(built: None, tmp_path: Path) -> None:
     """Without this the byte comparison below could compare pure with pure."""
-    assert _core_file(tmp_path, compiled=False).endswith("core.py")
-    compiled = _core_file(tmp_path, compiled=True)
-    assert compiled.endswith(".so") and "build/accel" in compiled
+    pure = _hot_files(tmp_path, compiled=False)
+    assert [Path(f).name for f in pure] == ["core.py", "cluster.py"]
+    for path in _hot_files(tmp_path, compiled=True):
+        assert path.endswith(".so") and "build/accel" in path, path
 
 
 @pytest.mark.parametrize("args", RUNS, ids=lambda a: "-".join(a[1::2]))
