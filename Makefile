@@ -42,7 +42,9 @@ proto: $(STAMP)
 # otherwise. bench/sim.py then also measures it, and tests/sim/test_accel.py
 # checks that it writes the same trace bytes as the pure Python, which stays
 # the reference. sim/accel.py tells whether the build is there and fresh.
-# checkers/ is copied only for mypy's type check, then removed.
+# checkers/ is copied only for mypy's type check, then removed. A compiled
+# class that interpreted code subclasses must allow it (mypyc_attr), as
+# sim/cluster.py's Simulation does for sim/schedule.py.
 ACCEL := build/accel
 ACCEL_PACKAGES := consensus traces kv sim
 ACCEL_MODULES := consensus/*.py traces/recorder.py traces/integrity.py kv/runtime.py \

@@ -310,13 +310,13 @@ class TracedNode:
             "term": core.term,
             "cause": cause,
         }
-        if isinstance(effect, Note):
-            base["act"] = effect.action
-            base.update(effect.detail)
-        elif isinstance(effect, Send):
+        if isinstance(effect, Send):  # the commonest effect first
             base["act"] = "send"
             base["mid"] = f"{self.node_id}:{self.lc}"
             base["msg"] = encode_message(effect.msg)
+        elif isinstance(effect, Note):
+            base["act"] = effect.action
+            base.update(effect.detail)
         elif isinstance(effect, Persist):
             base["act"] = "persist"
             base["id"] = effect.id
