@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint proto clean
+.PHONY: run test bench lint proto accel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,37 @@ lint: $(STAMP)
 proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. \
 		kv/proto/admin.proto
+
+# Optional: the simulator's hot path compiled with mypyc into build/accel/
+# (needs a C compiler; a minute or two): the pure core (consensus/), the node
+# runtime, the simulator's event loop, network, disks and clients, and the
+# trace recorder. The packages holding them are copied there whole, so that
+# build/accel first on PYTHONPATH serves all of them; nothing uses it
+# otherwise. bench/sim.py then also measures it, and tests/sim/test_accel.py
+# checks that it writes the same trace bytes as the pure Python, which stays
+# the reference. sim/accel.py tells whether the build is there and fresh.
+# checkers/ is copied only for mypy's type check, then removed. A compiled
+# class that interpreted code subclasses must allow it (mypyc_attr), as
+# sim/cluster.py's Simulation does for sim/schedule.py.
+ACCEL := build/accel
+ACCEL_PACKAGES := consensus traces kv sim
+ACCEL_MODULES := consensus/*.py traces/recorder.py traces/integrity.py kv/runtime.py \
+	kv/statemachine.py kv/commands.py sim/cluster.py sim/node.py sim/network.py sim/disk.py \
+	sim/workload.py sim/clocks.py
+ACCEL_SOURCES := $(foreach p,$(ACCEL_PACKAGES),$(shell find $(p) -name '*.py'))
+
+accel: $(ACCEL)/.built
+
+$(ACCEL)/.built: $(STAMP) $(ACCEL_SOURCES)
+	rm -rf $(ACCEL)
+	mkdir -p $(ACCEL)
+	touch $(ACCEL)/.started  # the stamp: a source edited during the build makes it stale
+	cp -r $(ACCEL_PACKAGES) checkers $(ACCEL)/
+	find $(ACCEL) -name __pycache__ -prune -exec rm -rf {} +
+	cd $(ACCEL) && $(CURDIR)/$(BIN)/mypyc $(ACCEL_MODULES) > mypyc.log 2>&1 \
+		|| { tail -20 mypyc.log; echo "make accel: mypyc failed (see $(ACCEL)/mypyc.log)"; exit 1; }
+	rm -rf $(ACCEL)/checkers $(ACCEL)/build
+	mv $(ACCEL)/.started $@
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

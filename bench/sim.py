@@ -3,10 +3,18 @@
 For 3- and 5-node clusters under a fault profile (``default`` unless
 ``--faults``) with a steady client load (10 ms network latency, 50 ms
 heartbeat, 100 client operations per simulated second), prints simulated
-seconds per wall second and trace events per wall second, with tracing on
-(the normal case) and off; then the invariant checkers' throughput in events
-per second, both reading the trace file (parse included) and over events
-already in memory.
+seconds per wall second (``sim_per_wall``) and trace events per wall second,
+with tracing on (the normal case) and off; then the invariant checkers'
+throughput in events per second, both reading the trace file (parse
+included) and over events already in memory.
+
+``sim_per_cpu`` is the same speed per second of this process's CPU time:
+on a machine shared with other work, wall time also counts the time other
+processes held the CPU, and CPU time is the steadier figure to compare.
+
+If the compiled build is there and fresh (``make accel``, see sim/accel.py),
+the simulations run once more in a subprocess that imports it, reported under
+``compiled``; otherwise ``compiled`` says why not.
 
 Medians over several seeds; machines here are noisy, so compare medians and
 ratios, not single runs.
@@ -20,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +50,7 @@ from sim import (  # noqa: E402
     get_profile,
     raft_config_for,
 )
+from sim.accel import accel_env, accel_status, core_is_compiled  # noqa: E402
 from traces.reader import load_trace, open_trace  # noqa: E402
 from traces.recorder import FileRecorder, make_header  # noqa: E402
 
@@ -60,15 +71,17 @@ def run_sim(cfg: SimConfig, trace: Path | None) -> dict[str, float]:
     recorder = None
     if trace is not None:
         recorder = FileRecorder(trace, make_header("raftlab-sim", **cfg.header_fields()))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     stats = Simulation(cfg, recorder, NoActor()).run()
     if recorder is not None:
         recorder.close()
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     events = recorder.seq if recorder is not None else 0
     return {
         "wall_s": wall,
         "sim_per_wall": cfg.duration_s / wall,
+        "sim_per_cpu": cfg.duration_s / cpu,
         "events": events,
         "events_per_s": events / wall,
         "steps_per_s": stats.steps / wall,
@@ -95,6 +108,50 @@ def median_of(rows: list[dict[str, float]]) -> dict[str, float]:
     return {key: round(statistics.median(r[key] for r in rows), 2) for key in rows[0]}
 
 
+def measure(
+    args: argparse.Namespace, seeds: int, duration: float, checks: bool
+) -> dict[str, object]:
+    """Per cluster size: traced and untraced simulation speed (and, if
+    ``checks``, the checkers' speed on the traced runs' traces)."""
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for nodes in (3, 5):
+            traced, untraced, checked = [], [], []
+            for seed in range(1, seeds + 1):
+                trace = Path(tmp) / f"n{nodes}-s{seed}.jsonl"
+                cfg = config(nodes, seed, duration, args.faults, args.read_mode)
+                traced.append(run_sim(cfg, trace))
+                untraced.append(run_sim(cfg, None))
+                if checks:
+                    checked.append(check_speed(trace))
+            row: dict[str, object] = {"traced": median_of(traced), "untraced": median_of(untraced)}
+            if checks:
+                row["checkers"] = median_of(checked)
+            results[f"nodes_{nodes}"] = row
+    return results
+
+
+def measure_compiled(args: argparse.Namespace) -> dict[str, object] | str:
+    """The simulations again, in a subprocess running the compiled core; or
+    why that cannot be done."""
+    status = accel_status()
+    if status:
+        return status
+    command = [sys.executable, str(Path(__file__).resolve()), "--compiled-child"]
+    command += ["--duration", str(args.duration), "--seeds", str(args.seeds)]
+    command += ["--faults", args.faults, "--read-mode", args.read_mode]
+    if args.quick:
+        command.append("--quick")
+    with tempfile.TemporaryDirectory() as tmp:  # not the checkout: it would come first
+        done = subprocess.run(
+            command, env=accel_env(os.environ), cwd=tmp, capture_output=True, text=True
+        )
+    if done.returncode != 0:
+        return f"failed: {done.stderr.strip().splitlines()[-1:]}"
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="simulated seconds per run")
@@ -102,9 +159,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one seed, 5 simulated seconds")
     parser.add_argument("--faults", default="default", help="fault profile (default: default)")
     parser.add_argument("--read-mode", default="index", choices=["index", "lease"])
+    parser.add_argument(
+        "--no-compiled", action="store_true", help="skip the compiled core even if built"
+    )
+    parser.add_argument("--compiled-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     seeds = 1 if args.quick else args.seeds
     duration = 5.0 if args.quick else args.duration
+    if args.compiled_child:
+        if not core_is_compiled():
+            sys.exit("bench/sim.py: the compiled core was not imported")
+        print(json.dumps(measure(args, seeds, duration, checks=False)))
+        return
     results: dict[str, object] = {
         "benchmark": "sim",
         "python": sys.version.split()[0],
@@ -114,20 +180,9 @@ def main() -> None:
         "read_mode": args.read_mode,
         "setup": "10 ms latency, 50 ms heartbeat, 100 ops/s, 10 clients",
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        for nodes in (3, 5):
-            traced, untraced, checks = [], [], []
-            for seed in range(1, seeds + 1):
-                trace = Path(tmp) / f"n{nodes}-s{seed}.jsonl"
-                cfg = config(nodes, seed, duration, args.faults, args.read_mode)
-                traced.append(run_sim(cfg, trace))
-                untraced.append(run_sim(cfg, None))
-                checks.append(check_speed(trace))
-            results[f"nodes_{nodes}"] = {
-                "traced": median_of(traced),
-                "untraced": median_of(untraced),
-                "checkers": median_of(checks),
-            }
+    results.update(measure(args, seeds, duration, checks=True))
+    if not args.no_compiled:
+        results["compiled"] = measure_compiled(args)
     print(json.dumps(results, indent=2))
 
 

@@ -63,7 +63,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from struct import pack
+from struct import Struct, pack
 from typing import Any
 
 from consensus.confchange import ChangeOp, ConfChange, apply_change
@@ -130,6 +130,16 @@ class Role(StrEnum):
 
 
 _ROLE_CODES = {role: code for code, role in enumerate(Role)}
+#: ``role.value`` without the enum's descriptor call (spec_state runs every traced step).
+_ROLE_NAMES = {role: role.value for role in Role}
+
+#: The digest's fixed-size head: the core's 32 scalar fields (see ``digest``).
+_pack_scalars = Struct("<32q").pack
+
+
+def _pack_ints(ints: list[int]) -> bytes:
+    """Integers as the digest's byte image: little-endian signed 64-bit."""
+    return pack(f"<{len(ints)}q", *ints)
 
 
 @dataclass(slots=True, frozen=True)
@@ -234,6 +244,9 @@ class RaftCore:
         self._write_from = 0
         self._write_snapshot: Snapshot | None = None
         self.draws: list[int] = []
+        # The digest's cached image of the (immutable) membership, and of which one.
+        self._digested_membership: Membership | None = None
+        self._membership_image = b""
         self._reset_election_timer(randomize=True)
         self.draws = []
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -304,7 +317,7 @@ class RaftCore:
         log = self.log
         return (
             self.term,
-            self.role.value,
+            _ROLE_NAMES[self.role],
             self.vote,
             self.lead,
             log.committed,
@@ -320,51 +333,74 @@ class RaftCore:
         inputs is what deterministic replay checks.
 
         The state is flattened to 64-bit integers, packed little-endian and
-        hashed in one go: a portable byte image (``hash()`` is not, across
-        Python versions and word sizes) and several times cheaper than
-        hashing a ``repr``, which matters because every traced step pays it.
+        hashed: a portable byte image (``hash()`` is not, across Python
+        versions and word sizes) and several times cheaper than hashing a
+        ``repr``, which matters because every traced step pays it.
+
+        The image is hashed in parts, chaining the CRC (``crc32(b, crc32(a))``
+        is ``crc32(a + b)``), so that a part that cannot have changed is not
+        packed again: the membership is immutable, and its bytes are kept
+        until the core's membership is another object. The value is the CRC
+        of the whole image, the same as hashing it in one go, so digests in
+        traces recorded before stay comparable.
         """
         log = self.log
         m = self.membership
         prng = self.prng.state
-        ints = [
-            self.id,
-            self.term,
-            _ROLE_CODES[self.role],
-            self.vote,
-            self.lead,
-            log.committed,
-            log.applied,
-            log.last_index,
-            log.last_term,
-            log.snapshot.index,
-            log.snapshot.term,
-            log.hash_at(log.last_index),
-            self.apply_sent,
-            prng >> 32,
-            prng & 0xFFFFFFFF,
-            self.election_reset_at,
-            self.randomized_timeout,
-            self.heard_leader_at,
-            self.vote_grace_until,
-            self.heartbeat_at,
-            self.quorum_check_at,
-            self.pending_conf_index,
-            self.transfer_target,
-            self.transfer_deadline,
-            self.read_round,
-            self.lease_until,
-            int(self.lease_forfeited),
-            self.persist_seq,
-            len(self.held),
-            self.persisted_index,
-            self.planned_index,
-            int(m.auto_leave),
-        ]
-        for group in (m.voters, m.outgoing, m.learners, m.learners_next):
-            ints.append(len(group))
-            ints.extend(group)
-        ints.append(len(self.pending_reads))
+        snap = log.snapshot
+        last = snap.index + len(log.entries)
+        crc = zlib.crc32(
+            _pack_scalars(
+                self.id,
+                self.term,
+                _ROLE_CODES[self.role],
+                self.vote,
+                self.lead,
+                log.committed,
+                log.applied,
+                last,
+                log.entries[-1].term if log.entries else snap.term,
+                snap.index,
+                snap.term,
+                log.hashes[-1] if log.hashes else snap.log_hash,
+                self.apply_sent,
+                prng >> 32,
+                prng & 0xFFFFFFFF,
+                self.election_reset_at,
+                self.randomized_timeout,
+                self.heard_leader_at,
+                self.vote_grace_until,
+                self.heartbeat_at,
+                self.quorum_check_at,
+                self.pending_conf_index,
+                self.transfer_target,
+                self.transfer_deadline,
+                self.read_round,
+                self.lease_until,
+                int(self.lease_forfeited),
+                self.persist_seq,
+                len(self.held),
+                self.persisted_index,
+                self.planned_index,
+                int(m.auto_leave),
+            )
+        )
+        if m is not self._digested_membership:
+            self._digested_membership = m
+            self._membership_image = _pack_ints(
+                [
+                    len(m.voters),
+                    *m.voters,
+                    len(m.outgoing),
+                    *m.outgoing,
+                    len(m.learners),
+                    *m.learners,
+                    len(m.learners_next),
+                    *m.learners_next,
+                ]
+            )
+        crc = zlib.crc32(self._membership_image, crc)
+        ints = [len(self.pending_reads)]
         for read in self.pending_reads:
             ints.extend(read)
         ints.append(len(self.reads_awaiting_commit))
@@ -375,13 +411,15 @@ class RaftCore:
         ints.append(len(self.round_sent_at))
         for sent in self.round_sent_at.items():
             ints.extend(sent)
-        for node in sorted(self.votes):
+        votes = self.votes
+        for node in sorted(votes):
             ints.append(node)
-            ints.append(int(self.votes[node]))
-        for node in sorted(self.progress):
-            ints.append(node)
-            ints.extend(self.progress[node].digest_ints())
-        return format(zlib.crc32(pack(f"<{len(ints)}q", *ints)), "08x")
+            ints.append(int(votes[node]))
+        crc = zlib.crc32(_pack_ints(ints), crc)
+        progress = self.progress
+        if progress:
+            crc = zlib.crc32(b"".join([progress[n].digest_image(n) for n in sorted(progress)]), crc)
+        return format(crc, "08x")
 
     # -------------------------------------------------------------- inputs
 
@@ -1120,18 +1158,17 @@ class RaftCore:
         out = self._out
         log = self.log
         # volatile-vote: the vote never reaches the disk, so no write waits for it.
-        hs = HardState(self.term, 0 if self._volatile_vote else self.vote, log.committed)
+        vote = 0 if self._volatile_vote else self.vote
         snapshot = self._write_snapshot
         write_from = self._write_from
+        persisted = self.persisted_hs
         if (
             snapshot is not None
             or write_from
-            or (hs.term, hs.vote)
-            != (
-                self.persisted_hs.term,
-                self.persisted_hs.vote,
-            )
+            or self.term != persisted.term
+            or vote != persisted.vote
         ):
+            hs = HardState(self.term, vote, log.committed)
             self.persist_seq += 1
             entries = tuple(log.between(write_from, log.last_index)) if write_from else ()
             if entries:

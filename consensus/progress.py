@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from enum import StrEnum
+from struct import Struct
 
 
 class ProgressState(StrEnum):
@@ -151,14 +152,16 @@ class Progress:
         elif self.state is ProgressState.PROBE:
             self.probe_sent = True
 
-    def digest_ints(self) -> tuple[int, ...]:
-        """The progress as integers, for the node's state digest."""
-        return (
+    def digest_image(self, node: int) -> bytes:
+        """This peer's part of the node's state digest: ``node`` and the
+        progress as little-endian 64-bit integers."""
+        return _pack_image(
+            node,
             self.match,
             self.next,
             _STATE_CODES[self.state],
             int(self.probe_sent),
-            len(self.inflights),
+            len(self.inflights.indexes),
             self.last_heard,
             self.read_round,
             self.pending_snapshot,
@@ -167,3 +170,4 @@ class Progress:
 
 
 _STATE_CODES = {state: code for code, state in enumerate(ProgressState)}
+_pack_image = Struct("<10q").pack

@@ -288,13 +288,13 @@ class TracedNode:
             event["rand"] = list(core.draws)
         state = core.spec_state()
         prev = self.prev_state
-        delta: Event = {}
-        for i, name in enumerate(STATE_FIELDS):
-            value = state[i]
-            if prev is None or prev[i] != value:
-                delta[name] = value.to_json() if isinstance(value, Membership) else value
-        self.prev_state = state
-        if delta:
+        if state != prev:  # most steps change none of it: one tuple comparison
+            delta: Event = {}
+            for i, name in enumerate(STATE_FIELDS):
+                value = state[i]
+                if prev is None or prev[i] != value:
+                    delta[name] = value.to_json() if isinstance(value, Membership) else value
+            self.prev_state = state
             event["st"] = delta
         event["dg"] = core.digest()
 
@@ -310,13 +310,13 @@ class TracedNode:
             "term": core.term,
             "cause": cause,
         }
-        if isinstance(effect, Note):
-            base["act"] = effect.action
-            base.update(effect.detail)
-        elif isinstance(effect, Send):
+        if isinstance(effect, Send):  # the commonest effect first
             base["act"] = "send"
             base["mid"] = f"{self.node_id}:{self.lc}"
             base["msg"] = encode_message(effect.msg)
+        elif isinstance(effect, Note):
+            base["act"] = effect.action
+            base.update(effect.detail)
         elif isinstance(effect, Persist):
             base["act"] = "persist"
             base["id"] = effect.id

@@ -36,7 +36,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from consensus import (
     CoreMisuse,
@@ -75,6 +75,16 @@ from sim.network import Network
 from sim.node import NEVER, SimNode
 from sim.profiles import PROFILES, FaultProfile
 from sim.workload import Client, Operation, Workload, WorkloadConfig
+
+_T = TypeVar("_T")
+
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:  # installed without mypy: the decorator matters only to mypyc
+
+    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[_T], _T]:
+        return lambda cls: cls
+
 
 # Independent random streams (new ones go at the end, so old ones keep their draws).
 _NET, _FAULTS, _CLIENTS, _ACTOR_RNG, _DISK_RNG, _PHASES, _CORES, _CLOCKS, _SWARM = range(9)
@@ -186,6 +196,9 @@ class SimStats:
     final_membership: str = ""
 
 
+# Compiled (make accel), a class may be subclassed by interpreted code only if
+# it says so: sim/schedule.py's ScheduledSimulation is one.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Simulation:
     def __init__(
         self,
@@ -411,10 +424,10 @@ class Simulation:
             self._attempt(client)
             return
         kind, attempt = why
-        op = client.op
-        if op is None or attempt != client.attempt:
+        current = client.op
+        if current is None or attempt != client.attempt:
             return  # that attempt was answered already
-        if self.now - op.invoked_us >= self.config.workload.op_timeout_ms * 1000:
+        if self.now - current.invoked_us >= self.config.workload.op_timeout_ms * 1000:
             self._complete(client, "info", None)
             return
         if kind == "timeout":

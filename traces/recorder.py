@@ -32,6 +32,15 @@ Event = dict[str, Any]
 STDOUT = "-"
 
 
+#: orjson writes a line's newline itself, which saves a copy per event.
+_LINE = orjson.OPT_APPEND_NEWLINE
+
+
+def encode_line(obj: Event) -> bytes:
+    """One trace line: compact JSON and its newline."""
+    return orjson.dumps(obj, option=_LINE)
+
+
 def make_header(impl: str, **fields: Any) -> Event:
     """The first line of every trace."""
     return {"schema": SCHEMA, "version": VERSION, "impl": impl, **fields}
@@ -41,13 +50,13 @@ def trace_bytes(header: Event, events: list[Event], end: str = "complete") -> by
     """A whole trace file's content (uncompressed), closing record included:
     what ``FileRecorder`` writes for these events."""
     summer = Summer()
-    lines = [orjson.dumps(header) + b"\n"]
+    lines = [encode_line(header)]
     summer.add_header(lines[0])
     for event in events:
-        line = orjson.dumps(event) + b"\n"
+        line = encode_line(event)
         summer.add(line, event)
         lines.append(line)
-    lines.append(orjson.dumps(summer.closing(end)) + b"\n")
+    lines.append(encode_line(summer.closing(end)))
     return b"".join(lines)
 
 
@@ -113,7 +122,7 @@ class FileRecorder:
                 fileobj=self._raw, mode="wb", compresslevel=6, mtime=0
             )
         self._summer = Summer()
-        self._chunks: list[bytes] = [orjson.dumps(header) + b"\n"]
+        self._chunks: list[bytes] = [encode_line(header)]
         self._summer.add_header(self._chunks[0])
         self._limit = buffer_events
         self._closed = False
@@ -126,7 +135,7 @@ class FileRecorder:
             raise KeyboardInterrupt
         self.seq += 1
         event["seq"] = self.seq
-        line = orjson.dumps(event) + b"\n"
+        line = orjson.dumps(event, option=_LINE)  # encode_line, inlined: once per event
         self._summer.add(line, event)
         self._chunks.append(line)
         if len(self._chunks) >= self._limit:
@@ -139,7 +148,7 @@ class FileRecorder:
             self._out.write(b"".join(chunks))
 
     def _finish(self, end: str, reason: str = "") -> None:
-        self._chunks.append(orjson.dumps(self._summer.closing(end, reason)) + b"\n")
+        self._chunks.append(encode_line(self._summer.closing(end, reason)))
         self._flush()
         if self._out is not self._raw:
             self._out.close()  # writes the gzip trailer; leaves the raw file open

@@ -1,0 +1,114 @@
+"""The compiled build (``make accel``) writes the same trace bytes as the pure Python.
+
+Each simulation runs twice in a subprocess, once importing the pure Python
+and once the mypyc build in build/accel/ (the core, the node runtime, the
+simulator's loop and the recorder compiled; sim/accel.py), and the two
+trace files must be identical; one of them plays a schedule file, whose
+simulator subclasses the compiled one. Skipped when the build is missing or
+stale: compiling needs a C compiler and is not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from sim.accel import ROOT, accel_env, accel_status
+from sim.profiles import PROFILES
+from sim.schedule import FaultEvent, Schedule
+from sim.workload import WorkloadConfig
+
+RUNS = [
+    ["--faults", "chaos", "--membership", "random", "--nodes", "5"],
+    ["--faults", "swarm", "--read-mode", "lease", "--nodes", "3"],
+    ["--faults", "crashes", "--membership", "none", "--unsafe", "volatile-vote"],
+]
+
+#: A schedule file's run: the simulator subclass of sim/schedule.py, whose
+#: triggers hook the network, the disks and the replies.
+SCHEDULE = Schedule(
+    nodes=3,
+    seed=5,
+    duration_s=4.0,
+    faults=replace(PROFILES["default"], partition_every_s=0.0, crash_every_s=0.0),
+    workload=WorkloadConfig(clients=3, rate=60.0, keys=3),
+    events=(
+        FaultEvent(0.8, "partition", "leader", 0.6, "after_append"),
+        FaultEvent(1.6, "crash", "leader", 0.3, "after_persist"),
+        FaultEvent(2.2, "crash", "voter", 0.1, "after_vote"),
+        FaultEvent(3.0, "pause", "follower", 0.4),
+    ),
+    membership=({"at": 1.0, "do": "add_learner", "node": 4},),
+    shape="test",
+)
+
+
+def _env(compiled: bool) -> dict[str, str]:
+    """The pure Python comes from the checkout on PYTHONPATH, the compiled
+    build from build/accel placed before it (both run outside the checkout)."""
+    base = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
+    return accel_env(base) if compiled else base
+
+
+def _sim(tmp: Path, name: str, args: list[str], compiled: bool) -> bytes:
+    out = tmp / name
+    command = [sys.executable, "-m", "raftlab.cli", "sim", *args, "--no-check", "--out", str(out)]
+    subprocess.run(
+        command, env=_env(compiled), cwd=tmp, check=True, capture_output=True, timeout=300
+    )
+    return out.read_bytes()
+
+
+def _hot_files(tmp: Path, compiled: bool) -> list[str]:
+    """Where the core and the simulator's loop were imported from."""
+    code = (
+        "import consensus.core, sim.cluster; print(consensus.core.__file__, sim.cluster.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=_env(compiled),
+        cwd=tmp,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.stdout.split()
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    status = accel_status()
+    if status:
+        pytest.skip(f"compiled core {status}")
+
+
+def test_each_subprocess_imports_the_core_it_is_meant_to(built: None, tmp_path: Path) -> None:
+    """Without this the byte comparison below could compare pure with pure."""
+    pure = _hot_files(tmp_path, compiled=False)
+    assert [Path(f).name for f in pure] == ["core.py", "cluster.py"]
+    for path in _hot_files(tmp_path, compiled=True):
+        assert path.endswith(".so") and "build/accel" in path, path
+
+
+@pytest.mark.parametrize("args", RUNS, ids=lambda a: "-".join(a[1::2]))
+def test_compiled_core_writes_the_same_trace(built: None, tmp_path: Path, args: list[str]) -> None:
+    args = ["--seed", "11", "--duration", "4", *args]
+    pure = _sim(tmp_path, "pure.jsonl", args, compiled=False)
+    compiled = _sim(tmp_path, "compiled.jsonl", args, compiled=True)
+    assert len(pure) > 50_000
+    assert pure == compiled
+
+
+def test_compiled_build_plays_a_schedule_to_the_same_trace(built: None, tmp_path: Path) -> None:
+    path = tmp_path / "schedule.json"
+    path.write_bytes(SCHEDULE.dumps())
+    pure = _sim(tmp_path, "pure.jsonl", ["--schedule", str(path)], compiled=False)
+    compiled = _sim(tmp_path, "compiled.jsonl", ["--schedule", str(path)], compiled=True)
+    assert len(pure) > 50_000
+    assert pure == compiled
