@@ -28,14 +28,17 @@ why :mod:`.portfolio` races it against the configuration-set search.
 
 from __future__ import annotations
 
-import random
 import time
-from typing import Final
+from _random import Random  # the C generator behind ``random.Random``, without its imports
 
 from checkers.linearizability.model import Model, State
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import ILLEGAL, LINEARIZABLE, UNKNOWN, PartitionResult
 from checkers.linearizability.timeline import CALL, timeline
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 DEFAULT_MAX_CACHE: Final = 2_000_000
 _ZOBRIST_SEED: Final = 0x11EA5AB1E
@@ -62,7 +65,7 @@ def search_wgl(
     started = time.monotonic()
     ops = part.ops
     n = len(ops)
-    rng = random.Random(_ZOBRIST_SEED)
+    rng = Random(_ZOBRIST_SEED)
     zob = [rng.getrandbits(128) for _ in range(n)]
     step = model.step
 

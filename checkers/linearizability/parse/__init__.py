@@ -14,11 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from checkers.linearizability.gcpause import paused_gc
-from checkers.linearizability.history import EventRow, History, HistoryError, Value, pair_events
+from checkers.linearizability.history import History, HistoryError, Value, pair_events
 from checkers.linearizability.parse.jsonl import events_from_records, parse_jsonl_lines
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from checkers.linearizability.history import EventRow
 
 __all__ = ["FORMATS", "detect_format", "history_from_records", "load_history", "parse_text"]
 
