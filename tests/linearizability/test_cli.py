@@ -186,9 +186,9 @@ def test_lincheck_runs_without_typer(tmp_path: Path) -> None:
     p = _write(tmp_path, "ok.jsonl", generate(20, 2, 1, seed=1))
     # ``raftlab lincheck`` ends with os._exit (no teardown), so what it
     # imported is read from ``-X importtime``, which lists every import.
+    entry = "from raftlab.cli import main; main()"
     res = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "from raftlab.cli import main; main()"]
-        + ["lincheck", str(p)],
+        [sys.executable, "-X", "importtime", "-c", entry, "lincheck", str(p)],
         capture_output=True,
         text=True,
         check=False,
