@@ -93,6 +93,13 @@ def parse_text(text: str, fmt: str = "auto", source: str = "<history>") -> Histo
         events = parse_jsonl_lines(text.splitlines(), source)
     elif fmt == "edn":
         # Each reader compiles its regular expressions on import: only the one used.
+        from checkers.linearizability.parse.canonical import read_canonical
+
+        # Jepsen's own line format, read and paired in one pass; anything
+        # unusual declines and is read below, event by event.
+        hist = read_canonical(text, source)
+        if hist is not None:
+            return hist
         from checkers.linearizability.parse.edn import parse_edn_text
 
         events = parse_edn_text(text, source)
