@@ -71,22 +71,24 @@ def search_wgl(
 
     evs = timeline(part)
     size = len(evs) + 1  # entry 0 is the head sentinel
-    kind = [CALL] * size
     op_of = [0] * size
+    # code[e] >= 0: the op of call entry e; -1: a return entry (or the head).
+    code = [-1] * size
     nxt = list(range(1, size + 1))
     nxt[-1] = 0  # 0 doubles as "end of list"
     prv = list(range(-1, size - 1))
     match = [0] * size  # call entry -> its return entry (0: none)
-    ret_entry = [0] * n
+    call_entry = [0] * n
+    # One pass: an operation's call entry comes before its return entry
+    # (calls sort before returns at equal times).
     for e, (_t, k, o) in enumerate(evs, start=1):
-        kind[e] = k
         op_of[e] = o
-        if k != CALL:
-            ret_entry[o] = e
-    for e in range(1, size):
-        if kind[e] == CALL:
-            match[e] = ret_entry[op_of[e]]
-    remaining = sum(1 for k in kind[1:] if k != CALL)
+        if k == CALL:
+            code[e] = o
+            call_entry[o] = e
+        else:
+            match[call_entry[o]] = e
+    remaining = len(evs) - n  # return entries
 
     def done(verdict: str, **kw: object) -> PartitionResult:
         return PartitionResult(
@@ -98,9 +100,6 @@ def search_wgl(
             **kw,  # type: ignore[arg-type]
         )
 
-    # code[e] >= 0: the op of call entry e; -1: a return entry (or the head).
-    code = [op_of[e] if kind[e] == CALL else -1 for e in range(size)]
-    code[0] = -1
     state: State = model.init()
     h = 0
     cache: set[tuple[int, State]] = set()
@@ -157,7 +156,7 @@ def search_wgl(
             return done(
                 ILLEGAL,
                 blocked=ops[best[2]].id,
-                prefix=tuple(ops[i].id for i in _unwind(best[1])),
+                prefix=tuple([ops[i].id for i in _unwind(best[1])]),
                 configurations=len(cache),
             )
         entry, state, trail = stack.pop()
@@ -172,6 +171,6 @@ def search_wgl(
         entry = nxt[entry]
     return done(
         LINEARIZABLE,
-        order=tuple(ops[i].id for i in _unwind(trail)),
+        order=tuple([ops[i].id for i in _unwind(trail)]),
         configurations=len(cache),
     )

@@ -67,6 +67,19 @@ def test_canonical_reader_matches_the_general_path(name: str) -> None:
     assert [v.blocked.id for v in a.violations()] == [v.blocked.id for v in b.violations()]
 
 
+def test_chunk_boundaries_do_not_change_the_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    import checkers.linearizability.parse.canonical as canonical
+
+    text = records_to_edn(HISTORIES["unknown-outcomes"]())
+    whole = read_canonical(text, "h.edn")
+    for size in (1, 37, 200, 4096):
+        monkeypatch.setattr(canonical, "CHUNK", size)
+        chunked = read_canonical(text, "h.edn")
+        assert chunked is not None and whole is not None
+        same(chunked, whole)
+    same(read_canonical(BASE.replace("\n", "\r\n"), "h.edn"), general(BASE))  # type: ignore[arg-type]
+
+
 def test_the_bad_histories_stay_bad() -> None:
     # The parametrized test above is only as good as its histories.
     for name in ("plain-bad", "appends-bad"):
