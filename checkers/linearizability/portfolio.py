@@ -2,7 +2,7 @@
 
 Why processes: the searches are pure Python and CPU-bound, so threads would
 share one core.  Partitions are independent (P-compositionality), so they
-go to separate worker processes, largest first.  Within one process
+go to separate worker processes (run by :mod:`.workers`), largest first.  Within one process
 the two searches take turns with growing budgets (:func:`solve`).  When a worker falls idle
 and a large partition is still being searched by the configuration-set
 search, the idle worker starts the depth-first search on the same
@@ -22,7 +22,7 @@ import os
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from checkers.linearizability.jit import DEFAULT_MAX_CONFIGS, search_jit
 from checkers.linearizability.limits import HardTimeout, timed_out, wall_limit
@@ -39,10 +39,8 @@ from checkers.linearizability.result import (
 from checkers.linearizability.wgl import DEFAULT_MAX_CACHE, search_wgl
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
-if TYPE_CHECKING:  # multiprocessing is imported only when workers are used
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
-    from typing import Any, Final
+if TYPE_CHECKING:
+    from typing import Final
 
 #: Below this many operations in total, everything runs in this process.
 INLINE_LIMIT: Final = 4000
@@ -352,7 +350,10 @@ def check_partitions(
             if workers == 1 or total < INLINE_LIMIT or (bigs < 2 and not race):
                 _interleaved(parts, model, deadline, progress, every, results)
             else:
-                _Scheduler(parts, model, deadline, workers, progress, race, every, results).run()
+                # Worker processes: their machinery loads only when used.
+                from checkers.linearizability.workers import Scheduler
+
+                Scheduler(parts, model, deadline, workers, progress, race, every, results).run()
     except HardTimeout:
         pass  # whatever was decided stands; the rest is unknown
     late = DEADLINE_REASON if timeout is None else timed_out(timeout)
@@ -365,211 +366,3 @@ def check_partitions(
             res = replace(res, reason=late)
         out.append(res)
     return out
-
-
-#: A task's algorithm: climb one rung of the ladder, or race one search alone.
-LADDER: Final = "ladder"
-
-
-@dataclass(slots=True)
-class _Task:
-    algorithm: str
-    indices: list[int]
-    rung: int = 0
-
-
-@dataclass(slots=True)
-class _Running:
-    proc: BaseProcess
-    task: _Task
-    left: set[int] = field(default_factory=set)
-
-
-def wait_any(conns: list[Connection], timeout: float | None) -> list[Any]:
-    """The connections with something to read (``multiprocessing.connection.wait``)."""
-    from multiprocessing.connection import wait
-
-    return wait(conns, timeout)
-
-
-def _child(
-    conn: Connection, parts: list[Partition], model: Model, task: _Task, deadline: float | None
-) -> None:
-    """Worker process: send ``(result or None, rung)`` per partition, then ``None``."""
-    try:
-        for p in parts:
-            res: PartitionResult | None
-            try:
-                if task.algorithm == LADDER:
-                    res = solve_rung(p, model, deadline, task.rung)
-                else:
-                    res = _SEARCHES[task.algorithm](p, model, deadline)
-            except MemoryError:
-                res = undecided(p, OUT_OF_MEMORY, task.algorithm)
-            conn.send((res, task.rung))
-        conn.send(None)
-    finally:
-        conn.close()
-
-
-class _Scheduler:
-    """Hands tasks to at most ``workers`` processes and collects the answers.
-
-    Tasks are rungs of partitions' ladders: a partition not decided on its
-    rung goes to the back of the queue one rung up, so every partition gets
-    its cheap rungs before any gets an expensive one.
-    """
-
-    def __init__(
-        self,
-        parts: Sequence[Partition],
-        model: Model,
-        deadline: float | None,
-        workers: int,
-        progress: Progress | None,
-        race: bool,
-        every: bool,
-        results: dict[int, PartitionResult],
-    ) -> None:
-        self.race = race
-        self.every = every
-        self.stopped = False
-        self.parts = list(parts)
-        self.model = model
-        self.deadline = deadline
-        self.workers = workers
-        self.progress = progress
-        self.results = results
-        self.running: dict[Connection, _Running] = {}
-        import multiprocessing
-
-        self.ctx: Any = multiprocessing.get_context(
-            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        )
-        order = schedule(parts, self.model)
-        big = [i for i in order if len(parts[i]) >= BIG]
-        small = [i for i in order if len(parts[i]) < BIG]
-        self.queue: list[_Task] = []
-        # Small partitions travel in batches, enough of them to balance the workers.
-        budget = max(BIG // 2, sum(len(parts[i]) for i in small) // (4 * workers) + 1)
-        batch: list[int] = []
-        size = 0
-        for i in small:
-            batch.append(i)
-            size += len(parts[i])
-            if size >= budget:
-                self.queue.append(_Task(LADDER, batch))
-                batch, size = [], 0
-        if batch:
-            self.queue.append(_Task(LADDER, batch))
-        self.queue += [_Task(LADDER, [i]) for i in big]
-
-    def run(self) -> None:
-        try:
-            while len(self.results) < len(self.parts) and not self.stopped:
-                self._fill()
-                if not self.running:
-                    break
-                timeout = (
-                    None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-                )
-                ready = wait_any(list(self.running), timeout)
-                if not ready:
-                    break  # deadline
-                for conn in ready:
-                    if conn in self.running and not self.stopped:
-                        self._receive(conn)
-        finally:
-            for conn in list(self.running):
-                self._stop(conn)
-        if self.stopped:
-            for i, p in enumerate(self.parts):
-                if i not in self.results:
-                    self._finish(i, skipped(p))
-
-    def _fill(self) -> None:
-        while len(self.running) < self.workers:
-            task = self._next_task()
-            if task is None:
-                return
-            self._start(task)
-
-    def _next_task(self) -> _Task | None:
-        while self.queue:
-            task = self.queue.pop(0)
-            task.indices = [i for i in task.indices if i not in self.results]
-            if task.indices:
-                return task
-        if not self.race:
-            return None
-        # Idle worker: race the depth-first search alone on a big partition
-        # still climbing its ladder.
-        alone = {r.task.indices[0] for r in self.running.values() if len(r.task.indices) == 1}
-        raced = {r.task.indices[0] for r in self.running.values() if r.task.algorithm != LADDER}
-        for i in sorted(alone - raced):
-            return _Task("wgl", [i])
-        return None
-
-    def _start(self, task: _Task) -> None:
-        parent, child = self.ctx.Pipe(duplex=False)
-        proc = self.ctx.Process(
-            target=_child,
-            args=(child, [self.parts[i] for i in task.indices], self.model, task, self.deadline),
-            daemon=True,
-        )
-        proc.start()
-        child.close()
-        self.running[parent] = _Running(proc=proc, task=task, left=set(task.indices))
-
-    def _stop(self, conn: Connection) -> None:
-        run = self.running.pop(conn)
-        if run.proc.is_alive():
-            run.proc.terminate()
-        run.proc.join(2)
-        if run.proc.is_alive():  # pragma: no cover - SIGTERM ignored
-            run.proc.kill()
-            run.proc.join()
-        conn.close()
-
-    def _receive(self, conn: Connection) -> None:
-        run = self.running[conn]
-        try:
-            msg = conn.recv()
-        except EOFError:
-            msg = None
-            for i in sorted(run.left):
-                if run.task.algorithm == LADDER:
-                    self._finish(
-                        i,
-                        undecided(self.parts[i], "search process died (out of memory?)", LADDER),
-                    )
-            run.left.clear()
-        if msg is None:
-            self._stop(conn)
-            return
-        res, rung = msg
-        idx = run.task.indices[len(run.task.indices) - len(run.left)]
-        run.left.discard(idx)
-        if idx in self.results:
-            return
-        if run.task.algorithm != LADDER:
-            if res.verdict != UNKNOWN:
-                self._finish(idx, res)
-            return  # a racer that gave up: the ladder goes on
-        if res is None:
-            self.queue.append(_Task(LADDER, [idx], rung + 1))
-            return
-        self._finish(idx, res)
-
-    def _finish(self, i: int, res: PartitionResult) -> None:
-        if i in self.results:
-            return
-        self.results[i] = res
-        if self.progress is not None:
-            self.progress(len(self.results), len(self.parts), res.key, res.verdict)
-        if res.verdict == ILLEGAL and not self.every:
-            self.stopped = True
-        # Stop a racer (or the ladder it raced) that is now pointless.
-        for conn, r in list(self.running.items()):
-            if r.task.indices == [i]:
-                self._stop(conn)

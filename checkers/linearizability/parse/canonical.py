@@ -172,11 +172,15 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
         key = keys.get(ck) if ck else None
         if key is None and ck:
             key = keys[ck] = _key(ck)
-        arg = value(cv)
+        # _value, inline (a call per value was a tenth of the reading time)
+        c = cv[0]
+        arg = cv[1:-1] if c == '"' else None if c == "n" else int(cv)
         if typ == "info":
             slots[i] = build(i, client, f, key, arg, None, "info", cline, None, cline, line)
         else:
-            slots[i] = build(i, client, f, key, arg, value(vtext), typ, cline, line, cline, line)
+            c = vtext[0]
+            res = vtext[1:-1] if c == '"' else None if c == "n" else int(vtext)
+            slots[i] = build(i, client, f, key, arg, res, typ, cline, line, cline, line)
     # Invocations never completed count as unknown outcomes (``info``).
     for ptext, (i, cf, ck, cv, cline) in open_calls.items():
         key = _key(ck) if ck else None
