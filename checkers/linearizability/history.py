@@ -12,7 +12,6 @@ times, the parsers use the line number, which preserves real-time order.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 #: lincheck`` about 2 ms of start-up, a twentieth of its whole run on a small file.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Literal, NamedTuple
+    from typing import Literal
 
     Status = Literal["ok", "fail", "info"]
     EventType = Literal["invoke", "ok", "fail", "info"]
@@ -48,28 +47,12 @@ class HistoryError(ValueError):
 
 
 if TYPE_CHECKING:
-
-    class Event(NamedTuple):
-        """One line of a history: an invocation or a completion by one client."""
-
-        client: int | str
-        type: EventType
-        f: str
-        key: str | None
-        value: Value
-        time: int
-        line: int
-
-    #: What :func:`pair_events` reads: an :class:`Event`, or a plain tuple of
-    #: the same fields in the same order (a parser's fast path builds those).
+    #: One line of a history, as every reader gives it to :func:`pair_events`:
+    #: ``(client, type, f, key, value, time, line)``, an invocation or a
+    #: completion by one client.  A plain tuple: a reader builds one per line,
+    #: where a frozen dataclass's ``__init__`` cost a quarter of the time of
+    #: reading a 100k-operation file (and a named tuple's a tenth).
     EventRow = tuple[int | str, EventType, str, str | None, Value, int, int]
-else:
-    # The same named tuple, built without ``typing``.  A named tuple rather
-    # than a frozen dataclass: it is just as immutable, and a parser builds
-    # one per line, where a frozen dataclass's ``__init__`` cost a quarter of
-    # the time of reading a 100k-operation file.
-    Event = namedtuple("Event", "client type f key value time line")
-    Event.__doc__ = "One line of a history: an invocation or a completion by one client."
 
 
 @dataclass(slots=True, frozen=True)

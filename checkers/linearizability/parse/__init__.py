@@ -1,7 +1,7 @@
 """Reading histories: the project's JSONL, Jepsen EDN maps, Jepsen log lines.
 
 Each format has its own module that turns lines into
-:class:`~checkers.linearizability.history.Event` values; this module picks
+:data:`~checkers.linearizability.history.EventRow` tuples; this module picks
 the format, checks each event's shape for its function (so that a ``cas``
 without ``[expected, new]`` is reported at its line, not deep inside a
 search), and pairs invocations with completions.
