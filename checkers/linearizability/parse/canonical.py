@@ -46,6 +46,8 @@ STRICT = re.compile(
     re.MULTILINE,
 )
 
+_NON_BLANK = re.compile(r"\S")
+
 #: Functions whose invocation may carry any canonical value (a string, an
 #: integer or ``nil``); ``put``/``write`` need a value and ``append`` a string
 #: (see ``parse._check_shapes``); ``cas`` needs a vector, which is never canonical.
@@ -85,9 +87,10 @@ def read_canonical(text: str, source: str) -> History | None:
 
     if _odd_breaks(text):
         return None
-    start = len(text) - len(text.lstrip())
-    if start and text[start - 1] not in "\r\n":
-        start = text.rfind("\n", 0, start) + 1  # the first line is indented: probe all of it
+    first = _NON_BLANK.search(text)
+    if first is None:
+        return None  # nothing but white space: the general reader says 0 operations
+    start = text.rfind("\n", 0, first.start()) + 1  # where the first non-blank line begins
     probe = STRICT.match(text, start)
     if probe is not None and probe.group(1):
         try:
