@@ -126,9 +126,9 @@ def search_wgl(
             ok, s2 = step(state, ops[o])
             if ok:
                 h2 = h ^ zob[o]
-                key = (h2, s2)
-                if key not in cache:
-                    cache_add(key)
+                seen = len(cache)
+                cache_add((h2, s2))  # one hash of the pair, not two (``in``, then ``add``)
+                if len(cache) != seen:
                     push((entry, state, trail))
                     state = s2
                     h = h2

@@ -85,7 +85,11 @@ class KVModel(Model):
     def partition(self, ops: Sequence[Operation]) -> list[tuple[str, list[Operation]]]:
         parts: dict[str, list[Operation]] = {}
         for op in ops:
-            parts.setdefault("" if op.key is None else op.key, []).append(op)
+            key = op.key
+            part = parts.get("" if key is None else key)
+            if part is None:  # (``setdefault`` would build a list for every operation)
+                part = parts["" if key is None else key] = []
+            part.append(op)
         return sorted(parts.items())
 
     def describe_op(self, op: Operation) -> str:
