@@ -424,7 +424,8 @@ def search_jit(
                         and (future_needers.get(cs, 0) or pending_needers.get(cs, 0) & ~m2)
                     ):
                         continue  # pruning 4: cs is gone for good but still needed
-                    m2, t2 = settle(s2, m2, t2)
+                    if generic_reads or reads_by_state.get(s2, 0) & ~m2:
+                        m2, t2 = settle(s2, m2, t2)  # (only then: a call per configuration)
                     key = (s2, m2)
                     if key in seen:
                         continue
