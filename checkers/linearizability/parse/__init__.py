@@ -77,9 +77,13 @@ def _check_shapes(events: Sequence[EventRow], source: str) -> None:
             raise HistoryError(f"append needs a string value, got {v!r}", source, line)
 
 
+#: Jepsen/Knossos/Porcupine key-value histories (those with these functions)
+#: read an unwritten key as "".
+JEPSEN_KV = frozenset({"get", "put", "append"})
+
+
 def _initial(fmt: str, events: Sequence[EventRow]) -> Value:
-    # Jepsen/Knossos/Porcupine key-value histories read an unwritten key as "".
-    if fmt == "edn" and any(ev[2] in ("get", "put", "append") for ev in events):
+    if fmt == "edn" and any(ev[2] in JEPSEN_KV for ev in events):
         return ""
     return None
 

@@ -7,16 +7,18 @@ five keys in the same order::
 
 For a text made only of such lines (and blank lines), :func:`read_canonical`
 goes from the text to the :class:`~checkers.linearizability.history.History`
-in one regular-expression ``findall`` and one loop: no event tuple per line,
-no second pass for the shapes, and each :class:`Operation` built once, when
-its completion is read.  On a 100k-operation history that is about half the
-time of reading events, checking their shapes and pairing them in turn.
+with a regular-expression ``findall`` (a megabyte at a time) and one loop:
+no event tuple per line, no second pass for the shapes, and each
+:class:`Operation` built once, when its completion is read.  On a
+100k-operation history that took about half the time of reading events,
+checking their shapes and pairing them in turn.  Nemesis lines are skipped,
+as the general reader skips them.
 
 It is only a fast path.  It declines (returns ``None``) whenever a line is
-not canonical or anything is unusual: a nemesis line, a process that
-invokes twice, a completion without its invocation, an unknown function,
-a value whose shape is wrong for its function, a key given differently on
-the two lines.  The general reader (:func:`.edn.parse_edn_text`, then
+not canonical or anything is unusual: a process that invokes twice, a
+completion without its invocation, an unknown function, a value whose shape
+is wrong for its function, a key given differently on the two lines.
+The general reader (:func:`.edn.parse_edn_text`, then
 :func:`.history.pair_events`) then reads the text again, with the same
 result or the error message naming the line.  So every history this
 function accepts is one the general path reads to the same operations,
@@ -29,6 +31,7 @@ import re
 from itertools import chain
 
 from checkers.linearizability.history import History, _build_op
+from checkers.linearizability.parse import JEPSEN_KV
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
@@ -54,8 +57,6 @@ _NON_BLANK = re.compile(r"\S")
 _ANY_VALUE = frozenset({"get", "read", "delete"})
 _NEEDS_VALUE = frozenset({"put", "write"})
 _NEEDS_STRING = frozenset({"append"})
-#: Jepsen/Knossos/Porcupine key-value histories read an unwritten key as "".
-_KV = frozenset({"get", "put", "append"})
 
 
 def _value(text: str) -> Value:
@@ -191,7 +192,7 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
             i, _client(ptext), cf, key, value(cv), None, "info", cline, None, cline, None
         )
     ops: tuple[Operation, ...] = tuple(slots)  # type: ignore[arg-type]  # every slot is filled
-    initial = "" if any(op.f in _KV for op in ops) else None
+    initial = "" if any(op.f in JEPSEN_KV for op in ops) else None
     return History(ops=ops, source=source, format="edn", initial=initial)
 
 

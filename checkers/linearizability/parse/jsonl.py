@@ -52,8 +52,8 @@ def events_from_records(records: Iterable[tuple[int, Any]], source: str) -> list
     The usual record (a dict whose fields have exactly the expected types)
     passes a few ``type(x) is`` tests; anything else goes through the
     general checks of :func:`_bad`, which name what is wrong.  Each check
-    costs once per line, so on a 2,000-operation file the plain tests halved
-    the reading time.
+    costs once per line: on a 2,000-operation file the plain tests took a
+    third off the reading time (11.5 ms to 8 ms).
     """
     events: list[EventRow] = []
     append = events.append
