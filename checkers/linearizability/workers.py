@@ -23,6 +23,7 @@ from checkers.linearizability.portfolio import (
     schedule,
     skipped,
     solve_rung,
+    suspects,
     undecided,
 )
 from checkers.linearizability.result import ILLEGAL, UNKNOWN, PartitionResult
@@ -60,15 +61,23 @@ def wait_any(conns: list[Connection], timeout: float | None) -> list[Any]:
 
 
 def _child(
-    conn: Connection, parts: list[Partition], model: Model, task: _Task, deadline: float | None
+    conn: Connection,
+    parts: list[Partition],
+    flags: list[bool],
+    model: Model,
+    task: _Task,
+    deadline: float | None,
 ) -> None:
-    """Worker process: send ``(result or None, rung)`` per partition, then ``None``."""
+    """Worker process: send ``(result or None, rung)`` per partition, then ``None``.
+
+    ``flags``: which partitions look not linearizable (``portfolio.suspects``).
+    """
     try:
-        for p in parts:
+        for p, suspect in zip(parts, flags, strict=True):
             res: PartitionResult | None
             try:
                 if task.algorithm == LADDER:
-                    res = solve_rung(p, model, deadline, task.rung)
+                    res = solve_rung(p, model, deadline, task.rung, suspect)
                 else:
                     res = _SEARCHES[task.algorithm](p, model, deadline)
             except MemoryError:
@@ -113,7 +122,8 @@ class Scheduler:
         self.ctx: Any = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
-        order = schedule(parts, self.model)
+        self.flags = suspects(parts, self.model)
+        order = schedule(parts, self.model, self.flags)
         big = [i for i in order if len(parts[i]) >= BIG]
         small = [i for i in order if len(parts[i]) < BIG]
         self.queue: list[_Task] = []
@@ -181,7 +191,14 @@ class Scheduler:
         parent, child = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(
             target=_child,
-            args=(child, [self.parts[i] for i in task.indices], self.model, task, self.deadline),
+            args=(
+                child,
+                [self.parts[i] for i in task.indices],
+                [self.flags[i] for i in task.indices],
+                self.model,
+                task,
+                self.deadline,
+            ),
             daemon=True,
         )
         proc.start()
