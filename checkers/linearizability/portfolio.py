@@ -225,7 +225,9 @@ def suspicious(part: Partition, model: Model) -> bool:
     by_ret = sorted(reads, key=lambda x: x[1])
     latest: tuple[int, int, object] | None = None  # the read that returned last so far
     k = 0
-    for call, ret, value in sorted(reads):
+    # By times only: two reads with the same times may need values that do
+    # not compare (None and a string), and their order does not matter here.
+    for call, ret, value in sorted(reads, key=_times):
         while k < len(by_ret) and by_ret[k][1] < call:
             latest = by_ret[k]
             k += 1
@@ -244,6 +246,10 @@ def suspects(parts: Sequence[Partition], model: Model | None) -> list[bool]:
         model is not None and len(parts) > 1 and len(p) <= SUSPECT_LIMIT and suspicious(p, model)
         for p in parts
     ]
+
+
+def _times(read: tuple[int, int, object]) -> tuple[int, int]:
+    return read[0], read[1]
 
 
 def schedule(
