@@ -470,7 +470,7 @@ def main() -> None:
             row["porcupine_go_reference"] = ref
             if "time_s" in ref:
                 row["speedup_vs_porcupine_go"] = round(
-                    ref["time_s"] / max(ours["check_s"], 1e-3), 2
+                    ref["time_s"] / max(ours.get("check_s", 0.0), 1e-3), 2
                 )
         if not a.no_baseline:
             base = run_child(
@@ -479,7 +479,9 @@ def main() -> None:
             )
             row["baseline"] = base
             if base.get("verdict") in ("linearizable", "not-linearizable"):
-                row["speedup_vs_baseline"] = round(base["check_s"] / max(ours["check_s"], 1e-3), 2)
+                row["speedup_vs_baseline"] = round(
+                    base["check_s"] / max(ours.get("check_s", 0.0), 1e-3), 2
+                )
             else:
                 row["speedup_vs_baseline"] = (
                     f">{round(base['check_s'] / max(ours['check_s'], 1e-3), 1)}"
@@ -492,7 +494,7 @@ def main() -> None:
         etcd: dict[str, Any] = {
             "row": "jepsen-etcd",
             "logs": len(logs),
-            "ours_check_s": ours["check_s"],
+            "ours_check_s": ours.get("check_s", 0.0),
             "ours_peak_rss_mb": ours["peak_rss_mb"],
             "porcupine_go_reference": PORCUPINE_GO_REFERENCE["jepsen-etcd"],
         }
@@ -516,7 +518,7 @@ def main() -> None:
             "summary": True,
             "rows": len(matrix_rows),
             "all_correct_within_limits": all(r["ours_ok"] for r in matrix_rows),
-            "max_check_s": max((r["ours"]["check_s"] for r in matrix_rows), default=0),
+            "max_check_s": max((r["ours"].get("check_s", 0) for r in matrix_rows), default=0),
             "max_peak_rss_mb": max((r["ours"]["peak_rss_mb"] for r in matrix_rows), default=0),
             "failing_rows": [r["row"] for r in matrix_rows if not r["ours_ok"]],
         }
