@@ -19,8 +19,8 @@ Public API::
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # no ``typing`` at run time: ``raftlab lincheck`` start-up
 if TYPE_CHECKING:
     from checkers.base import (
         LIVENESS,

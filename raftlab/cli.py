@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import sys
 from importlib import import_module
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up
 if TYPE_CHECKING:
     import typer
 
@@ -125,7 +125,9 @@ def main() -> None:
         sys.stdout.write(plain_help())
         sys.exit(0 if name else 2)
     if name in SELF_PARSED:  # start-up matters here: no typer (raftlab/selfparsed.py)
-        sys.exit(import_module(COMMANDS[name][0]).main(sys.argv[2:]))
+        command = import_module(COMMANDS[name][0])
+        # ``leave``: a command's own exit (lincheck skips the interpreter's teardown).
+        getattr(command, "leave", sys.exit)(command.main(sys.argv[2:]))
     build_app(name if name in COMMANDS else None)()
 
 

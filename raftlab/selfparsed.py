@@ -8,8 +8,10 @@ argument, ``--help`` included, goes to the command's own ``main(argv)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 #: How the typer application registers such a command (see raftlab/cli.py).
 CONTEXT: dict[str, Any] = {

@@ -26,25 +26,34 @@ search works and how to read a report, in ``docs/linearizability.md``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from checkers.linearizability.checker import LinResult, check
 from checkers.linearizability.history import History, HistoryError, Operation
 from checkers.linearizability.model import Model
-from checkers.linearizability.models import KVModel, RegisterModel, get_model
+from checkers.linearizability.models import KVModel, get_model
 from checkers.linearizability.parse import FORMATS, history_from_records, load_history, parse_text
-from checkers.linearizability.result import Verdict
 
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
     from checkers.linearizability.html import write_html
+    from checkers.linearizability.models import RegisterModel
+    from checkers.linearizability.result import Verdict
 
 
 def __getattr__(name: str) -> object:
-    # The HTML writer (and the stdlib ``html`` module) load on first use.
+    # The HTML writer (and the stdlib ``html`` module) load on first use;
+    # ``Verdict``, a ``typing.Literal``, too.
     if name == "write_html":
         from checkers.linearizability.html import write_html
 
         return write_html
+    if name == "RegisterModel":  # loads on first use, like the register model itself
+        from checkers.linearizability.models.register import RegisterModel
+
+        return RegisterModel
+    if name == "Verdict":
+        from typing import Literal
+
+        return Literal["linearizable", "not-linearizable", "unknown"]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

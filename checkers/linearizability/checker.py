@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from checkers.linearizability.gcpause import paused_gc
 from checkers.linearizability.history import History, HistoryError
@@ -16,7 +15,13 @@ from checkers.linearizability.normalize import Partition, prepare
 from checkers.linearizability.parse import history_from_records
 from checkers.linearizability.portfolio import Progress, check_partitions
 from checkers.linearizability.report import Violation, explain_text, violation, violation_json
-from checkers.linearizability.result import ILLEGAL, SKIPPED, PartitionResult, Verdict, combine
+from checkers.linearizability.result import ILLEGAL, SKIPPED, PartitionResult, combine
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from checkers.linearizability.result import Verdict
 
 
 @dataclass(slots=True, frozen=True)

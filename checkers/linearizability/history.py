@@ -14,10 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
 
-Status = Literal["ok", "fail", "info"]
-EventType = Literal["invoke", "ok", "fail", "info"]
+#: ``typing`` is for the type checker only: importing it costs ``raftlab
+#: lincheck`` about 2 ms of start-up, a twentieth of its whole run on a small file.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Status = Literal["ok", "fail", "info"]
+    EventType = Literal["invoke", "ok", "fail", "info"]
 
 #: A value as it appears in a history: JSON scalars, with lists turned into
 #: tuples so that every value can be hashed and compared.
@@ -41,21 +46,13 @@ class HistoryError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class Event(NamedTuple):
-    """One line of a history: an invocation or a completion by one client.
-
-    A named tuple rather than a frozen dataclass: it is just as immutable,
-    and a parser builds one per line, where a frozen dataclass's
-    ``__init__`` cost a quarter of the time of reading a 100k-operation file.
-    """
-
-    client: int | str
-    type: EventType
-    f: str
-    key: str | None
-    value: Value
-    time: int
-    line: int
+if TYPE_CHECKING:
+    #: One line of a history, as every reader gives it to :func:`pair_events`:
+    #: ``(client, type, f, key, value, time, line)``, an invocation or a
+    #: completion by one client.  A plain tuple: a reader builds one per line,
+    #: where a frozen dataclass's ``__init__`` cost a quarter of the time of
+    #: reading a 100k-operation file (and a named tuple's a tenth).
+    EventRow = tuple[int | str, EventType, str, str | None, Value, int, int]
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,7 +69,7 @@ class Operation:
     millions of times and a slot is the fastest attribute Python has (a
     named tuple's fields read 1.7x slower here).  Its generated ``__init__``
     is slow, though (eleven ``object.__setattr__`` calls, 1.2-2.2 us), so
-    :func:`pair_events` builds operations with :func:`_build_op`.
+    the parsers build operations with :data:`_build_op`.
     """
 
     id: int
@@ -93,19 +90,21 @@ class Operation:
         return self.ret is None
 
 
-def _op_builder() -> Callable[..., Operation]:
-    """A constructor for :class:`Operation` that skips the frozen ``__init__``.
+class _Draft:
+    """An :class:`Operation` being filled in: the same slots, but writable.
 
-    It stores each field through its slot's own descriptor, which is what
-    the frozen ``__init__`` ends up doing, minus the look-ups: half the time
-    for one operation, and a history builds one per operation.
+    The frozen ``__init__`` stores each field with ``object.__setattr__``
+    (1.2-2.2 us for eleven fields); plain slot stores, then switching the
+    object's class to :class:`Operation` (allowed because the two classes
+    have the same slots and the same base), cost a third of that, and a
+    history builds one operation per invocation.  Once its class is
+    switched, the object is an ordinary frozen :class:`Operation`.
     """
-    (s_id, s_client, s_f, s_key, s_arg, s_result, s_status, s_call, s_ret, s_cline, s_rline) = (
-        getattr(Operation, name).__set__ for name in Operation.__slots__
-    )
-    new = object.__new__
 
-    def build(
+    __slots__ = Operation.__slots__
+
+    def __init__(
+        self,
         i: int,
         client: int | str,
         f: str,
@@ -117,29 +116,23 @@ def _op_builder() -> Callable[..., Operation]:
         ret: int | None,
         call_line: int,
         ret_line: int | None,
-    ) -> Operation:
-        op: Operation = new(Operation)
-        s_id(op, i)
-        s_client(op, client)
-        s_f(op, f)
-        s_key(op, key)
-        s_arg(op, arg)
-        s_result(op, result)
-        s_status(op, status)
-        s_call(op, call)
-        s_ret(op, ret)
-        s_cline(op, call_line)
-        s_rline(op, ret_line)
-        return op
-
-    return build
+    ) -> None:
+        self.id = i
+        self.client = client
+        self.f = f
+        self.key = key
+        self.arg = arg
+        self.result = result
+        self.status = status
+        self.call = call
+        self.ret = ret
+        self.call_line = call_line
+        self.ret_line = ret_line
+        self.__class__ = Operation  # type: ignore[assignment]
 
 
-_build_op = _op_builder()
-
-#: What :func:`pair_events` reads: an :class:`Event`, or a plain tuple of the
-#: same fields in the same order (a parser's fast path builds those).
-EventRow = tuple[int | str, EventType, str, str | None, Value, int, int]
+#: Builds an :class:`Operation` from its fields in order (see :class:`_Draft`).
+_build_op: Callable[..., Operation] = _Draft  # type: ignore[assignment]  # it returns one
 
 
 @dataclass(slots=True, frozen=True)

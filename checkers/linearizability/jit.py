@@ -54,13 +54,16 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Final
 
 from checkers.linearizability.history import Operation
 from checkers.linearizability.model import ANY, Model, State
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import ILLEGAL, LINEARIZABLE, UNKNOWN, PartitionResult
 from checkers.linearizability.timeline import CALL, timeline
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 # (local op index, depth, parent) or None: a linked list of placed operations.
 Trail = tuple[int, int, "Trail"] | None
@@ -421,7 +424,8 @@ def search_jit(
                         and (future_needers.get(cs, 0) or pending_needers.get(cs, 0) & ~m2)
                     ):
                         continue  # pruning 4: cs is gone for good but still needed
-                    m2, t2 = settle(s2, m2, t2)
+                    if generic_reads or reads_by_state.get(s2, 0) & ~m2:
+                        m2, t2 = settle(s2, m2, t2)  # (only then: a call per configuration)
                     key = (s2, m2)
                     if key in seen:
                         continue

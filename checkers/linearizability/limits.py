@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import resource
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,7 +42,6 @@ def wall_limit(deadline: float | None) -> Iterator[None]:
     """Raise :class:`HardTimeout` in this thread once ``deadline`` (monotonic) has passed."""
     if (
         deadline is None
-        or threading.current_thread() is not threading.main_thread()
         or not hasattr(signal, "setitimer")
         or signal.getitimer(signal.ITIMER_REAL)[0] > 0  # someone else's timer: leave it
     ):
@@ -53,7 +51,11 @@ def wall_limit(deadline: float | None) -> Iterator[None]:
     def on_alarm(_signum: int, _frame: FrameType | None) -> None:
         raise HardTimeout
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
+    try:
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+    except ValueError:  # not the main thread (asking ``threading`` costs start-up)
+        yield
+        return
     signal.setitimer(signal.ITIMER_REAL, max(1e-3, deadline - time.monotonic() + GRACE_S))
     try:
         yield

@@ -43,9 +43,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
 
 from checkers.linearizability.history import Operation
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 State = Hashable
 

@@ -51,15 +51,22 @@ def normalize(key: str, ops: Sequence[Operation], model: Model) -> Partition:
     dropped: list[tuple[Operation, str]] = []
     kept: list[Operation] = []
     for op in ops:
-        if op.status == "fail":
+        status = op.status
+        if status == "ok":
+            kept.append(op)
+        elif status == "fail":
             dropped.append((op, "failed: definitely had no effect"))
-        elif op.status == "info" and model.readonly(op):
+        elif status == "info" and model.readonly(op):
             dropped.append((op, "unknown-outcome read: it observed nothing anyone saw"))
         else:
             kept.append(op)
     red = model.reduce(kept)
     dropped.extend(red.dropped)
-    rets = tuple(red.ret_bound.get(op.id, op.ret) for op in red.ops)
+    bound = red.ret_bound
+    if bound:
+        rets = tuple([bound.get(op.id, op.ret) for op in red.ops])
+    else:
+        rets = tuple([op.ret for op in red.ops])
     dropped.sort(key=lambda d: d[0].id)
     return Partition(
         key=key,

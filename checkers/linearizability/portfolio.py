@@ -2,7 +2,7 @@
 
 Why processes: the searches are pure Python and CPU-bound, so threads would
 share one core.  Partitions are independent (P-compositionality), so they
-go to separate worker processes, largest first.  Within one process
+go to separate worker processes (run by :mod:`.workers`), largest first.  Within one process
 the two searches take turns with growing budgets (:func:`solve`).  When a worker falls idle
 and a large partition is still being searched by the configuration-set
 search, the idle worker starts the depth-first search on the same
@@ -22,8 +22,7 @@ import os
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import replace
 
 from checkers.linearizability.jit import DEFAULT_MAX_CONFIGS, search_jit
 from checkers.linearizability.limits import HardTimeout, timed_out, wall_limit
@@ -39,9 +38,9 @@ from checkers.linearizability.result import (
 )
 from checkers.linearizability.wgl import DEFAULT_MAX_CACHE, search_wgl
 
-if TYPE_CHECKING:  # multiprocessing is imported only when workers are used
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 #: Below this many operations in total, everything runs in this process.
 INLINE_LIMIT: Final = 4000
@@ -88,7 +87,7 @@ def rungs(part: Partition) -> int:
 
 
 def solve_rung(
-    part: Partition, model: Model, deadline: float | None, rung: int
+    part: Partition, model: Model, deadline: float | None, rung: int, suspect: bool = False
 ) -> PartitionResult | None:
     """One rung of the ladder: both searches with the budgets of ``rung``.
 
@@ -99,7 +98,10 @@ def solve_rung(
     configuration-set search with 5,000 configurations; each rung multiplies
     both by eight.  When the depth-first search finds a violation first, the
     configuration-set search is still asked for it (with the same budget),
-    because its explanation is canonical.
+    because its explanation is canonical.  So on a ``suspect`` partition
+    (one that looks not linearizable, see :func:`suspicious`) the
+    configuration-set search goes first: on the 50-client appends history
+    the depth-first attempt cost 2 ms of a 10 ms check before it gave up.
     """
     if not part.ops:
         return PartitionResult(
@@ -113,14 +115,22 @@ def solve_rung(
     scale = GROWTH**rung
     wgl_cap = min((int(QUICK_CACHE_PER_OP * len(part)) + 1000) * scale, DEFAULT_MAX_CACHE)
     jit_cap = min(FIRST_JIT_CONFIGS * scale, DEFAULT_MAX_CONFIGS)
-    dfs = search_wgl(part, model, deadline, max_cache=wgl_cap)
-    if dfs.verdict == LINEARIZABLE or _late(deadline):
-        return dfs
-    sets = search_jit(part, model, deadline, max_configs=jit_cap)
-    if sets.verdict != UNKNOWN:
-        return sets
-    if dfs.verdict != UNKNOWN:
-        return dfs
+    if suspect:
+        sets = search_jit(part, model, deadline, max_configs=jit_cap)
+        if sets.verdict != UNKNOWN or _late(deadline):
+            return sets
+        dfs = search_wgl(part, model, deadline, max_cache=wgl_cap)
+        if dfs.verdict != UNKNOWN:
+            return dfs
+    else:
+        dfs = search_wgl(part, model, deadline, max_cache=wgl_cap)
+        if dfs.verdict == LINEARIZABLE or _late(deadline):
+            return dfs
+        sets = search_jit(part, model, deadline, max_configs=jit_cap)
+        if sets.verdict != UNKNOWN:
+            return sets
+        if dfs.verdict != UNKNOWN:
+            return dfs
     if _late(deadline) or rung + 1 >= rungs(part):
         return sets
     return None
@@ -215,7 +225,9 @@ def suspicious(part: Partition, model: Model) -> bool:
     by_ret = sorted(reads, key=lambda x: x[1])
     latest: tuple[int, int, object] | None = None  # the read that returned last so far
     k = 0
-    for call, ret, value in sorted(reads):
+    # By times only: two reads with the same times may need values that do
+    # not compare (None and a string), and their order does not matter here.
+    for call, ret, value in sorted(reads, key=_times):
         while k < len(by_ret) and by_ret[k][1] < call:
             latest = by_ret[k]
             k += 1
@@ -228,18 +240,30 @@ def suspicious(part: Partition, model: Model) -> bool:
     return False
 
 
-def schedule(parts: Sequence[Partition], model: Model | None = None) -> list[int]:
+def suspects(parts: Sequence[Partition], model: Model | None) -> list[bool]:
+    """Which partitions look not linearizable (:func:`suspicious`, up to :data:`SUSPECT_LIMIT`)."""
+    return [
+        model is not None and len(parts) > 1 and len(p) <= SUSPECT_LIMIT and suspicious(p, model)
+        for p in parts
+    ]
+
+
+def _times(read: tuple[int, int, object]) -> tuple[int, int]:
+    return read[0], read[1]
+
+
+def schedule(
+    parts: Sequence[Partition], model: Model | None = None, flags: Sequence[bool] | None = None
+) -> list[int]:
     """The order partitions are first tried in: suspicious first, then by size, then key.
 
     Every partition gets its cheap rung before any gets an expensive one, so
     a violation on a small key is found before big linearizable keys have
-    used their budgets; a key that looks wrong (:func:`suspicious`, for
-    keys of up to :data:`SUSPECT_LIMIT` operations) goes first.
+    used their budgets; a key that looks wrong (:func:`suspects`) goes first.
+    ``flags`` are :func:`suspects` when the caller has them already.
     """
-    flags = [
-        model is not None and len(parts) > 1 and len(p) <= SUSPECT_LIMIT and suspicious(p, model)
-        for p in parts
-    ]
+    if flags is None:
+        flags = suspects(parts, model)
     return sorted(range(len(parts)), key=lambda i: (not flags[i], len(parts[i]), parts[i].key))
 
 
@@ -252,7 +276,8 @@ def _interleaved(
     results: dict[int, PartitionResult],
 ) -> None:
     """All partitions in this process, rung by rung (see :func:`schedule`), into ``results``."""
-    waiting = schedule(parts, model)
+    flags = suspects(parts, model)
+    waiting = schedule(parts, model, flags)
     rung = 0
 
     def record(i: int, res: PartitionResult) -> None:
@@ -268,7 +293,7 @@ def _interleaved(
                 left.append(i)
                 continue
             try:
-                res = solve_rung(parts[i], model, deadline, rung)
+                res = solve_rung(parts[i], model, deadline, rung, flags[i])
             except MemoryError:
                 res = undecided(parts[i], OUT_OF_MEMORY)
             if res is None:
@@ -331,7 +356,10 @@ def check_partitions(
             if workers == 1 or total < INLINE_LIMIT or (bigs < 2 and not race):
                 _interleaved(parts, model, deadline, progress, every, results)
             else:
-                _Scheduler(parts, model, deadline, workers, progress, race, every, results).run()
+                # Worker processes: their machinery loads only when used.
+                from checkers.linearizability.workers import Scheduler
+
+                Scheduler(parts, model, deadline, workers, progress, race, every, results).run()
     except HardTimeout:
         pass  # whatever was decided stands; the rest is unknown
     late = DEADLINE_REASON if timeout is None else timed_out(timeout)
@@ -344,211 +372,3 @@ def check_partitions(
             res = replace(res, reason=late)
         out.append(res)
     return out
-
-
-#: A task's algorithm: climb one rung of the ladder, or race one search alone.
-LADDER: Final = "ladder"
-
-
-@dataclass(slots=True)
-class _Task:
-    algorithm: str
-    indices: list[int]
-    rung: int = 0
-
-
-@dataclass(slots=True)
-class _Running:
-    proc: BaseProcess
-    task: _Task
-    left: set[int] = field(default_factory=set)
-
-
-def wait_any(conns: list[Connection], timeout: float | None) -> list[Any]:
-    """The connections with something to read (``multiprocessing.connection.wait``)."""
-    from multiprocessing.connection import wait
-
-    return wait(conns, timeout)
-
-
-def _child(
-    conn: Connection, parts: list[Partition], model: Model, task: _Task, deadline: float | None
-) -> None:
-    """Worker process: send ``(result or None, rung)`` per partition, then ``None``."""
-    try:
-        for p in parts:
-            res: PartitionResult | None
-            try:
-                if task.algorithm == LADDER:
-                    res = solve_rung(p, model, deadline, task.rung)
-                else:
-                    res = _SEARCHES[task.algorithm](p, model, deadline)
-            except MemoryError:
-                res = undecided(p, OUT_OF_MEMORY, task.algorithm)
-            conn.send((res, task.rung))
-        conn.send(None)
-    finally:
-        conn.close()
-
-
-class _Scheduler:
-    """Hands tasks to at most ``workers`` processes and collects the answers.
-
-    Tasks are rungs of partitions' ladders: a partition not decided on its
-    rung goes to the back of the queue one rung up, so every partition gets
-    its cheap rungs before any gets an expensive one.
-    """
-
-    def __init__(
-        self,
-        parts: Sequence[Partition],
-        model: Model,
-        deadline: float | None,
-        workers: int,
-        progress: Progress | None,
-        race: bool,
-        every: bool,
-        results: dict[int, PartitionResult],
-    ) -> None:
-        self.race = race
-        self.every = every
-        self.stopped = False
-        self.parts = list(parts)
-        self.model = model
-        self.deadline = deadline
-        self.workers = workers
-        self.progress = progress
-        self.results = results
-        self.running: dict[Connection, _Running] = {}
-        import multiprocessing
-
-        self.ctx: Any = multiprocessing.get_context(
-            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        )
-        order = schedule(parts, self.model)
-        big = [i for i in order if len(parts[i]) >= BIG]
-        small = [i for i in order if len(parts[i]) < BIG]
-        self.queue: list[_Task] = []
-        # Small partitions travel in batches, enough of them to balance the workers.
-        budget = max(BIG // 2, sum(len(parts[i]) for i in small) // (4 * workers) + 1)
-        batch: list[int] = []
-        size = 0
-        for i in small:
-            batch.append(i)
-            size += len(parts[i])
-            if size >= budget:
-                self.queue.append(_Task(LADDER, batch))
-                batch, size = [], 0
-        if batch:
-            self.queue.append(_Task(LADDER, batch))
-        self.queue += [_Task(LADDER, [i]) for i in big]
-
-    def run(self) -> None:
-        try:
-            while len(self.results) < len(self.parts) and not self.stopped:
-                self._fill()
-                if not self.running:
-                    break
-                timeout = (
-                    None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-                )
-                ready = wait_any(list(self.running), timeout)
-                if not ready:
-                    break  # deadline
-                for conn in ready:
-                    if conn in self.running and not self.stopped:
-                        self._receive(conn)
-        finally:
-            for conn in list(self.running):
-                self._stop(conn)
-        if self.stopped:
-            for i, p in enumerate(self.parts):
-                if i not in self.results:
-                    self._finish(i, skipped(p))
-
-    def _fill(self) -> None:
-        while len(self.running) < self.workers:
-            task = self._next_task()
-            if task is None:
-                return
-            self._start(task)
-
-    def _next_task(self) -> _Task | None:
-        while self.queue:
-            task = self.queue.pop(0)
-            task.indices = [i for i in task.indices if i not in self.results]
-            if task.indices:
-                return task
-        if not self.race:
-            return None
-        # Idle worker: race the depth-first search alone on a big partition
-        # still climbing its ladder.
-        alone = {r.task.indices[0] for r in self.running.values() if len(r.task.indices) == 1}
-        raced = {r.task.indices[0] for r in self.running.values() if r.task.algorithm != LADDER}
-        for i in sorted(alone - raced):
-            return _Task("wgl", [i])
-        return None
-
-    def _start(self, task: _Task) -> None:
-        parent, child = self.ctx.Pipe(duplex=False)
-        proc = self.ctx.Process(
-            target=_child,
-            args=(child, [self.parts[i] for i in task.indices], self.model, task, self.deadline),
-            daemon=True,
-        )
-        proc.start()
-        child.close()
-        self.running[parent] = _Running(proc=proc, task=task, left=set(task.indices))
-
-    def _stop(self, conn: Connection) -> None:
-        run = self.running.pop(conn)
-        if run.proc.is_alive():
-            run.proc.terminate()
-        run.proc.join(2)
-        if run.proc.is_alive():  # pragma: no cover - SIGTERM ignored
-            run.proc.kill()
-            run.proc.join()
-        conn.close()
-
-    def _receive(self, conn: Connection) -> None:
-        run = self.running[conn]
-        try:
-            msg = conn.recv()
-        except EOFError:
-            msg = None
-            for i in sorted(run.left):
-                if run.task.algorithm == LADDER:
-                    self._finish(
-                        i,
-                        undecided(self.parts[i], "search process died (out of memory?)", LADDER),
-                    )
-            run.left.clear()
-        if msg is None:
-            self._stop(conn)
-            return
-        res, rung = msg
-        idx = run.task.indices[len(run.task.indices) - len(run.left)]
-        run.left.discard(idx)
-        if idx in self.results:
-            return
-        if run.task.algorithm != LADDER:
-            if res.verdict != UNKNOWN:
-                self._finish(idx, res)
-            return  # a racer that gave up: the ladder goes on
-        if res is None:
-            self.queue.append(_Task(LADDER, [idx], rung + 1))
-            return
-        self._finish(idx, res)
-
-    def _finish(self, i: int, res: PartitionResult) -> None:
-        if i in self.results:
-            return
-        self.results[i] = res
-        if self.progress is not None:
-            self.progress(len(self.results), len(self.parts), res.key, res.verdict)
-        if res.verdict == ILLEGAL and not self.every:
-            self.stopped = True
-        # Stop a racer (or the ladder it raced) that is now pointless.
-        for conn, r in list(self.running.items()):
-            if r.task.indices == [i]:
-                self._stop(conn)

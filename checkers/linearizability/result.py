@@ -7,9 +7,12 @@ Kept free of search logic so that worker processes can send results back
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Verdict = Literal["linearizable", "not-linearizable", "unknown"]
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Verdict = Literal["linearizable", "not-linearizable", "unknown"]
 
 LINEARIZABLE: Verdict = "linearizable"
 ILLEGAL: Verdict = "not-linearizable"

@@ -16,11 +16,9 @@ RETURN = 1
 
 def timeline(part: Partition) -> list[tuple[int, int, int]]:
     """``(time, kind, local op index)`` sorted; no return for open-forever ops."""
-    evs: list[tuple[int, int, int]] = []
-    for i, op in enumerate(part.ops):
-        evs.append((op.call, CALL, i))
-        r = part.ret[i]
-        if r is not None:
-            evs.append((r, RETURN, i))
+    # Invocations come in order already (operations are numbered by
+    # invocation) and returns nearly so: two runs that the sort merges.
+    evs = [(op.call, CALL, i) for i, op in enumerate(part.ops)]
+    evs += [(r, RETURN, i) for i, r in enumerate(part.ret) if r is not None]
     evs.sort()
     return evs

@@ -28,14 +28,17 @@ why :mod:`.portfolio` races it against the configuration-set search.
 
 from __future__ import annotations
 
-import random
 import time
-from typing import Final
+from _random import Random  # the C generator behind ``random.Random``, without its imports
 
 from checkers.linearizability.model import Model, State
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import ILLEGAL, LINEARIZABLE, UNKNOWN, PartitionResult
 from checkers.linearizability.timeline import CALL, timeline
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Final
 
 DEFAULT_MAX_CACHE: Final = 2_000_000
 _ZOBRIST_SEED: Final = 0x11EA5AB1E
@@ -62,28 +65,30 @@ def search_wgl(
     started = time.monotonic()
     ops = part.ops
     n = len(ops)
-    rng = random.Random(_ZOBRIST_SEED)
+    rng = Random(_ZOBRIST_SEED)
     zob = [rng.getrandbits(128) for _ in range(n)]
     step = model.step
 
     evs = timeline(part)
     size = len(evs) + 1  # entry 0 is the head sentinel
-    kind = [CALL] * size
     op_of = [0] * size
+    # code[e] >= 0: the op of call entry e; -1: a return entry (or the head).
+    code = [-1] * size
     nxt = list(range(1, size + 1))
     nxt[-1] = 0  # 0 doubles as "end of list"
     prv = list(range(-1, size - 1))
     match = [0] * size  # call entry -> its return entry (0: none)
-    ret_entry = [0] * n
+    call_entry = [0] * n
+    # One pass: an operation's call entry comes before its return entry
+    # (calls sort before returns at equal times).
     for e, (_t, k, o) in enumerate(evs, start=1):
-        kind[e] = k
         op_of[e] = o
-        if k != CALL:
-            ret_entry[o] = e
-    for e in range(1, size):
-        if kind[e] == CALL:
-            match[e] = ret_entry[op_of[e]]
-    remaining = sum(1 for k in kind[1:] if k != CALL)
+        if k == CALL:
+            code[e] = o
+            call_entry[o] = e
+        else:
+            match[call_entry[o]] = e
+    remaining = len(evs) - n  # return entries
 
     def done(verdict: str, **kw: object) -> PartitionResult:
         return PartitionResult(
@@ -95,9 +100,6 @@ def search_wgl(
             **kw,  # type: ignore[arg-type]
         )
 
-    # code[e] >= 0: the op of call entry e; -1: a return entry (or the head).
-    code = [op_of[e] if kind[e] == CALL else -1 for e in range(size)]
-    code[0] = -1
     state: State = model.init()
     h = 0
     cache: set[tuple[int, State]] = set()
@@ -124,9 +126,9 @@ def search_wgl(
             ok, s2 = step(state, ops[o])
             if ok:
                 h2 = h ^ zob[o]
-                key = (h2, s2)
-                if key not in cache:
-                    cache_add(key)
+                seen = len(cache)
+                cache_add((h2, s2))  # one hash of the pair, not two (``in``, then ``add``)
+                if len(cache) != seen:
                     push((entry, state, trail))
                     state = s2
                     h = h2
@@ -154,7 +156,7 @@ def search_wgl(
             return done(
                 ILLEGAL,
                 blocked=ops[best[2]].id,
-                prefix=tuple(ops[i].id for i in _unwind(best[1])),
+                prefix=tuple([ops[i].id for i in _unwind(best[1])]),
                 configurations=len(cache),
             )
         entry, state, trail = stack.pop()
@@ -169,6 +171,6 @@ def search_wgl(
         entry = nxt[entry]
     return done(
         LINEARIZABLE,
-        order=tuple(ops[i].id for i in _unwind(trail)),
+        order=tuple([ops[i].id for i in _unwind(trail)]),
         configurations=len(cache),
     )

@@ -38,6 +38,26 @@ def test_jsonl_pairs_operations_and_skips_header() -> None:
     assert (h.ops[0].call_line, h.ops[0].ret_line) == (2, 4)
 
 
+def test_records_need_not_be_plain_dicts_of_plain_types() -> None:
+    # The JSONL reader's quick ``type(x) is`` tests pass anything unusual to
+    # the general checks, which accept what is well formed.
+    from enum import IntEnum
+    from types import MappingProxyType
+
+    class Client(IntEnum):
+        ONE = 1
+
+    plain = [
+        {"client": 1, "type": "invoke", "f": "put", "key": "x", "value": "1", "time": 3},
+        {"client": 1, "type": "ok", "f": "put", "key": "x", "value": "1", "time": 4},
+    ]
+    odd = [
+        MappingProxyType({**plain[0], "client": Client.ONE}),
+        {**plain[1], "client": Client.ONE, "time": Client.ONE + 3},
+    ]
+    assert history_from_records(odd).ops == history_from_records(plain).ops
+
+
 def test_time_is_optional_and_defaults_to_line_order() -> None:
     text = (
         '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n'
@@ -122,6 +142,28 @@ BAD = [
         '{"client": 0, "type": "invoke", "f": "put", "key": ["x"], "value": "1"}\n',
         1,
         "'key' must be a string",
+    ),
+    # Cases the quick type tests of the JSONL reader pass on to the general checks:
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1", "time": null}\n',
+        1,
+        "'time' must be an integer",
+    ),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1", "time": 1}\n'
+        '{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1", "time": true}\n',
+        2,
+        "'time' must be an integer",
+    ),
+    ('{"client": 0, "type": ["ok"], "f": "put", "key": "x", "value": "1"}\n', 1, "'type'"),
+    ('{"client": 0, "type": "invoke", "f": 3, "key": "x", "value": "1"}\n', 1, "'f' must be"),
+    ('{"client": 0.5, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n', 1, "'client'"),
+    ('{"client": 0, "type": "invoke", "f": "put", "key": false, "value": "1"}\n', 1, "'key'"),
+    (
+        '{"client": 0, "type": "invoke", "f": "put", "key": "x", "value": "1"}\n'
+        '{"client": 0, "type": "ok", "f": "put", "key": "x", "value": "1", "time": 3}\n',
+        2,
+        "'time' must be on every line or on none",
     ),
 ]
 

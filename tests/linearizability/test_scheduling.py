@@ -157,3 +157,25 @@ def test_suspicion_changes_the_order_not_the_verdicts(monkeypatch: pytest.Monkey
             assert fast.per_key == slow.per_key
             assert first.verdict == slow.verdict
     assert flagged > 0  # the suspicious-first order was exercised
+
+
+def test_reads_with_the_same_times_and_incomparable_values_are_no_crash() -> None:
+    """Two reads with equal times, one of an absent key (None) and one of a string: sorting
+    them by value raised TypeError (a traceback from ``raftlab lincheck`` on a generated
+    50-client history); the suspicion only orders by time."""
+    rec = [
+        {"client": 0, "type": "invoke", "f": "get", "key": "x", "value": None, "time": 1},
+        {"client": 1, "type": "invoke", "f": "get", "key": "x", "value": None, "time": 1},
+        {"client": 2, "type": "invoke", "f": "put", "key": "x", "value": "a", "time": 1},
+        {"client": 0, "type": "ok", "f": "get", "key": "x", "value": None, "time": 2},
+        {"client": 1, "type": "ok", "f": "get", "key": "x", "value": "a", "time": 2},
+        {"client": 2, "type": "ok", "f": "put", "key": "x", "value": "a", "time": 2},
+        {"client": 0, "type": "invoke", "f": "get", "key": "y", "value": None, "time": 3},
+        {"client": 0, "type": "ok", "f": "get", "key": "y", "value": None, "time": 4},
+    ]
+    assert _suspects(rec) == []
+    result = check(history_from_records(rec), workers=1)
+    assert result.verdict == "linearizable"
+    assert check(history_from_records(rec[:2] + rec[3:5]), workers=1).verdict == (
+        "not-linearizable"
+    )

@@ -1,7 +1,7 @@
 """Reading histories: the project's JSONL, Jepsen EDN maps, Jepsen log lines.
 
 Each format has its own module that turns lines into
-:class:`~checkers.linearizability.history.Event` values; this module picks
+:data:`~checkers.linearizability.history.EventRow` tuples; this module picks
 the format, checks each event's shape for its function (so that a ``cas``
 without ``[expected, new]`` is reported at its line, not deep inside a
 search), and pairs invocations with completions.
@@ -14,11 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from checkers.linearizability.gcpause import paused_gc
-from checkers.linearizability.history import EventRow, History, HistoryError, Value, pair_events
+from checkers.linearizability.history import History, HistoryError, Value, pair_events
 from checkers.linearizability.parse.jsonl import events_from_records, parse_jsonl_lines
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from checkers.linearizability.history import EventRow
 
 __all__ = ["FORMATS", "detect_format", "history_from_records", "load_history", "parse_text"]
 
@@ -72,9 +77,13 @@ def _check_shapes(events: Sequence[EventRow], source: str) -> None:
             raise HistoryError(f"append needs a string value, got {v!r}", source, line)
 
 
+#: Jepsen/Knossos/Porcupine key-value histories (those with these functions)
+#: read an unwritten key as "".
+JEPSEN_KV = frozenset({"get", "put", "append"})
+
+
 def _initial(fmt: str, events: Sequence[EventRow]) -> Value:
-    # Jepsen/Knossos/Porcupine key-value histories read an unwritten key as "".
-    if fmt == "edn" and any(ev[2] in ("get", "put", "append") for ev in events):
+    if fmt == "edn" and any(ev[2] in JEPSEN_KV for ev in events):
         return ""
     return None
 
@@ -88,6 +97,13 @@ def parse_text(text: str, fmt: str = "auto", source: str = "<history>") -> Histo
         events = parse_jsonl_lines(text.splitlines(), source)
     elif fmt == "edn":
         # Each reader compiles its regular expressions on import: only the one used.
+        from checkers.linearizability.parse.canonical import read_canonical
+
+        # Jepsen's own line format, read and paired in one pass; anything
+        # unusual declines and is read below, event by event.
+        hist = read_canonical(text, source)
+        if hist is not None:
+            return hist
         from checkers.linearizability.parse.edn import parse_edn_text
 
         events = parse_edn_text(text, source)

@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import re
 
-from checkers.linearizability.history import EventRow, HistoryError, Value, freeze
+from checkers.linearizability.history import HistoryError, Value, freeze
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from checkers.linearizability.history import EventRow
 
 _NUM = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?N?M?")
 _INT = re.compile(r"[+-]?\d+")

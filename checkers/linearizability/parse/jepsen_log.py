@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 
-from checkers.linearizability.history import Event, HistoryError, freeze
+from checkers.linearizability.history import HistoryError, freeze
 from checkers.linearizability.parse.edn import EdnError, read_edn
+
+TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
+if TYPE_CHECKING:
+    from checkers.linearizability.history import EventRow
 
 _LINE = re.compile(
     r"^\s*(?:.*?\s)??(?P<level>INFO|WARN|DEBUG|ERROR|TRACE)\s+(?:\[[^\]]*\]\s+)?jepsen\.util\s*[-:]\s+"
@@ -23,9 +27,9 @@ _OTHER = re.compile(r"^\s*(?:\S+\s+)?(INFO|WARN|DEBUG|ERROR|TRACE)\s+\S+")
 _TYPES = {"invoke", "ok", "fail", "info"}
 
 
-def parse_jepsen_log_lines(lines: list[str], source: str) -> list[Event]:
+def parse_jepsen_log_lines(lines: list[str], source: str) -> list[EventRow]:
     """Operations from ``jepsen.util`` lines; nemesis lines are skipped."""
-    events: list[Event] = []
+    events: list[EventRow] = []
     for lineno, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
         if not line.strip():
@@ -62,15 +66,6 @@ def parse_jepsen_log_lines(lines: list[str], source: str) -> list[Event]:
                 value = read_edn(text.strip())
             except EdnError as exc:
                 raise HistoryError(f"malformed value {text!r}: {exc}", source, lineno) from None
-        events.append(
-            Event(
-                client=client,
-                type=typ,  # type: ignore[arg-type]
-                f=m.group("f"),
-                key=None,
-                value=freeze(value),
-                time=lineno,
-                line=lineno,
-            )
-        )
+        # (client, type, f, key, value, time, line): see ``history.EventRow``
+        events.append((client, typ, m.group("f"), None, freeze(value), lineno, lineno))  # type: ignore[arg-type]
     return events
