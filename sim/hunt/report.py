@@ -158,9 +158,15 @@ def describe_schedule(s: Schedule) -> list[str]:
     out = [
         f"{s.nodes} nodes, seed {s.seed}, {s.duration_s:g} s, {s.read_mode} reads{unsafe}",
         f"network: {s.faults.summary()}",
-        f"clients: {w.clients} at {w.rate:g} ops/s on {w.keys} keys, mix "
-        + ", ".join(f"{op} {weight:g}" for op, weight in w.mix),
     ]
+    if s.operations is None:
+        out.append(
+            f"clients: {w.clients} at {w.rate:g} ops/s on {w.keys} keys, mix "
+            + ", ".join(f"{op} {weight:g}" for op, weight in w.mix)
+        )
+    else:
+        out.append(f"clients: {w.clients}, {len(s.operations)} listed operations")
+        out += [f"operation {op.describe()}" for op in s.operations]
     out += [f"fault {e.describe()}" for e in s.events] or ["no fault events"]
     out += [f"membership {step}" for step in s.membership]
     return out
