@@ -134,7 +134,8 @@ def text_report(
         f"Found as schedule {index} of `raftlab hunt --seed {seed}{modes}` "
         f"(shape {origin.shape}); "
         f"shrunk in {runs} runs from weight {origin.weight()} to {s.weight()} "
-        f"(faults, membership steps, nodes, clients, duration: {origin.size()} -> {s.size()}).",
+        f"(faults, membership steps, nodes, clients, client operations, duration: "
+        f"{origin.size()} -> {s.size()}); the trace has {len(judgement.events)} events.",
         "",
         "What failed:",
     ]

@@ -30,7 +30,6 @@ candidate is run again.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -50,7 +49,7 @@ IDLE_S = 0.3
 #: How often the membership actor takes its turn, in seconds.
 ACTOR_TURN_S = SimConfig().actor_every_ms / 1000
 #: Heartbeat intervals the shrinker tries, in ticks, rarest first.
-RARER_HEARTBEATS = (12, 9, 7)
+RARER_HEARTBEATS = (14, 12, 9, 7)
 #: The shortest fault the shrinker proposes.
 MIN_FAULT_S = 0.02
 
@@ -306,27 +305,30 @@ def shift_after(s: Schedule, after: float, by: float) -> Schedule:
 
 def _close_idle_stretches(search: _Search) -> None:
     """Shorten every stretch longer than ``IDLE_S`` in which nothing listed
-    happens to ``IDLE_S`` (the one before the first listed moment to 0.5 s,
-    after the first election), the longest first."""
+    happens to about ``IDLE_S`` (the one before the first listed moment to
+    0.5 s, after the first election), the longest first. Membership steps
+    run at the actor's turns, so a shift that moves one is by whole turns."""
     while True:
         s = search.schedule
         moments = [0.0, *_moments(s)]
+        last_step = max((float(m["at"]) for m in s.membership), default=-1.0)
         gaps = []
         for number in range(1, len(moments)):
-            keep = 0.5 if number == 1 else IDLE_S
-            by = moments[number] - moments[number - 1] - keep
-            if s.membership:  # membership steps run at the actor's turns: keep them there
-                by = math.floor(by / ACTOR_TURN_S) * ACTOR_TURN_S
-            if by > 0.001:
-                gaps.append((round(by, 6), moments[number]))
+            later = moments[number]
+            gap = later - moments[number - 1]
+            by = gap - (0.5 if number == 1 else IDLE_S)
+            if later <= last_step:
+                by = round(by / ACTOR_TURN_S) * ACTOR_TURN_S
+            if 0.001 < by < gap:
+                gaps.append((round(by, 6), later))
         shifted = (shift_after(s, later, by) for by, later in sorted(gaps, reverse=True))
         if not search.first_taken(shifted):
             return
 
 
 def _rarer_heartbeats(search: _Search) -> None:
-    """Heartbeats every 120, 90 or 70 ms instead of 50 (elections still time
-    out after 150-300 ms): fewer messages that carry nothing."""
+    """Heartbeats every 140, 120, 90 or 70 ms instead of 50 (elections still
+    time out after 150-300 ms): fewer messages that carry nothing."""
     for ticks in RARER_HEARTBEATS:
         if ticks > search.schedule.heartbeat_ticks and search.attempt(
             replace(search.schedule, heartbeat_ticks=ticks)
