@@ -249,3 +249,17 @@ def test_raftlab_sim_schedule_replays_listed_operations_to_the_same_bytes(
     recorder = MemoryRecorder(LISTED.header())
     run_schedule(LISTED, recorder)
     assert first.read_bytes() == trace_bytes(recorder.header, recorder.events)
+
+
+def test_a_run_cut_at_a_moment_is_the_same_run_up_to_that_moment() -> None:
+    """What the shrinker's cut at the violation relies on: nothing in a run
+    looks at its end, so the shorter run is a prefix of the longer one."""
+    from sim.hunt.shrink import cut_at
+
+    events = events_of(LISTED)
+    for seq in (len(events) // 3, len(events) // 2, len(events) - 5):
+        moment = events[seq - 1]["t"]
+        cut = cut_at(LISTED, moment)
+        assert int(cut.duration_s * 1_000_000) in (moment, moment + 1)
+        assert all(e.at * 1_000_000 <= moment + 1 for e in cut.events)
+        assert events_of(cut) == [e for e in events if e["t"] <= moment]
