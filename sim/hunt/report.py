@@ -40,6 +40,8 @@ QUIET_MESSAGES = {"heartbeat", "heartbeat_resp", "append_resp"}
 #: How far before the first witness the window opens, in microseconds.
 LEAD_US = 1_500_000
 MAX_ARROWS = 300
+#: Listed client operations the report spells out.
+MAX_OPERATIONS = 40
 
 
 @dataclass(slots=True, frozen=True)
@@ -167,7 +169,9 @@ def describe_schedule(s: Schedule) -> list[str]:
         )
     else:
         out.append(f"clients: {w.clients}, {len(s.operations)} listed operations")
-        out += [f"operation {op.describe()}" for op in s.operations]
+        out += [f"operation {op.describe()}" for op in s.operations[:MAX_OPERATIONS]]
+        if len(s.operations) > MAX_OPERATIONS:
+            out.append(f"... {len(s.operations) - MAX_OPERATIONS} more (schedule.json)")
     out += [f"fault {e.describe()}" for e in s.events] or ["no fault events"]
     out += [f"membership {step}" for step in s.membership]
     return out
