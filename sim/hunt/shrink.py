@@ -1,6 +1,6 @@
 """Shrinking: the smallest schedule found that still fails the same property.
 
-Greedy and deterministic, in passes (``PASSES``), each a family of smaller
+Greedy and deterministic, in passes (``passes``), each a family of smaller
 candidates; a candidate that still fails the *same* property replaces the
 schedule at once and the pass goes on from there, and the passes repeat
 until a round of all of them takes nothing, or the budget ends. A candidate
@@ -12,15 +12,16 @@ shrinks to just past the last witness event (for a non-linearizable
 history, to the earliest client completion whose prefix is already not
 linearizable), so the trace ends where the property failed. The run up to
 there is the same run, event for event: the simulation is deterministic and
-nothing in it looks at its end. Then: delete fault events, membership steps
-and client operations (halves, quarters, ... single ones, as in delta
-debugging), after turning the random workload into the list of operations
-the run invoked (sim/operations.py) or dropping the clients altogether; a
-quieter network (no loss, duplication, reordering, stalls, drift; fixed
-latencies, so that deleting a message no longer moves the others); the idle
-stretches between the faults, steps and operations closed up; fewer nodes;
-rarer heartbeats; a smaller random workload; shorter faults (partitions,
-pauses, downtimes); a shorter run.
+nothing in it looks at its end. Before it, the random workload becomes the
+list of operations the run invoked (sim/operations.py), or the clients go
+altogether. Then: delete fault events and membership steps (halves,
+quarters, ... single ones, as in delta debugging); a quieter network (no
+loss, duplication, reordering, stalls, drift; fixed latencies, so that
+deleting a message no longer moves the others); the idle stretches between
+the faults, steps and operations closed up; fewer nodes; rarer heartbeats;
+shorter faults (partitions, pauses, downtimes); delete client operations
+(as events and steps); fewer clients; a smaller random workload; a shorter
+run.
 
 Deleting one item leaves the others where they were (schedules list their
 faults and, once listed, their operations), but the seed still drives the
@@ -130,7 +131,7 @@ def shrink(
     try:
         while True:
             before = search.accepted
-            for step in PASSES:
+            for step in passes(prop):
                 step(search)
             if search.accepted == before:
                 return Shrunk(search.schedule, search.best, search.runs, before, True)
@@ -386,22 +387,36 @@ def _shorter_run(search: _Search) -> None:
             return
 
 
-PASSES: tuple[Callable[[_Search], None], ...] = (
+Pass = Callable[[_Search], None]
+#: The passes that take few runs and often succeed.
+_CHEAP: tuple[Pass, ...] = (
+    _close_idle_stretches,
+    _fewer_nodes,
+    _rarer_heartbeats,
+    _shorter_faults,
+    _cut_at_violation,
+)
+_OPERATIONS: tuple[Pass, ...] = (_delete("operations"), _fewer_clients)
+_FIRST: tuple[Pass, ...] = (
     _list_operations,
     _cut_at_violation,
     _delete("events"),
     _delete("membership"),
     _quieter_network,
     _cut_at_violation,
-    _delete("operations"),
-    _fewer_clients,
-    _close_idle_stretches,
-    _fewer_nodes,
-    _rarer_heartbeats,
-    _smaller_workload,
-    _shorter_faults,
-    _shorter_run,
 )
+_LAST: tuple[Pass, ...] = (_smaller_workload, _shorter_run)
+
+
+def passes(prop: str) -> tuple[Pass, ...]:
+    """The passes of a round, in order. Deleting operations takes the most
+    runs (most candidates fail where operations build the state a bug
+    needs), so for an invariant it comes after the cheap passes, and a spent
+    budget has had them; a non-linearizable history is made of operations,
+    so there it comes first."""
+    if prop == LINEARIZABILITY:
+        return (*_FIRST, *_OPERATIONS, *_CHEAP, *_LAST)
+    return (*_FIRST, *_CHEAP, *_OPERATIONS, *_LAST)
 
 
 def _no_larger(small: Schedule, big: Schedule) -> bool:
