@@ -223,7 +223,7 @@ class Simulation:
         self.phase_rng = rngs[_PHASES]
         self.clock_rng = rngs[_CLOCKS]
         self.core_rng = rngs[_CORES]
-        self.workload = Workload(config.workload, rngs[_CLIENTS])
+        self.workload = self._make_workload(rngs[_CLIENTS])
         self.stats = SimStats()
         self.nodes: dict[int, SimNode] = {}
         self.clients: list[Client] = []
@@ -250,7 +250,7 @@ class Simulation:
         for c in range(1, config.workload.clients + 1):
             client = Client(c, target=self.workload.rng.randint(1, config.nodes))
             self.clients.append(client)
-            self.push(self.workload.think_us(), WAKE, client, None)
+            self.push(self.workload.think_us(client, self.now), WAKE, client, None)
         if p.partition_every_s:
             self.push(self._interval(p.partition_every_s), FAULT, "partition", None)
         if p.crash_every_s:
@@ -259,6 +259,11 @@ class Simulation:
             self.push(self._interval(p.pause_every_s), FAULT, "pause", None)
         if not isinstance(self.actor, NoActor):
             self.push(int(config.actor_every_ms * 1000), ACTOR, None, None)
+
+    def _make_workload(self, rng: random.Random) -> Workload:
+        """The clients' source of operations (a schedule's explicit list
+        of operations replaces it: sim/operations.py)."""
+        return Workload(self.config.workload, rng)
 
     # ------------------------------------------------------------------ loop
 
@@ -420,7 +425,7 @@ class Simulation:
             )
             client.op = op
             client.attempt = 0
-            client.next_at = self.now + self.workload.think_us()
+            client.next_at = self.now + self.workload.think_us(client, self.now)
             self._attempt(client)
             return
         kind, attempt = why
