@@ -20,7 +20,7 @@ class SpecInvariants:
 
     name = "spec-invariants"
     invariant = "RaftReconfig.tla invariants"
-    actions = frozenset({*INPUT_ACTIONS, "crash"})
+    actions = frozenset({*INPUT_ACTIONS, "crash", "send"})  # send: what a recv received
 
     def __init__(self, header: Event | None = None) -> None:
         self.check = SpecCheck(load_mapping(default_mapping_path()), self.name)
