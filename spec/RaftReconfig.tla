@@ -14,7 +14,7 @@
 (* every projected state; step properties (names ending in Step) hold for  *)
 (* every pair of consecutive projected states, the second one primed.       *)
 (***************************************************************************)
-EXTENDS Naturals, FiniteSets
+EXTENDS Naturals, Integers, FiniteSets
 
 VARIABLES
     currentTerm,   \* node -> its current term
@@ -25,22 +25,26 @@ VARIABLES
     lastIndex,     \* node -> the index of its last log entry (snapshot included)
     lastTerm,      \* node -> the term of that entry
     snapIndex,     \* node -> the last index its snapshot covers
+    commitTerm,    \* node -> the term of the entry at commitIndex in its log
+                   \*         (Unknown when the trace does not say)
     config,        \* node -> its applied configuration, a record of voters,
                    \*         outgoing (joint only), learners, learnersNext, autoLeave
     up,            \* the set of nodes running
     step,          \* the step that produced this state: [node, act, msg, from,
                    \*   term, pre, ok, index] (the message a recv received)
     elected,       \* history: every <<term, node>> seen as leader so far
-    grants,        \* history: <<n, term, pre, v>> for every granted vote_resp
-                   \*   (PreVote or not) that node n received from v
+    votes,         \* history: <<v, term, pre>> -> the nodes that received a
+                   \*   granted vote_resp of v for term (PreVote or not)
     acks           \* history: <<l, m>> -> <<term, index>>, the highest index
                    \*   leader l received a successful append_resp for from m
                    \*   in term (l's term when it received it)
 
 vars == <<currentTerm, role, votedFor, commitIndex, appliedIndex, lastIndex,
-          lastTerm, snapIndex, config, up, step, elected, grants, acks>>
+          lastTerm, snapIndex, commitTerm, config, up, step, elected, votes, acks>>
 
 Nil == 0
+
+Unknown == -1
 
 \* The nodes that have started: a node enters the state with its first step.
 Server == DOMAIN currentTerm
@@ -80,6 +84,12 @@ QuorumsOverlap(c, d) == \E X \in Parts(c), Y \in Parts(d) : MajoritiesMeet(X, Y)
 \* (elected is a history variable: a leader that stepped down still counts).
 ElectionSafety ==
     \A e, f \in elected : e[1] = f[1] => e[2] = f[2]
+
+\* Vote once: no node's (non-PreVote) vote for one term was received as
+\* granted by two candidates, across restarts too (the evidence is the
+\* delivered vote_resp messages, not the voter's own state).
+VoteOnce ==
+    \A k \in DOMAIN votes : ~k[3] => Cardinality(votes[k]) <= 1
 
 \* The log summary is consistent: what is snapshotted is applied, what is
 \* applied is committed, what is committed is in the log, and no entry is
@@ -181,6 +191,13 @@ Min(a, b) == IF a < b THEN a ELSE b
 \* S holds a majority of every voter set of c (both halves when joint).
 IsQuorum(S, c) == \A P \in Parts(c) : Cardinality(S \cap P) >= Majority(P)
 
+\* commitTerm follows the commit index and the log: it may change only
+\* where one of them does (or a restart or snapshot resets what is known).
+CommitTermFollows(n) ==
+    (commitIndex'[n] = commitIndex[n] /\ lastIndex'[n] >= commitIndex[n]
+     /\ commitTerm[n] # Unknown)
+        => commitTerm'[n] = commitTerm[n]
+
 \* No node but n changes, and no node starts or stops.
 Frame(n) ==
     /\ DOMAIN currentTerm' = Server
@@ -193,7 +210,9 @@ Frame(n) ==
     /\ lastIndex' = [lastIndex EXCEPT ![n] = lastIndex'[n]]
     /\ lastTerm' = [lastTerm EXCEPT ![n] = lastTerm'[n]]
     /\ snapIndex' = [snapIndex EXCEPT ![n] = snapIndex'[n]]
+    /\ commitTerm' = [commitTerm EXCEPT ![n] = commitTerm'[n]]
     /\ config' = [config EXCEPT ![n] = config'[n]]
+    /\ CommitTermFollows(n)
 
 \* n's election state (term, vote, role) is unchanged.
 ElectionUnchanged(n) ==
@@ -231,7 +250,8 @@ LeaderMessageTerm(n, t) ==
 
 \* The votes n holds for term t (PreVote ones if pre): its own, and every
 \* granted vote_resp it received for that term.
-Votes(n, t, pre) == {n} \cup {v \in Server : <<n, t, pre, v>> \in grants'}
+Votes(n, t, pre) ==
+    {n} \cup {v \in Server : <<v, t, pre>> \in DOMAIN votes' /\ n \in votes'[<<v, t, pre>>]}
 
 \* Leaders only: the nodes whose successful append_resp in n's term reached
 \* index i or beyond, with n itself.
@@ -240,12 +260,16 @@ Acked(n, i) ==
                              /\ acks'[<<n, m>>][1] = currentTerm[n]
                              /\ acks'[<<n, m>>][2] >= i}
 
-\* A leader's commit index advances only to an index a quorum acknowledged.
+\* A leader's commit index advances only to an index a quorum (of the
+\* configuration after the step) acknowledged,
+\* and only to an entry of its own term (the Raft paper, 5.4.2: earlier
+\* terms' entries are committed with it, never by counting their replicas).
 LeaderCommit(n) ==
     /\ commitIndex'[n] >= commitIndex[n]
     /\ commitIndex'[n] > commitIndex[n] =>
         /\ role[n] = "leader"
-        /\ IsQuorum(Acked(n, commitIndex'[n]), config[n])
+        /\ IsQuorum(Acked(n, commitIndex'[n]), config'[n])
+    /\ commitIndex'[n] > commitIndex[n] => commitTerm'[n] \in {currentTerm[n], Unknown}
 
 \* A leader's first entry of its term, appended when it wins.
 LeaderNoop(n) ==
@@ -434,6 +458,14 @@ Propose(n) ==
     /\ lastIndex'[n] # lastIndex[n] => role[n] = "leader" /\ lastTerm'[n] = currentTerm[n]
     /\ lastIndex'[n] = lastIndex[n] => lastTerm'[n] = lastTerm[n]
 
+\* A configuration change of k items (0: leave a joint configuration): as
+\* Propose, and a leader takes a change (other than leaving) only once it
+\* has committed an entry of its own term, so that no uncommitted change of
+\* an earlier term lies below it (Ongaro, raft-dev, 2015).
+ProposeConf(n, k) ==
+    /\ Propose(n)
+    /\ (lastIndex'[n] # lastIndex[n] /\ k > 0) => commitTerm[n] \in {currentTerm[n], Unknown}
+
 \* Steps that change nothing spec-visible, or (a leader's own write done)
 \* only a leader's commit index.
 Persisted(n) ==
@@ -453,15 +485,16 @@ Quiet(n) ==
 
 \* The state machine applied up to i (committed): a configuration entry
 \* among them changes n's configuration; a leader that applies its own
-\* removal steps down, and one that applies an automatic joint change
-\* appends the entry that leaves it.
+\* removal steps down, one that applies an automatic joint change appends
+\* the entry that leaves it, and one whose quorum the new configuration
+\* changed may commit what that quorum acknowledged.
 Applied(n, i) ==
     /\ n \in up
     /\ Frame(n)
     /\ i <= commitIndex[n]
     /\ appliedIndex'[n] = Max(appliedIndex[n], i)
     /\ config'[n] # config[n] => appliedIndex'[n] > appliedIndex[n]
-    /\ commitIndex'[n] = commitIndex[n]
+    /\ LeaderCommit(n)
     /\ snapIndex'[n] = snapIndex[n]
     /\ currentTerm'[n] = currentTerm[n]
     /\ votedFor'[n] = votedFor[n]
@@ -496,6 +529,7 @@ Boot(n) ==
         /\ lastIndex'[v] = lastIndex[v]
         /\ lastTerm'[v] = lastTerm[v]
         /\ snapIndex'[v] = snapIndex[v]
+        /\ commitTerm'[v] = commitTerm[v]
         /\ config'[v] = config[v]
     /\ currentTerm'[n] = 0
     /\ votedFor'[n] = Nil
@@ -507,11 +541,14 @@ Crash(n) ==
     /\ up' = up \ {n}
     /\ DOMAIN currentTerm' = Server
     /\ UNCHANGED <<currentTerm, role, votedFor, commitIndex, appliedIndex,
-                   lastIndex, lastTerm, snapIndex, config>>
+                   lastIndex, lastTerm, snapIndex, commitTerm, config>>
 
 \* A crashed node restarts from what reached its disk: a follower, in a term
 \* no later than the one it had (the restart's volatile state is reset).
-Restart(n) ==
+\* A vote that its messages promised (pt, pv: its last vote_req as a
+\* candidate, or granted vote_resp, before the crash) was on its disk before
+\* it was sent (Raft, Figure 2), so the restart comes back with it.
+Restart(n, pt, pv) ==
     /\ n \in Server
     /\ n \notin up
     /\ up' = up \cup {n}
@@ -525,8 +562,11 @@ Restart(n) ==
         /\ lastIndex'[v] = lastIndex[v]
         /\ lastTerm'[v] = lastTerm[v]
         /\ snapIndex'[v] = snapIndex[v]
+        /\ commitTerm'[v] = commitTerm[v]
         /\ config'[v] = config[v]
     /\ role'[n] = "follower"
     /\ currentTerm'[n] <= currentTerm[n]
+    /\ currentTerm'[n] >= pt
+    /\ currentTerm'[n] = pt => votedFor'[n] = pv
 
 =============================================================================

@@ -29,7 +29,7 @@ from checkers.spec.evaluator import Evaluator
 from checkers.spec.spec import Spec
 from checkers.spec.validate import ActionRule, explain, load_rules
 from checkers.spec.values import Fn, Value, format_value
-from traces.export.steps import NodeView, SpecStep, StepFold
+from traces.export.steps import NodeView, SpecStep, spec_steps
 
 __all__ = [
     "SpecCheck",
@@ -500,9 +500,7 @@ def _plain(value: object) -> Value:
 def check_events(mapping: SpecMapping, events: Iterable[Event], validate: bool = True) -> SpecCheck:
     """A ``SpecCheck`` that has judged every step of ``events`` (and, with
     ``validate``, checked each against its action)."""
-    fold = StepFold()
-    steps = (s for e in events if (s := fold.feed(e)) is not None)
-    return check_steps(mapping, steps, validate)
+    return check_steps(mapping, spec_steps(events), validate)
 
 
 def check_steps(

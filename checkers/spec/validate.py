@@ -115,7 +115,8 @@ def explain(
     does not open)."""
     definition = ev.definitions[name]
     scope: dict[str, Any] = dict(params)
-    for leaf, leaf_scope in _conjuncts(ev, definition.body, scope):
+    ev._enter(before, after, guard=False)
+    for leaf, leaf_scope in list(_conjuncts(ev, definition.body, scope)):
         ev._enter(before, after, guard=False)
         if ev._bool(leaf, leaf_scope, False):
             continue
@@ -134,6 +135,7 @@ def explain(
             lines.append(
                 f"{left}: {wanted} {format_value(expected)}, actual {format_value(actual)}{shown}"
             )
+        lines += _readings(ev, leaf, leaf_scope, before, after, len(lines) > 0)
         names = _free_names(leaf)
         bound = [
             f"{k} = {format_value(v)}"
@@ -144,6 +146,47 @@ def explain(
             lines.append("where " + ", ".join(bound))
         return Explanation(primed, text, where, tuple(lines))
     return None
+
+
+def _readings(
+    ev: Evaluator,
+    leaf: n.Expr,
+    scope: dict[str, Any],
+    before: Mapping[str, Value],
+    after: Mapping[str, Value],
+    skip_left: bool,
+) -> list[str]:
+    """``x[e] = v`` and ``x'[e] = v`` for every application of a variable in
+    ``leaf`` (each once): the values the FALSE conjunct compared."""
+    source = ev.sources.get(leaf.at.file, "")
+    skip = leaf.left if skip_left and isinstance(leaf, n.Binary) else None
+    found: dict[str, n.Expr] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, tuple):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, n.Expr) or node is skip:
+            return
+        if isinstance(node, n.Apply):
+            fn = node.fn.operand if isinstance(node.fn, n.Prime) else node.fn
+            if isinstance(fn, n.Name) and fn.name in ev.variables and fn.name not in scope:
+                found.setdefault(quote(source, node.at), node)
+                return
+        for field in dataclasses.fields(node):
+            if field.name != "at":
+                walk(getattr(node, field.name))
+
+    walk(leaf)
+    lines = []
+    for text, node in found.items():
+        try:
+            ev._enter(before, after, guard=False)
+            lines.append(f"{text} = {format_value(ev.eval(node, scope, False))}")
+        except SpecError:
+            continue
+    return lines
 
 
 def _unprimed(
@@ -207,10 +250,16 @@ def _conjuncts(
 ) -> Iterator[tuple[n.Expr, dict[str, Any]]]:
     """The leaves of ``expr``'s conjunction, opening uses of definitions
     whose body is a conjunction (their arguments evaluated in the pre-state,
-    which is all an argument may read)."""
+    which is all an argument may read) and the chosen branch of an ``IF``.
+    The evaluator must have entered the step's states."""
     if isinstance(expr, n.Junction) and expr.op == "and":
         for item in expr.items:
             yield from _conjuncts(ev, item, scope)
+        return
+    if isinstance(expr, n.If):
+        # the branch the condition chose (it may read the post-state: both are known)
+        branch = expr.then if ev._bool(expr.cond, scope, False) else expr.orelse
+        yield from _conjuncts(ev, branch, scope)
         return
     if isinstance(expr, n.Name | n.Call) and expr.name not in scope:
         definition = ev.definitions.get(expr.name)

@@ -42,7 +42,7 @@ def test_a_safe_run_passes_with_the_spec_or_its_mapping(traces: dict[str, Path])
         result = invoke(spec, traces["safe"])
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith("ok: ")
-        assert "5 invariants and 6 step properties of RaftReconfig, " in result.stdout
+        assert "6 invariants and 6 step properties of RaftReconfig, " in result.stdout
         assert " steps validated against its actions; 0 failure(s)" in result.stdout
 
 

@@ -27,6 +27,8 @@ VARIABLES: dict[str, str] = {
     "lastIndex": "node -> the index of its last log entry",
     "lastTerm": "node -> the term of its last log entry",
     "snapshotIndex": "node -> the last index its snapshot covers",
+    "commitTerm": "node -> the term of the entry at its commit index, from its append, "
+    "truncate and snapshot events (-1: the trace does not say)",
     "config": "node -> its applied membership: [voters, outgoing, learners, learnersNext "
     "(sets of node ids), autoLeave (boolean)]",
     "running": "the set of nodes whose process is up (started and not crashed since)",
@@ -34,7 +36,8 @@ VARIABLES: dict[str, str] = {
     'msgType and msgFrom (the message a "recv" received; "" and 0 otherwise), '
     "what that message said (msgTerm, msgPre, msgOk, msgIndex, msgLogTerm, msgLast, "
     "msgLastTerm, msgCommit, msgKnown: traces.export.steps.SpecStep's msg_* fields) "
-    "and arg (the input's index or target)]",
+    "arg (the input's index or target) and, for a restart, promisedTerm and "
+    "promisedVote (the last vote its sent messages promised)]",
 }
 
 #: ITF field of ``step`` -> the SpecStep field it holds, beyond seq, t, node and act.
@@ -51,6 +54,8 @@ STEP_FIELDS: dict[str, str] = {
     "msgCommit": "msg_commit",
     "msgKnown": "msg_known",
     "arg": "arg",
+    "promisedTerm": "promised_term",
+    "promisedVote": "promised_vote",
 }
 
 #: ITF variable -> the NodeView field it holds, per node (checkers/spec/itf_steps.py inverts it).
@@ -64,6 +69,7 @@ NODE_FIELDS: dict[str, str] = {
     "lastIndex": "last_index",
     "lastTerm": "last_term",
     "snapshotIndex": "snapshot_index",
+    "commitTerm": "commit_term",
 }
 
 
