@@ -14,7 +14,7 @@
 (* every projected state; step properties (names ending in Step) hold for  *)
 (* every pair of consecutive projected states, the second one primed.       *)
 (***************************************************************************)
-EXTENDS Naturals, Integers, FiniteSets
+EXTENDS Naturals, Integers, FiniteSets, TLC
 
 VARIABLES
     currentTerm,   \* node -> its current term
@@ -271,16 +271,19 @@ LeaderCommit(n) ==
         /\ IsQuorum(Acked(n, commitIndex'[n]), config'[n])
     /\ commitIndex'[n] > commitIndex[n] => commitTerm'[n] \in {currentTerm[n], Unknown}
 
-\* A leader's first entry of its term, appended when it wins.
+\* A new leader may append the first entry of its term as it wins (raftlab's
+\* core does: its no-op; Raft does not require it, and hand-made traces
+\* leave it out).
 LeaderNoop(n) ==
-    /\ lastIndex'[n] = lastIndex[n] + 1
-    /\ lastTerm'[n] = currentTerm'[n]
+    /\ lastIndex'[n] \in {lastIndex[n], lastIndex[n] + 1}
+    /\ lastTerm'[n] = IF lastIndex'[n] = lastIndex[n] THEN lastTerm[n] ELSE currentTerm'[n]
 
-\* n starts an election in term t + 1, voting for itself; a voter alone in
-\* its configuration wins it at once.
+\* n starts an election in a term later than t (raftlab's core takes t + 1;
+\* safety needs only a later term, and hand-made traces skip terms), voting
+\* for itself; a voter alone in its configuration wins it at once.
 StartElection(n, t) ==
     /\ n \in Voters(config[n])
-    /\ currentTerm'[n] = t + 1
+    /\ currentTerm'[n] > t
     /\ votedFor'[n] = n
     /\ \/ role'[n] = "candidate" /\ LogUnchanged(n)
        \/ role'[n] = "leader" /\ IsQuorum({n}, config[n]) /\ LeaderNoop(n)

@@ -249,10 +249,15 @@ class SpecCheck:
             for var, init, _ in mapping.history
         }
         self._initial_history = dict(self.history)
-        self.history_next = [
+        history_next = [
             (var, self.ev.parse(text, f"{mapping.file}: history.{var}.next"))
             for var, _, text in mapping.history
         ]
+        #: only the history variables something checked reads are kept up
+        #: (the others keep their init value: actions' evidence is not
+        #: gathered when actions are not validated)
+        used = _history_used(self.module, mapping, history_next, self.validate)
+        self.history_next = [(var, expr) for var, expr in history_next if var in used]
         self.history_reads = {
             var: variables_in(self.module, expr) for var, expr in self.history_next
         }
@@ -337,6 +342,13 @@ class SpecCheck:
         lines: list[str] = []
         if why is None:
             message = f"{head} the state after it is not one the action allows."
+        elif why.branch:
+            message = (
+                f"{head} no branch of the action is enabled and allows the state after it; "
+                "in the closest branch:"
+            )
+            kind = "guard FALSE" if not why.enabled else "FALSE"
+            lines.append(f"{kind} ({why.where}): {why.conjunct}")
         elif not why.enabled:
             message = f"{head} the action is not enabled in the state before it."
             lines.append(f"guard FALSE ({why.where}): {why.conjunct}")
@@ -462,6 +474,29 @@ def _what(step: SpecStep) -> str:
     return f"{step.act} of n{step.node}" + (
         f" ({step.msg_type} from n{step.msg_from})" if step.msg_type else ""
     )
+
+
+def _history_used(
+    module: n.Module,
+    mapping: SpecMapping,
+    history_next: list[tuple[str, n.Expr]],
+    validate: bool,
+) -> set[str]:
+    """The history variables the checked properties (and, with ``validate``,
+    the actions) read, directly or through other history variables."""
+    names = list(mapping.invariants + mapping.steps)
+    if validate:
+        names += [rule.name for rule in mapping.actions]
+    wanted = {v for name in names for v in variables_read(module, name)}
+    reads = {var: set(variables_in(module, expr)) for var, expr in history_next}
+    used: set[str] = set()
+    todo = [v for v in reads if v in wanted]
+    while todo:
+        var = todo.pop()
+        if var not in used:
+            used.add(var)
+            todo += [v for v in reads[var] if v in reads]
+    return used
 
 
 def _node_changes(var: str, node: int | None, before: Value, after: Value) -> list[str]:

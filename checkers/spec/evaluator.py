@@ -657,6 +657,8 @@ class Evaluator:
         return frozenset(items)
 
     def _equal(self, a: Value, b: Value, e: n.Expr) -> bool:
+        if a is b:  # an unchanged variable keeps its object: the commonest equality
+            return True
         if type(a) is not type(b) and kind(a) != kind(b):
             functions = ("a sequence", "a function", "a record")
             if not (kind(a) in functions and kind(b) in functions):

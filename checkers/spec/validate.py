@@ -100,6 +100,9 @@ class Explanation:
     conjunct: str
     where: str
     lines: tuple[str, ...]
+    branch: bool = False
+    """The conjunct is in the branch of a disjunction closest to the step
+    (the one whose conjuncts held longest), not in the action's own list."""
 
 
 def explain(
@@ -110,41 +113,65 @@ def explain(
     after: Mapping[str, Value],
 ) -> Explanation | None:
     """The first FALSE conjunct of action ``name`` on the step ``before`` ->
-    ``after`` (None if every conjunct holds: the action then failed inside
-    a disjunction or quantifier that is one conjunct, which ``explain``
-    does not open)."""
+    ``after``. A FALSE disjunction is opened too: of its branches, the one
+    whose conjuncts hold longest is taken as the one the step meant, and its
+    first FALSE conjunct is named. None if no conjunct is FALSE (the action
+    failed inside a quantifier, which is not opened)."""
     definition = ev.definitions[name]
-    scope: dict[str, Any] = dict(params)
+    found = _first_false(ev, definition.body, dict(params), before, after)
+    if found is None:
+        return None
+    _held, leaf, leaf_scope, branch = found
+    primed = _reads_next(ev, leaf, set())
+    text = quote(ev.sources.get(leaf.at.file, ""), leaf.at, limit=100)
+    where = f"{leaf.at.file}:{leaf.at.line}"
+    lines: list[str] = []
+    if primed and isinstance(leaf, n.Binary) and leaf.op in ("EQ", "IN"):
+        ev._enter(before, after, guard=False)
+        actual = ev.eval(leaf.left, leaf_scope, False)
+        expected = ev.eval(leaf.right, leaf_scope, False)
+        left = quote(ev.sources.get(leaf.at.file, ""), leaf.left.at)
+        was = _unprimed(ev, leaf.left, leaf_scope, before, after)
+        shown = f" (before the step: {format_value(was)})" if was is not None else ""
+        wanted = "expected" if leaf.op == "EQ" else "expected one of"
+        lines.append(
+            f"{left}: {wanted} {format_value(expected)}, actual {format_value(actual)}{shown}"
+        )
+    lines += _readings(ev, leaf, leaf_scope, before, after, len(lines) > 0)
+    names = _free_names(leaf)
+    bound = [
+        f"{k} = {format_value(v)}"
+        for k, v in sorted(leaf_scope.items())
+        if k in names and not isinstance(v, _Closure)
+    ]
+    if bound:
+        lines.append("where " + ", ".join(bound))
+    return Explanation(primed, text, where, tuple(lines), branch)
+
+
+def _first_false(
+    ev: Evaluator,
+    expr: n.Expr,
+    scope: dict[str, Any],
+    before: Mapping[str, Value],
+    after: Mapping[str, Value],
+) -> tuple[int, n.Expr, dict[str, Any], bool] | None:
+    """(how many conjuncts held before it, the first FALSE conjunct, its
+    scope, whether it is in a disjunction's branch), looking into a FALSE
+    disjunction's closest branch."""
     ev._enter(before, after, guard=False)
-    for leaf, leaf_scope in list(_conjuncts(ev, definition.body, scope)):
+    held = 0
+    for leaf, leaf_scope in list(_conjuncts(ev, expr, scope)):
         ev._enter(before, after, guard=False)
         if ev._bool(leaf, leaf_scope, False):
+            held += 1
             continue
-        primed = _reads_next(ev, leaf, set())
-        text = quote(ev.sources.get(leaf.at.file, ""), leaf.at, limit=100)
-        where = f"{leaf.at.file}:{leaf.at.line}"
-        lines: list[str] = []
-        if primed and isinstance(leaf, n.Binary) and leaf.op in ("EQ", "IN"):
-            ev._enter(before, after, guard=False)
-            actual = ev.eval(leaf.left, leaf_scope, False)
-            expected = ev.eval(leaf.right, leaf_scope, False)
-            left = quote(ev.sources.get(leaf.at.file, ""), leaf.left.at)
-            was = _unprimed(ev, leaf.left, leaf_scope, before, after)
-            shown = f" (before the step: {format_value(was)})" if was is not None else ""
-            wanted = "expected" if leaf.op == "EQ" else "expected one of"
-            lines.append(
-                f"{left}: {wanted} {format_value(expected)}, actual {format_value(actual)}{shown}"
-            )
-        lines += _readings(ev, leaf, leaf_scope, before, after, len(lines) > 0)
-        names = _free_names(leaf)
-        bound = [
-            f"{k} = {format_value(v)}"
-            for k, v in sorted(leaf_scope.items())
-            if k in names and not isinstance(v, _Closure)
-        ]
-        if bound:
-            lines.append("where " + ", ".join(bound))
-        return Explanation(primed, text, where, tuple(lines))
+        if isinstance(leaf, n.Junction) and leaf.op == "or":
+            branches = [_first_false(ev, item, leaf_scope, before, after) for item in leaf.items]
+            best = max((b for b in branches if b is not None), key=lambda b: b[0], default=None)
+            if best is not None:
+                return held + best[0], best[1], best[2], True
+        return held, leaf, leaf_scope, False
     return None
 
 
