@@ -592,6 +592,8 @@ class Evaluator:
             new = self._update(old, path[1:], update, scope, primed)
         else:
             new = self.eval(update.value, {**scope, "@": old}, primed)
+        if new is old:
+            return value  # [f EXCEPT ![k] = f[k]] is f: keep the object ("unchanged" is identity)
         if isinstance(value, tuple):
             index = int(key)
             return (*value[: index - 1], new, *value[index:])
