@@ -12,7 +12,9 @@
 (*                                                                         *)
 (* Two kinds of named properties: state invariants (no primes) hold in      *)
 (* every projected state; step properties (names ending in Step) hold for  *)
-(* every pair of consecutive projected states, the second one primed.       *)
+(* every pair of consecutive projected states, the second one primed. The   *)
+(* actions at the end are for trace validation: each trace step must be    *)
+(* the action the mapping names for it.                                     *)
 (***************************************************************************)
 EXTENDS Naturals, Integers, FiniteSets, TLC
 
