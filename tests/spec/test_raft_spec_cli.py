@@ -42,7 +42,8 @@ def test_a_safe_run_passes_with_the_spec_or_its_mapping(traces: dict[str, Path])
         result = invoke(spec, traces["safe"])
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith("ok: ")
-        assert "5 invariants and 6 step properties of RaftReconfig; 0 failure(s)" in result.stdout
+        assert "6 invariants and 6 step properties of RaftReconfig, " in result.stdout
+        assert " steps validated against its actions; 0 failure(s)" in result.stdout
 
 
 def test_an_unsafe_run_fails_naming_the_property_and_the_event(traces: dict[str, Path]) -> None:
@@ -53,8 +54,16 @@ def test_an_unsafe_run_fails_naming_the_property_and_the_event(traces: dict[str,
     assert result.stdout.splitlines()[-1].startswith("FAIL: ")
     doc = orjson.loads(invoke(SPEC, traces["unsafe"], "--json").stdout)
     assert doc["ok"] is False and doc["mapping"] == str(MAPPING)
-    assert {v["invariant"] for v in doc["violations"]} == {"LearnersNeverVoteStep"}
+    # the learner's vote breaks a step property and is no step of the vote_req action
+    assert {v["invariant"] for v in doc["violations"]} == {
+        "LearnersNeverVoteStep",
+        "HandleVoteRequest",
+    }
     assert all(v["checker"] == "spec:RaftReconfig" for v in doc["violations"])
+    assert doc["trace_validation"] is True and doc["validated"] > 1000
+    only = orjson.loads(invoke(SPEC, traces["unsafe"], "--json", "--invariants-only").stdout)
+    assert {v["invariant"] for v in only["violations"]} == {"LearnersNeverVoteStep"}
+    assert only["trace_validation"] is False and only["validated"] == 0
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, traces: dict[str, Path]) -> None:
