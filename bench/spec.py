@@ -40,19 +40,12 @@ sys.path.insert(0, str(ROOT))
 
 from checkers.spec.check import check_events, default_mapping_path, load_mapping  # noqa: E402
 from raftlab.experiment import simulate  # noqa: E402
-from sim import PROFILES, SimConfig, get_profile, raft_config_for  # noqa: E402
+from sim import PROFILES, SimConfig  # noqa: E402
 from traces.reader import load_trace  # noqa: E402
 
 
 def make_trace(out: Path, seed: int, nodes: int, faults: str, duration: float) -> None:
-    profile = get_profile(faults)
-    config = SimConfig(
-        nodes=nodes,
-        seed=seed,
-        duration_s=duration,
-        profile=profile,
-        raft=raft_config_for(profile, "index"),
-    )
+    config = SimConfig.for_faults(faults, nodes=nodes, seed=seed, duration_s=duration)
     simulate(config, "random", out)
 
 

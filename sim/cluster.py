@@ -35,7 +35,7 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from consensus import (
@@ -73,7 +73,7 @@ from sim.membership import (
 )
 from sim.network import Network
 from sim.node import NEVER, SimNode
-from sim.profiles import PROFILES, FaultProfile
+from sim.profiles import PROFILES, FaultProfile, get_profile
 from sim.workload import Client, Operation, Workload, WorkloadConfig
 
 _T = TypeVar("_T")
@@ -131,6 +131,29 @@ class SimConfig:
     snapshot_every: int = 200
     """Entries applied between snapshots (log compaction)."""
     actor_every_ms: float = 250.0
+
+    @classmethod
+    def for_faults(
+        cls,
+        faults: str,
+        *,
+        read_mode: str = "index",
+        unsafe: tuple[str, ...] = (),
+        **fields: Any,
+    ) -> SimConfig:
+        """A run under the fault profile named ``faults``, its core set up for
+        ``read_mode`` as ``raft_config_for`` fits it to that profile, with the
+        ``unsafe`` modes on; ``fields`` are the other fields (nodes, seed...).
+
+        The one way the CLI, the benches and the tests build a simulation from
+        names. ValueError names an unknown profile, read mode or unsafe mode."""
+        profile = get_profile(faults)
+        raft = replace(raft_config_for(profile, read_mode), unsafe=tuple(unsafe))
+        try:
+            raft.validate()
+        except CoreMisuse as err:
+            raise ValueError(f"--unsafe: {err}") from None
+        return cls(profile=profile, raft=raft, **fields)
 
     def validate(self) -> None:
         if not 1 <= self.nodes <= 64:

@@ -9,7 +9,6 @@ offline, not results): what is asserted is the spec checker's verdict.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,7 @@ from checkers.spec.check import (
     default_mapping_path,
     load_mapping,
 )
-from raftlab.experiment import simulate
-from sim import SimConfig, get_profile, raft_config_for
-from traces.reader import load_trace
+from tests.spec.runs import simulated_events
 
 Event = dict[str, Any]
 
@@ -36,20 +33,11 @@ def mapping() -> SpecMapping:
 
 
 def simulated(
-    tmp_path: Path,
-    seed: int,
-    faults: str,
-    nodes: int,
-    duration_s: float,
-    membership: str = "random",
-    unsafe: tuple[str, ...] = (),
+    tmp_path: Path, seed: int, faults: str, nodes: int, duration_s: float, **kw: Any
 ) -> list[Event]:
-    profile = get_profile(faults)
-    raft = dataclasses.replace(raft_config_for(profile, "index"), unsafe=unsafe)
-    config = SimConfig(nodes=nodes, seed=seed, duration_s=duration_s, profile=profile, raft=raft)
-    out = tmp_path / f"run-{seed}-{faults}.jsonl"
-    simulate(config, membership, out)
-    return load_trace(out)[1]
+    return simulated_events(
+        tmp_path / f"run-{seed}-{faults}.jsonl", seed, faults, nodes, duration_s, **kw
+    )
 
 
 def failed(check: SpecCheck) -> set[str]:

@@ -4,7 +4,6 @@ for a spec, mapping or trace that cannot be read."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import orjson
@@ -13,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from raftlab.cli import app
 from raftlab.experiment import simulate
-from sim import SimConfig, get_profile, raft_config_for
+from sim import SimConfig
 
 ROOT = Path(__file__).parents[2]
 SPEC = ROOT / "spec" / "RaftReconfig.tla"
@@ -27,11 +26,9 @@ def invoke(*args: str | Path) -> Result:
 @pytest.fixture(scope="module")
 def traces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("traces")
-    profile = get_profile("partitions")
     made = {}
     for name, unsafe in (("safe", ()), ("unsafe", ("learner-early-vote",))):
-        raft = dataclasses.replace(raft_config_for(profile, "index"), unsafe=unsafe)
-        config = SimConfig(nodes=3, seed=1, duration_s=10.0, profile=profile, raft=raft)
+        config = SimConfig.for_faults("partitions", unsafe=unsafe, nodes=3, seed=1, duration_s=10.0)
         made[name] = out / f"{name}.jsonl"
         simulate(config, "random", made[name])
     return made

@@ -13,7 +13,6 @@ offline, not results): what is asserted is the spec checker's verdict.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,10 @@ from checkers.spec.check import (
     default_mapping_path,
     load_mapping,
 )
-from raftlab.experiment import simulate
-from sim import PROFILES, SimConfig, get_profile, raft_config_for
+from sim import PROFILES
 from tests.sim.test_unsafe_modes import CASES
+from tests.spec.runs import simulated_events
 from traces.export.steps import spec_steps
-from traces.reader import load_trace
 
 Event = dict[str, Any]
 
@@ -41,25 +39,7 @@ def mapping() -> SpecMapping:
     return load_mapping(default_mapping_path())
 
 
-def run(
-    out: Path,
-    seed: int,
-    faults: str,
-    nodes: int,
-    duration_s: float,
-    membership: str = "random",
-    **raft: Any,
-) -> list[Event]:
-    profile = get_profile(faults)
-    config = SimConfig(
-        nodes=nodes,
-        seed=seed,
-        duration_s=duration_s,
-        profile=profile,
-        raft=dataclasses.replace(raft_config_for(profile, raft.pop("read_mode", "index")), **raft),
-    )
-    simulate(config, membership, out)
-    return load_trace(out)[1]
+run = simulated_events
 
 
 @pytest.mark.parametrize("faults", sorted(PROFILES))
