@@ -49,7 +49,7 @@ ACCEL := build/accel
 ACCEL_PACKAGES := consensus traces kv sim
 ACCEL_MODULES := consensus/*.py traces/recorder.py traces/integrity.py kv/runtime.py \
 	kv/statemachine.py kv/commands.py sim/cluster.py sim/node.py sim/network.py sim/disk.py \
-	sim/workload.py sim/clocks.py
+	sim/workload.py sim/clocks.py sim/draws.py
 ACCEL_SOURCES := $(foreach p,$(ACCEL_PACKAGES),$(shell find $(p) -name '*.py'))
 
 accel: $(ACCEL)/.built
