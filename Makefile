@@ -40,17 +40,17 @@ proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. \
 		kv/proto/admin.proto
 
-# Optional: the simulator's hot path compiled with mypyc into build/accel/
-# (needs a C compiler; a minute or two): the pure core (consensus/), the node
-# runtime, the simulator's event loop, network, disks and clients, and the
-# trace recorder. The packages holding them are copied there whole, so that
-# build/accel first on PYTHONPATH serves all of them; nothing uses it
-# otherwise. bench/sim.py then also measures it, and tests/sim/test_accel.py
-# checks that it writes the same trace bytes as the pure Python, which stays
-# the reference. sim/accel.py tells whether the build is there and fresh.
-# checkers/ is copied only for mypy's type check, then removed. A compiled
-# class that interpreted code subclasses must allow it (mypyc_attr), as
-# sim/cluster.py's Simulation does for sim/schedule.py.
+# The simulator's hot path compiled with mypyc into build/accel/ (needs a C
+# compiler; a minute or two; make test runs it when it can): the pure core
+# (consensus/), the node runtime, the simulator's event loop, network, disks,
+# clients and latency draws, and the trace recorder. The packages holding them
+# are copied there whole, so that build/accel first on PYTHONPATH serves all
+# of them; nothing uses it otherwise. bench/sim.py then also measures it, and
+# tests/sim/test_accel.py checks that it writes the same trace bytes as the
+# pure Python, which stays the reference. sim/accel.py tells whether the
+# build is there and fresh. checkers/ is copied only for mypy's type check,
+# then removed. A compiled class that interpreted code subclasses must allow
+# it (mypyc_attr), as sim/cluster.py's Simulation does for sim/schedule.py.
 ACCEL := build/accel
 # Non-empty if the C compiler Python builds extensions with ($CC, else the
 # one Python was built with), and Python's headers, are here (evaluated only
