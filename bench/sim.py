@@ -47,8 +47,6 @@ from sim import (  # noqa: E402
     SimConfig,
     Simulation,
     WorkloadConfig,
-    get_profile,
-    raft_config_for,
 )
 from sim.accel import accel_env, accel_status, core_is_compiled  # noqa: E402
 from traces.reader import load_trace, open_trace  # noqa: E402
@@ -56,13 +54,12 @@ from traces.recorder import FileRecorder, make_header  # noqa: E402
 
 
 def config(nodes: int, seed: int, duration: float, faults: str, read_mode: str) -> SimConfig:
-    profile = get_profile(faults)
-    return SimConfig(
+    return SimConfig.for_faults(
+        faults,
+        read_mode=read_mode,
         nodes=nodes,
         seed=seed,
         duration_s=duration,
-        profile=profile,
-        raft=raft_config_for(profile, read_mode),
         workload=WorkloadConfig(clients=10, rate=100.0, keys=8),
     )
 
