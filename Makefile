@@ -47,7 +47,7 @@ proto: $(STAMP)
 # are copied there whole, so that build/accel first on PYTHONPATH serves all
 # of them; nothing uses it otherwise. bench/sim.py then also measures it, and
 # tests/sim/test_accel.py checks that it writes the same trace bytes as the
-# pure Python, which stays the reference. sim/accel.py tells whether the
+# pure Python, which stays the reference. raftlab/accel.py tells whether the
 # build is there and fresh. checkers/ is copied only for mypy's type check,
 # then removed. A compiled class that interpreted code subclasses must allow
 # it (mypyc_attr), as sim/cluster.py's Simulation does for sim/schedule.py.

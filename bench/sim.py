@@ -12,7 +12,7 @@ included) and over events already in memory.
 on a machine shared with other work, wall time also counts the time other
 processes held the CPU, and CPU time is the steadier figure to compare.
 
-If the compiled build is there and fresh (``make accel``, see sim/accel.py),
+If the compiled build is there and fresh (``make accel``, see raftlab/accel.py),
 the simulations run once more in a subprocess that imports it, reported under
 ``compiled``; otherwise ``compiled`` says why not.
 
@@ -42,13 +42,13 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from checkers import default_registry, run_checkers  # noqa: E402
+from raftlab.accel import accel_env, accel_status, core_is_compiled  # noqa: E402
 from sim import (  # noqa: E402
     NoActor,
     SimConfig,
     Simulation,
     WorkloadConfig,
 )
-from sim.accel import accel_env, accel_status, core_is_compiled  # noqa: E402
 from traces.reader import load_trace, open_trace  # noqa: E402
 from traces.recorder import FileRecorder, make_header  # noqa: E402
 

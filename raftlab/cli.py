@@ -118,12 +118,21 @@ def plain_help() -> str:
     )
 
 
+#: Commands whose speed is the simulator's: the console entry point runs them
+#: on the compiled build when ``make accel`` has built it (raftlab/accel.py).
+COMPILED = ("hunt", "sim")
+
+
 def main() -> None:
     """Console-script entry point."""
     name = sys.argv[1] if len(sys.argv) > 1 else None
     if len(sys.argv) <= 2 and name in (None, "--help", "-h"):
         sys.stdout.write(plain_help())
         sys.exit(0 if name else 2)
+    if name in COMPILED:
+        from raftlab.accel import rerun_compiled
+
+        rerun_compiled(sys.argv)
     if name in SELF_PARSED:  # start-up matters here: no typer (raftlab/selfparsed.py)
         command = import_module(COMMANDS[name][0])
         # ``leave``: a command's own exit (lincheck skips the interpreter's teardown).

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from raftlab import ui
+from raftlab.accel import build_name
 
 if TYPE_CHECKING:
     from sim.hunt import HuntResult, Judgement, Shrunk
@@ -213,6 +214,7 @@ def hunt_doc(result: HuntResult, shrunk: Shrunk | None, files: dict[str, str]) -
         "modes": list(config.unsafe),
         "seed": config.seed,
         "workers": config.workers,
+        "build": build_name(),
         "budget_s": config.budget_s,
         "schedules": result.schedules,
         "sim_seconds": round(result.sim_seconds, 3),
@@ -241,7 +243,7 @@ def hunt_doc(result: HuntResult, shrunk: Shrunk | None, files: dict[str, str]) -
 def _print(doc: dict[str, Any]) -> None:
     explored = (
         f"{doc['schedules']} schedules, {doc['sim_seconds']:,.1f} simulated seconds "
-        f"in {doc['wall_s']:.1f} s"
+        f"in {doc['wall_s']:.1f} s ({doc['build']} build)"
     )
     mode = ", ".join(doc["modes"]) or "safe"
     if not doc["found"]:

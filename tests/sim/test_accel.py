@@ -2,7 +2,7 @@
 
 Each simulation runs twice in a subprocess, once importing the pure Python
 and once the mypyc build in build/accel/ (the core, the node runtime, the
-simulator's loop and the recorder compiled; sim/accel.py), and the two
+simulator's loop and the recorder compiled; raftlab/accel.py), and the two
 trace files must be identical; one of them plays a schedule file, whose
 simulator subclasses the compiled one. ``make test`` builds it first when a
 C compiler is there; skipped when the build is missing or stale.
@@ -10,6 +10,7 @@ C compiler is there; skipped when the build is missing or stale.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.accel import ROOT, accel_env, accel_status
+from raftlab.accel import ROOT, accel_env, accel_status
 from sim.profiles import PROFILES
 from sim.schedule import FaultEvent, Schedule
 from sim.workload import WorkloadConfig
@@ -50,8 +51,10 @@ SCHEDULE = Schedule(
 
 def _env(compiled: bool) -> dict[str, str]:
     """The pure Python comes from the checkout on PYTHONPATH, the compiled
-    build from build/accel placed before it (both run outside the checkout)."""
-    base = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
+    build from build/accel placed before it (both run outside the checkout);
+    RAFTLAB_BUILD keeps ``raftlab sim`` from re-running itself on the build."""
+    build = "compiled" if compiled else "pure"
+    base = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0", RAFTLAB_BUILD=build)
     return accel_env(base) if compiled else base
 
 
@@ -112,3 +115,30 @@ def test_compiled_build_plays_a_schedule_to_the_same_trace(built: None, tmp_path
     compiled = _sim(tmp_path, "compiled.jsonl", ["--schedule", str(path)], compiled=True)
     assert len(pure) > 50_000
     assert pure == compiled
+
+
+def _hunt(tmp: Path, name: str, build: str | None) -> dict[str, object]:
+    """``raftlab hunt`` through the console entry point; ``build`` is
+    RAFTLAB_BUILD (None: unset, the entry point chooses)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("RAFTLAB_BUILD", None)
+    if build is not None:
+        env["RAFTLAB_BUILD"] = build
+    command = [sys.executable, "-m", "raftlab.cli", "hunt", "--mode", "volatile-vote"]
+    command += ["--seed", "3", "--budget", "30s", "--out", str(tmp / name), "--json"]
+    done = subprocess.run(
+        command, env=env, cwd=tmp, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 1, done.stderr  # a counterexample
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_hunt_runs_on_the_compiled_build_unless_told_pure(built: None, tmp_path: Path) -> None:
+    compiled = _hunt(tmp_path, "compiled", None)
+    pure = _hunt(tmp_path, "pure", "pure")
+    assert (compiled["build"], pure["build"]) == ("compiled", "pure")
+    assert compiled["index"] == pure["index"]
+    same = ["counterexample.jsonl", "schedule.json"]
+    assert [(tmp_path / "compiled" / f).read_bytes() for f in same] == [
+        (tmp_path / "pure" / f).read_bytes() for f in same
+    ]

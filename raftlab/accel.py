@@ -1,0 +1,98 @@
+"""The optional compiled build: where ``make accel`` puts it, whether it may
+be used, and running a command on it.
+
+``make accel`` compiles the simulator's hot path with mypyc (the core, the
+node runtime, the simulator's loop and the trace recorder: the Makefile's
+ACCEL_MODULES) into ``build/accel/``, a copy of the packages holding them
+(consensus, traces, kv, sim) in which those modules are C extensions. Python
+finds it only when that directory comes before the checkout on the module
+path, so using it is a choice made per process, never a side effect of
+importing something: ``raftlab hunt`` and ``raftlab sim`` re-run
+themselves on it from the console entry point (``rerun_compiled``; set
+RAFTLAB_BUILD=pure to keep the pure Python), bench/sim.py measures it in a
+subprocess started with ``accel_env``, and tests/sim/test_accel.py runs the
+same seeded simulations both ways and compares the trace bytes. The pure
+Python is the reference.
+
+A build older than any source file of those packages is stale: it would run
+code that is no longer the checkout's, so ``accel_status`` refuses it. This
+module lives in ``raftlab/``, which the build does not copy, so it always
+speaks of the checkout it is in.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCEL_DIR = ROOT / "build" / "accel"
+_STAMP = ACCEL_DIR / ".built"
+
+#: Which build a process runs, for the user to choose (``pure``) and for a
+#: re-run process to know it was (``compiled``).
+BUILD_ENV = "RAFTLAB_BUILD"
+
+#: The packages the build copies (the Makefile's ACCEL_PACKAGES).
+PACKAGES = ("consensus", "traces", "kv", "sim")
+
+
+def _sources() -> list[Path]:
+    """Every source file the build holds a copy of (the Makefile's ACCEL_SOURCES)."""
+    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+
+
+def accel_status() -> str:
+    """Empty if the compiled core is built and fresh, else why it cannot be used."""
+    if not _STAMP.exists():
+        return "not built (run make accel)"
+    built = _STAMP.stat().st_mtime
+    stale = [p.name for p in _sources() if p.stat().st_mtime > built]
+    if stale:
+        return f"stale ({', '.join(stale)} changed since make accel)"
+    return ""
+
+
+def accel_env(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` with the compiled core first on PYTHONPATH (for a subprocess
+    whose working directory is not the checkout's root, which would come first)."""
+    env = dict(base)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ACCEL_DIR), base.get("PYTHONPATH")) if p)
+    return env
+
+
+def core_is_compiled() -> bool:
+    """Whether this process runs the compiled build (its core and its loop)."""
+    import consensus.core
+    import sim.cluster
+
+    return not any(m.__file__.endswith(".py") for m in (consensus.core, sim.cluster))
+
+
+def rerun_compiled(argv: list[str]) -> None:
+    """Replace this process (``argv``: its ``sys.argv``) by the same command
+    on the compiled build when it is built and fresh, unless RAFTLAB_BUILD is
+    set (``pure``: the user's choice; ``compiled``: this is the re-run).
+    Returns when it does not.
+
+    Only the console entry point calls it, before any of the copied packages
+    is imported: a test runner calling a command in-process is never
+    replaced. ``-P`` keeps the script's and the working directory off the
+    module path, where a checkout's own pure packages would come first."""
+    if os.environ.get(BUILD_ENV) or accel_status():
+        return
+    env = accel_env(os.environ)
+    env[BUILD_ENV] = "compiled"
+    # The console script again (its name is the one --help shows), or the
+    # module when this ran as ``python -m raftlab.cli``.
+    script = argv[0] if argv and os.path.isfile(argv[0]) and not argv[0].endswith(".py") else None
+    start = [script] if script else ["-m", "raftlab.cli"]
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-P", *start, *argv[1:]], env)
+
+
+def build_name() -> str:
+    """``compiled`` or ``pure``: which build this process runs."""
+    return "compiled" if core_is_compiled() else "pure"
