@@ -28,7 +28,7 @@ ACCEL_DIR = ROOT / "build" / "accel"
 _STAMP = ACCEL_DIR / ".built"
 
 #: The packages the build copies (the Makefile's ACCEL_PACKAGES).
-PACKAGES = ("consensus", "traces", "kv", "sim")
+PACKAGES = ("consensus", "traces", "kv", "sim", "checkers")
 
 
 def _sources() -> list[Path]:
