@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/raftlab run
 
+# The compiled build first, when this machine can make it and it is stale (so
+# tests/sim/test_accel.py, which compares its traces with the pure Python's,
+# runs rather than skips); without a C compiler, one line says so and the
+# tests run on (that test skips). A compiler present but a failing build fails.
 test: $(STAMP)
+	@if [ -n "$(CAN_COMPILE)" ]; then $(MAKE) --no-print-directory accel; \
+	else echo "make test: no C compiler or Python headers: not building the compiled core"; fi
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -34,23 +40,31 @@ proto: $(STAMP)
 	$(BIN)/python -m grpc_tools.protoc -I. --python_out=. --pyi_out=. --grpc_python_out=. \
 		kv/proto/admin.proto
 
-# Optional: the simulator's hot path compiled with mypyc into build/accel/
-# (needs a C compiler; a minute or two): the pure core (consensus/), the node
-# runtime, the simulator's event loop, network, disks and clients, and the
-# trace recorder. The packages holding them are copied there whole, so that
-# build/accel first on PYTHONPATH serves all of them; nothing uses it
-# otherwise. bench/sim.py then also measures it, and tests/sim/test_accel.py
-# checks that it writes the same trace bytes as the pure Python, which stays
-# the reference. sim/accel.py tells whether the build is there and fresh.
-# So are the linearizability checker's readers, reductions and searches
-# (tests/linearizability/test_accel.py compares verdicts and reports). A compiled
-# class that interpreted code subclasses must allow it (mypyc_attr), as
-# sim/cluster.py's Simulation does for sim/schedule.py.
+# The simulator's hot path compiled with mypyc into build/accel/ (needs a C
+# compiler; a minute or two; make test runs it when it can): the pure core
+# (consensus/), the node runtime, the simulator's event loop, network, disks,
+# clients and latency draws, and the trace recorder. The packages holding them
+# are copied there whole, so that build/accel first on PYTHONPATH serves all
+# of them; nothing uses it otherwise. bench/sim.py then also measures it, and
+# tests/sim/test_accel.py checks that it writes the same trace bytes as the
+# pure Python, which stays the reference. sim/accel.py tells whether the
+# build is there and fresh. So are the linearizability checker's readers,
+# reductions and searches (tests/linearizability/test_accel.py compares
+# verdicts and reports). A compiled class that interpreted code subclasses
+# must allow it (mypyc_attr), as sim/cluster.py's Simulation does for
+# sim/schedule.py.
 ACCEL := build/accel
+# Non-empty if the C compiler Python builds extensions with ($CC, else the
+# one Python was built with), and Python's headers, are here (evaluated only
+# when a recipe uses it).
+CAN_COMPILE = $(shell $(BIN)/python -c "import os, shutil, sysconfig; \
+	cc = (os.environ.get('CC') or sysconfig.get_config_var('CC') or 'cc').split()[0]; \
+	h = os.path.join(sysconfig.get_paths()['include'], 'Python.h'); \
+	print('yes' if shutil.which(cc) and os.path.exists(h) else '')")
 ACCEL_PACKAGES := consensus traces kv sim checkers
 ACCEL_MODULES := consensus/*.py traces/recorder.py traces/integrity.py kv/runtime.py \
 	kv/statemachine.py kv/commands.py sim/cluster.py sim/node.py sim/network.py sim/disk.py \
-	sim/workload.py sim/clocks.py \
+	sim/workload.py sim/clocks.py sim/draws.py \
 	$(addprefix checkers/linearizability/,history.py normalize.py wgl.py jit.py model.py \
 	portfolio.py timeline.py parse/canonical.py parse/edn.py parse/jsonl.py parse/jepsen_log.py \
 	models/kv.py models/register.py)

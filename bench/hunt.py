@@ -12,20 +12,26 @@ then shrunk with its own budget. One JSON line per mode on stdout:
   was not enough);
 - ``schedules``: schedules tried per seed; ``properties``: what was found;
 - ``weight_before`` / ``weight_after``: the size of the counterexample as
-  found and shrunk, per finding seed (docs/hunting.md), and ``size_after``;
+  found and shrunk, per finding seed (docs/hunting.md), and ``size_after``
+  (faults, membership steps, nodes, clients, client operations, duration);
   ``events_before`` / ``events_after``: the events of its trace, as found
-  and shrunk.
+  and shrunk; ``shrunk``: medians and ranges of the shrunk events, nodes,
+  faults and operations.
 
 Then, with ``--coverage N`` (default 10; 4 with ``--quick``), one line per
 schedule shape (and ``swarm``): over N safe-mode schedules of that shape,
 the share of runs that reached each situation consensus bugs need
 (sim/hunt/coverage.py). A shape whose own situation stays at 0 is not doing
-its job. Then a summary line. Wall times depend on the machine and its load: compare
-runs on the same machine only.
+its job. With ``--safe-hunt S``, one line for a hunt of S seconds in safe
+mode (``raftlab hunt --budget S`` without ``--mode``): whether it found
+anything, the schedules tried and the simulated seconds explored. Then a
+summary line. Wall times depend on the machine and its load: compare runs
+on the same machine only.
 
     python bench/hunt.py --quick                 # 2 seeds, 10 s each
-    python bench/hunt.py --seeds 5 --budget 60   # the real measurement
+    python bench/hunt.py --seeds 10 --budget 60  # the real measurement
     python bench/hunt.py --modes volatile-vote,safe --workers 2
+    python bench/hunt.py --modes none --coverage 0 --safe-hunt 600
 """
 
 from __future__ import annotations
@@ -89,7 +95,41 @@ def measure_mode(mode: str, opts: argparse.Namespace) -> dict[str, Any]:
         record["shrink_runs"].append(shrunk.runs)
     record["median_s"] = round(statistics.median(times), 2) if times else None
     record["worst_s"] = round(max(times), 2) if times and record["found"] == opts.seeds else None
+    record["shrunk"] = shrunk_summary(record)
     return record
+
+
+def shrunk_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """Median and range of the shrunk counterexamples' events, nodes, fault
+    events and client operations."""
+    parts = {
+        "events": record["events_after"],
+        "nodes": [size[2] for size in record["size_after"]],
+        "faults": [size[0] for size in record["size_after"]],
+        "operations": [size[4] for size in record["size_after"]],
+    }
+    return {
+        name: {"median": statistics.median(values), "min": min(values), "max": max(values)}
+        for name, values in parts.items()
+        if values
+    }
+
+
+def safe_hunt(budget_s: float, seed: int, workers: int) -> dict[str, Any]:
+    from sim.hunt import HuntConfig, hunt
+
+    result = hunt(HuntConfig(seed=seed, budget_s=budget_s, workers=workers))
+    return {
+        "kind": "safe-hunt",
+        "budget_s": budget_s,
+        "seed": seed,
+        "workers": workers,
+        "found": result.prop or None,
+        "schedules": result.schedules,
+        "sim_seconds": round(result.sim_seconds, 1),
+        "undecided": result.undecided,
+        "wall_s": round(result.wall_s, 1),
+    }
 
 
 def measure_coverage(runs: int, seed: int) -> list[dict[str, Any]]:
@@ -123,13 +163,18 @@ def measure_coverage(runs: int, seed: int) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modes", help="comma-separated modes (default: every mode and safe)")
+    parser.add_argument(
+        "--modes", help="comma-separated modes (default: every mode and safe; none: no mode)"
+    )
     parser.add_argument("--seeds", type=int, default=5, help="hunt seeds per mode")
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per hunt")
     parser.add_argument("--shrink-budget", type=float, default=60.0, help="seconds per shrink")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--coverage", type=int, default=10, help="runs per shape for coverage")
+    parser.add_argument(
+        "--safe-hunt", type=float, default=0.0, help="seconds of one safe-mode hunt (0: none)"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="2 seeds, 10 s hunts and shrinks, coverage of 4"
     )
@@ -138,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         opts.seeds, opts.budget, opts.shrink_budget, opts.coverage = 2, 10.0, 10.0, 4
     available = known_modes()
     modes = opts.modes.split(",") if opts.modes else [*available, SAFE]
+    modes = [] if modes == ["none"] else modes
     unknown = [m for m in modes if m != SAFE and m not in available]
     if unknown or opts.seeds < 1 or opts.budget <= 0 or opts.workers < 1:
         what = f"unknown modes {unknown}" if unknown else "--seeds, --budget, --workers"
@@ -160,6 +206,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(line), flush=True)
         shares = ", ".join(f"{k} {v:.0%}" for k, v in line["situations"].items())
         print(f"coverage {line['shape']:<24} {shares}", file=sys.stderr)
+    if opts.safe_hunt > 0:
+        line = safe_hunt(opts.safe_hunt, opts.first_seed, opts.workers)
+        print(json.dumps(line), flush=True)
+        print(
+            f"safe hunt {line['budget_s']:g} s: found {line['found']}, {line['schedules']} "
+            f"schedules, {line['sim_seconds']:,} simulated s",
+            file=sys.stderr,
+        )
     summary = {
         "kind": "summary",
         "modes": len(records),

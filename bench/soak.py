@@ -37,8 +37,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 from checkers import Violation, default_registry, run_checkers  # noqa: E402
 from checkers.base import TraceChecker  # noqa: E402
 from raftlab.experiment import make_actor  # noqa: E402
-from sim import SimConfig, Simulation, get_profile  # noqa: E402
-from sim.cluster import raft_config_for  # noqa: E402
+from sim import SimConfig, Simulation  # noqa: E402
 from sim.profiles import PROFILES  # noqa: E402
 from traces.recorder import MemoryRecorder, make_header  # noqa: E402
 
@@ -80,13 +79,8 @@ def run_case(
     ``observers`` are fed the same events in the same pass, with the same
     shared model (a test's detector of a situation, say); they keep what
     they find to themselves (``finish`` returns nothing)."""
-    faults = get_profile(profile)
-    config = SimConfig(
-        nodes=nodes,
-        seed=seed,
-        duration_s=duration_s,
-        profile=faults,
-        raft=raft_config_for(faults, read_mode),
+    config = SimConfig.for_faults(
+        profile, read_mode=read_mode, nodes=nodes, seed=seed, duration_s=duration_s
     )
     header = make_header("raftlab-sim", **config.header_fields(), membership=membership)
     recorder = MemoryRecorder(header)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import deque
 from enum import StrEnum
-from struct import Struct
 
 
 class ProgressState(StrEnum):
@@ -152,22 +151,24 @@ class Progress:
         elif self.state is ProgressState.PROBE:
             self.probe_sent = True
 
-    def digest_image(self, node: int) -> bytes:
-        """This peer's part of the node's state digest: ``node`` and the
-        progress as little-endian 64-bit integers."""
-        return _pack_image(
-            node,
-            self.match,
-            self.next,
-            _STATE_CODES[self.state],
-            int(self.probe_sent),
-            len(self.inflights.indexes),
-            self.last_heard,
-            self.read_round,
-            self.pending_snapshot,
-            self.snapshot_sent_at,
+    def add_digest_ints(self, node: int, ints: list[int]) -> None:
+        """Append this peer's part of the node's state digest to ``ints``:
+        ``node`` and the progress, each packed as a 64-bit integer. (Into
+        the caller's list, which is packed and hashed once for all peers.)"""
+        ints.extend(
+            (
+                node,
+                self.match,
+                self.next,
+                _STATE_CODES[self.state],
+                int(self.probe_sent),
+                len(self.inflights.indexes),
+                self.last_heard,
+                self.read_round,
+                self.pending_snapshot,
+                self.snapshot_sent_at,
+            )
         )
 
 
 _STATE_CODES = {state: code for code, state in enumerate(ProgressState)}
-_pack_image = Struct("<10q").pack

@@ -70,12 +70,16 @@ class Sink(Protocol):
 class Envelope:
     """A message in flight with its trace identity."""
 
-    __slots__ = ("mid", "msg", "seq")
+    __slots__ = ("lc", "mid", "msg", "seq")
 
-    def __init__(self, msg: Any, mid: str, seq: int) -> None:
+    def __init__(self, msg: Any, mid: str, seq: int, lc: int = -1) -> None:
         self.msg = msg
         self.mid = mid
         self.seq = seq
+        #: The sender's Lamport clock, the number after the colon in ``mid``
+        #: (-1: not known, read from ``mid``): set by the tracer that sent
+        #: it, which saves the receiver parsing it back out of the string.
+        self.lc = lc
 
 
 def encode_durable(durable: DurableState) -> Event:
@@ -232,7 +236,9 @@ class TracedNode:
                         on_send(Envelope(effect.msg, "", 0))
             return effects
         if envelope is not None:
-            sender_lc = int(envelope.mid.rsplit(":", 1)[1]) if envelope.mid else 0
+            sender_lc = envelope.lc
+            if sender_lc < 0:
+                sender_lc = int(envelope.mid.rsplit(":", 1)[1]) if envelope.mid else 0
             self.lc = max(self.lc, sender_lc) + 1
             event = self._head(t_us, "recv", now)
             event["in"] = {"mid": envelope.mid, "type": envelope.msg.KIND}
@@ -258,7 +264,7 @@ class TracedNode:
                 continue
             line_seq = sink.emit(line)
             if on_send is not None and isinstance(effect, Send):
-                on_send(Envelope(effect.msg, line["mid"], line_seq))
+                on_send(Envelope(effect.msg, line["mid"], line_seq, line["lc"]))
         if self.flush is not None:
             self.flush()
         if error:

@@ -22,9 +22,11 @@ Each schedule is drawn from --seed and its number: its own cluster size (3-5),
 network faults, workload and membership changes (swarm testing), with fault
 shapes aimed at where consensus bugs live (docs/hunting.md). Every run is
 checked by every trace checker and by the linearizability checker on its
-client history. The first schedule that fails is shrunk (fewer faults,
-client operations, membership changes and nodes, a shorter run) as long as
-it fails the same property, and --out receives the minimal trace
+client history. The first schedule that fails is shrunk as long as it fails
+the same property: the run ends just past the violation, its client
+operations become an explicit list to delete from, and fewer faults,
+membership changes and nodes, a quieter network, shorter faults and less
+idle time are tried (docs/hunting.md). --out receives the minimal trace
 (counterexample.jsonl), its schedule (schedule.json: `raftlab sim --schedule`
 replays it to the same trace), the schedule as found (found-schedule.json)
 and the report (report.txt, report.html: a timeline with a lane per node).

@@ -132,17 +132,22 @@ def run(
     membership = membership or "random"
     read_mode = read_mode or "index"
     from raftlab import rundir
-    from raftlab.cmd_sim import check_membership, with_unsafe
+    from raftlab.cmd_sim import check_membership
     from raftlab.options import check_sim_values, sim_warnings
     from raftlab.outputs import OutputError
-    from sim import SimConfig, WorkloadConfig, get_profile, raft_config_for
+    from sim import SimConfig, WorkloadConfig
 
     defaults = WorkloadConfig()
     try:
         check_sim_values(seed, duration, defaults.clients, defaults.rate, defaults.keys)
-        profile = get_profile(faults)
-        raft = with_unsafe(raft_config_for(profile, read_mode), unsafe)
-        config = SimConfig(nodes=nodes, seed=seed, duration_s=duration, profile=profile, raft=raft)
+        config = SimConfig.for_faults(
+            faults,
+            read_mode=read_mode,
+            unsafe=tuple(unsafe),
+            nodes=nodes,
+            seed=seed,
+            duration_s=duration,
+        )
         config.validate()
         plan = rundir.plan(out_dir, rundir.run_name(seed, faults, nodes))
     except (ValueError, OutputError) as error:

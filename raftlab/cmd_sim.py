@@ -11,7 +11,6 @@ import typer
 from raftlab import ui
 
 if TYPE_CHECKING:
-    from consensus import RaftConfig
     from raftlab.summary import RunInfo
     from sim import SimConfig, SimStats
     from sim.schedule import Schedule
@@ -107,7 +106,7 @@ def sim(
 ) -> None:
     from raftlab.options import check_sim_values, sim_warnings
     from raftlab.outputs import OutputError, check_output_file
-    from sim import SimConfig, WorkloadConfig, get_profile, raft_config_for
+    from sim import SimConfig, WorkloadConfig
 
     if list_faults:
         list_profiles(as_json)
@@ -126,13 +125,13 @@ def sim(
             membership = "none"
         else:
             check_sim_values(seed, duration, clients, rate, keys)
-            profile = get_profile(faults)
-            config = SimConfig(
+            config = SimConfig.for_faults(
+                faults,
+                read_mode=read_mode,
+                unsafe=tuple(unsafe),
                 nodes=nodes,
                 seed=seed,
                 duration_s=duration,
-                profile=profile,
-                raft=with_unsafe(raft_config_for(profile, read_mode), unsafe),
                 workload=WorkloadConfig(clients=clients, rate=rate, keys=keys),
             )
         config.validate()
@@ -217,21 +216,6 @@ def list_unsafe_modes(as_json: bool) -> None:
     else:
         rows = [(m.name, f"{m.bug} Caught by: {m.caught_by}.") for m in CATALOG]
         ui.out.print(ui.table(rows))
-
-
-def with_unsafe(raft: RaftConfig, modes: list[str]) -> RaftConfig:
-    """``raft`` with the ``--unsafe`` modes switched on; ValueError naming
-    an unknown mode and the known ones."""
-    import dataclasses
-
-    from consensus import CoreMisuse
-
-    config = dataclasses.replace(raft, unsafe=tuple(modes))
-    try:
-        config.validate()
-    except CoreMisuse as err:
-        raise ValueError(f"--unsafe: {err}") from None
-    return config
 
 
 def check_membership(spec: str) -> None:

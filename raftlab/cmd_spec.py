@@ -23,8 +23,9 @@ SPEC_HELP = """Work with TLA+ spec files in the subset raftlab's spec checker re
 
 `raftlab spec eval` evaluates an expression in a spec's scope (handy while
 writing a spec); `raftlab spec check` checks a trace against a spec's
-invariants. docs/spec-language.md describes the subset, docs/spec-checking.md
-the checking.
+invariants and validates each step against the spec's actions.
+docs/spec-language.md describes the subset, docs/spec-checking.md the
+checking.
 """
 
 EVAL_HELP = """Evaluate an expression in a spec's scope and print its value in TLA+ syntax.
@@ -47,26 +48,34 @@ Examples:
 """
 
 
-CHECK_HELP = """Check every state of a trace against a spec's named invariants.
+CHECK_HELP = """Check a trace against a spec: its named invariants in every state,
+and (trace validation) each step against the spec's action for it.
 
 SPEC is a .tla file with its mapping beside it (NAME.mapping.toml), or the
 mapping file itself. TRACE is a raftlab trace, or an ITF document that
 `raftlab export --format itf` wrote (a name ending in .json). The mapping
-says which trace state field becomes which spec variable and which
-properties to check (docs/spec-checking.md). Every
-node step of the trace (simulated, or a merged trace of a real cluster)
-gives a state: the state invariants must hold in each, the step properties
-for each pair of consecutive states. A failure names the event (seq), the
-property and the values of the variables it reads.
+says which trace state field becomes which spec variable, which
+properties to check, and which step is which action with which
+parameters (docs/spec-checking.md). Every node step of the trace
+(simulated, or a merged trace of a real cluster) gives a state: the state
+invariants must hold in each, the step properties for each pair of
+consecutive states, and each step the mapping names an action must be that
+action: enabled in the state before it, with the step's fields as its
+parameters, and allowing the state after it. A failure names the event
+(seq), the property or action, and the values that differ (expected and
+actual). --invariants-only skips trace validation.
 
-Exit codes: 0 every property held, 1 a property failed, 2 bad input (a
-spec, mapping or trace that cannot be read, named in one line).
+Exit codes: 0 every property held and every step was its action, 1 one
+failed, 2 bad input (a spec, mapping or trace that cannot be read, named in
+one line).
 
 Examples:
 
   raftlab spec check spec/RaftReconfig.tla run.jsonl
 
   raftlab spec check spec/RaftReconfig.mapping.toml run.jsonl.gz --json
+
+  raftlab spec check spec/RaftReconfig.tla run.jsonl --invariants-only
 """
 
 
@@ -162,13 +171,16 @@ def check(
         ..., help="A trace file (.jsonl or .jsonl.gz), or raftlab's ITF export (.json)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    invariants_only: bool = typer.Option(
+        False, "--invariants-only", help="Check the invariants only: no trace validation."
+    ),
 ) -> None:
     from checkers.spec import SpecError
     from traces.itf import ItfError
     from traces.reader import TraceError
 
     try:
-        result = check_file(spec_file, trace)
+        result = check_file(spec_file, trace, validate=not invariants_only)
     except (SpecError, TraceError, ItfError) as error:
         raise ui.fail(str(error)) from None
     except (KeyError, TypeError, ValueError) as error:
@@ -180,11 +192,21 @@ def check(
         for violation in result.violations:
             ui.out.print(violation.describe(), markup=False, highlight=False, soft_wrap=True)
         verdict = "FAIL" if result.violations else "ok"
+        validated = (
+            f", {result.validated} steps validated against its actions"
+            + (
+                f" ({result.unvalidated} recv steps without their message skipped)"
+                if result.unvalidated
+                else ""
+            )
+            if result.validate
+            else ", no trace validation"
+        )
         ui.out.print(
             f"{verdict}: {doc['states']} states of {trace} checked against "
             f"{len(doc['invariants'])} invariants and {len(doc['steps'])} step properties "
-            f"of {result.mapping.spec.module.name}; {len(result.violations) + result.suppressed} "
-            "failure(s)",
+            f"of {result.mapping.spec.module.name}{validated}; "
+            f"{len(result.violations) + result.suppressed} failure(s)",
             markup=False,
             highlight=False,
         )
@@ -192,9 +214,10 @@ def check(
         raise typer.Exit(1)
 
 
-def check_file(spec_file: Path, trace: Path) -> SpecCheck:
+def check_file(spec_file: Path, trace: Path, validate: bool = True) -> SpecCheck:
     """Check a raftlab trace, or an ITF document (a name ending in .json)
-    that ``raftlab export --format itf`` wrote."""
+    that ``raftlab export --format itf`` wrote; ``validate`` checks each
+    step against its action too."""
     from checkers.spec.check import check_events, check_steps, load_mapping
     from checkers.spec.itf_steps import itf_steps
     from traces.itf import read_itf
@@ -202,9 +225,9 @@ def check_file(spec_file: Path, trace: Path) -> SpecCheck:
 
     mapping = load_mapping(mapping_path(spec_file))
     if trace.name.endswith(".json"):
-        return check_steps(mapping, itf_steps(read_itf(trace), str(trace)))
+        return check_steps(mapping, itf_steps(read_itf(trace), str(trace)), validate)
     _header, events = open_trace(trace)
-    result = check_events(mapping, events)
+    result = check_events(mapping, events, validate)
     integrity = events.drain()
     if integrity.state == "tampered":
         raise TraceError(str(trace), 0, f"not checked: {integrity.message}")
@@ -227,6 +250,9 @@ def check_doc(spec_file: str, trace: str, result: SpecCheck) -> dict[str, Any]:
         "states": result.states,
         "invariants": list(result.mapping.invariants),
         "steps": list(result.mapping.steps),
+        "validated": result.validated,
+        "unvalidated": result.unvalidated,
+        "trace_validation": result.validate,
         "violations": [v.to_json() for v in result.violations],
         "suppressed": result.suppressed,
         "ok": not result.violations,

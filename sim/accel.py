@@ -1,9 +1,10 @@
 """The optional compiled build: where ``make accel`` puts it, and whether it may be used.
 
 ``make accel`` compiles the simulator's hot path with mypyc (the core, the
-node runtime, the simulator's loop and the trace recorder: the Makefile's
+node runtime, the simulator's loop and the trace recorder; and the
+linearizability checker's readers, reductions and searches: the Makefile's
 ACCEL_MODULES) into ``build/accel/``, a copy of the packages holding them
-(consensus, traces, kv, sim) in which those modules are C extensions. Python
+(consensus, traces, kv, sim, checkers) in which those modules are C extensions. Python
 finds it only when that directory comes before the checkout on the module
 path, so using it is a choice made per process, never a side effect of
 having built it: bench/sim.py measures the compiled build in a subprocess

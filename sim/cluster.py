@@ -35,7 +35,7 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from consensus import (
@@ -73,7 +73,7 @@ from sim.membership import (
 )
 from sim.network import Network
 from sim.node import NEVER, SimNode
-from sim.profiles import PROFILES, FaultProfile
+from sim.profiles import PROFILES, FaultProfile, get_profile
 from sim.workload import Client, Operation, Workload, WorkloadConfig
 
 _T = TypeVar("_T")
@@ -131,6 +131,29 @@ class SimConfig:
     snapshot_every: int = 200
     """Entries applied between snapshots (log compaction)."""
     actor_every_ms: float = 250.0
+
+    @classmethod
+    def for_faults(
+        cls,
+        faults: str,
+        *,
+        read_mode: str = "index",
+        unsafe: tuple[str, ...] = (),
+        **fields: Any,
+    ) -> SimConfig:
+        """A run under the fault profile named ``faults``, its core set up for
+        ``read_mode`` as ``raft_config_for`` fits it to that profile, with the
+        ``unsafe`` modes on; ``fields`` are the other fields (nodes, seed...).
+
+        The one way the CLI, the benches and the tests build a simulation from
+        names. ValueError names an unknown profile, read mode or unsafe mode."""
+        profile = get_profile(faults)
+        raft = replace(raft_config_for(profile, read_mode), unsafe=tuple(unsafe))
+        try:
+            raft.validate()
+        except CoreMisuse as err:
+            raise ValueError(f"--unsafe: {err}") from None
+        return cls(profile=profile, raft=raft, **fields)
 
     def validate(self) -> None:
         if not 1 <= self.nodes <= 64:
@@ -223,7 +246,7 @@ class Simulation:
         self.phase_rng = rngs[_PHASES]
         self.clock_rng = rngs[_CLOCKS]
         self.core_rng = rngs[_CORES]
-        self.workload = Workload(config.workload, rngs[_CLIENTS])
+        self.workload = self._make_workload(rngs[_CLIENTS])
         self.stats = SimStats()
         self.nodes: dict[int, SimNode] = {}
         self.clients: list[Client] = []
@@ -250,7 +273,7 @@ class Simulation:
         for c in range(1, config.workload.clients + 1):
             client = Client(c, target=self.workload.rng.randint(1, config.nodes))
             self.clients.append(client)
-            self.push(self.workload.think_us(), WAKE, client, None)
+            self.push(self.workload.think_us(client, self.now), WAKE, client, None)
         if p.partition_every_s:
             self.push(self._interval(p.partition_every_s), FAULT, "partition", None)
         if p.crash_every_s:
@@ -259,6 +282,11 @@ class Simulation:
             self.push(self._interval(p.pause_every_s), FAULT, "pause", None)
         if not isinstance(self.actor, NoActor):
             self.push(int(config.actor_every_ms * 1000), ACTOR, None, None)
+
+    def _make_workload(self, rng: random.Random) -> Workload:
+        """The clients' source of operations (a schedule's explicit list
+        of operations replaces it: sim/operations.py)."""
+        return Workload(self.config.workload, rng)
 
     # ------------------------------------------------------------------ loop
 
@@ -420,7 +448,7 @@ class Simulation:
             )
             client.op = op
             client.attempt = 0
-            client.next_at = self.now + self.workload.think_us()
+            client.next_at = self.now + self.workload.think_us(client, self.now)
             self._attempt(client)
             return
         kind, attempt = why

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 
+from sim.draws import lognormal
 from sim.profiles import FaultProfile
 
 #: No write completes faster than this (a syscall and an fsync barrier).
@@ -30,7 +31,7 @@ class DiskModel:
     def latency_us(self) -> int:
         """One write's latency: log-normal around the median, plus (rarely) a stall."""
         p, rng = self.profile, self.rng
-        latency = rng.lognormvariate(self._mu, p.disk_sigma) if p.disk_sigma else math.exp(self._mu)
+        latency = lognormal(rng, self._mu, p.disk_sigma) if p.disk_sigma else math.exp(self._mu)
         if p.disk_stall and rng.random() < p.disk_stall:
             self.stalls += 1
             latency += rng.uniform(*p.disk_stall_ms) * 1000.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 
+from sim.draws import lognormal
 from sim.profiles import FaultProfile
 
 
@@ -24,7 +25,7 @@ class Network:
 
     def latency_us(self) -> int:
         sigma = self.profile.latency_sigma
-        delay = self.rng.lognormvariate(self._mu, sigma) if sigma else math.exp(self._mu)
+        delay = lognormal(self.rng, self._mu, sigma) if sigma else math.exp(self._mu)
         return max(100, int(delay))
 
     def fate(self, src: int, dst: int) -> tuple[str, list[int]]:

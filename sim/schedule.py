@@ -15,7 +15,8 @@ the cores' election timeouts), the duration, the concrete fault profile
 (per-message loss, duplication and reordering, disk latency; its random
 partition, crash and pause processes too, though the hunt leaves those off),
 the read mode and unsafe modes of the core, the client workload parameters
-and a membership script (the steps of ``load_script``). The JSON format is
+or an explicit list of client operations (operations.py), and a membership
+script (the steps of ``load_script``). The JSON format is
 in docs/hunting.md; ``raftlab sim --schedule FILE`` replays a file to the
 same trace, byte for byte.
 
@@ -40,12 +41,13 @@ from consensus.messages import AppendRequest, VoteResponse
 from consensus.rng import mix64
 from consensus.traced import Envelope, Sink
 from kv.ports import Reply
-from sim.cluster import SimConfig, SimStats, Simulation, raft_config_for
+from sim.cluster import HEARTBEAT_TICKS, SimConfig, SimStats, Simulation, raft_config_for
 from sim.events import FAULT
 from sim.membership import MembershipActor, NoActor, parse_script
 from sim.node import SimNode
+from sim.operations import ClientOp, ScriptedWorkload
 from sim.profiles import PROFILES, FaultProfile
-from sim.workload import WorkloadConfig
+from sim.workload import Workload, WorkloadConfig
 from traces.recorder import FileRecorder, StopRequest, make_header
 
 FORMAT, VERSION = "raftlab-schedule", 1
@@ -105,6 +107,10 @@ class Schedule:
     events: tuple[FaultEvent, ...] = ()
     membership: tuple[dict[str, Any], ...] = ()
     """Steps of a membership script (sim/membership.py ``load_script``)."""
+    operations: tuple[ClientOp, ...] | None = None
+    """The clients' operations, listed (sim/operations.py); ``None``: the
+    random workload of ``workload`` (whose ``clients`` and timeouts apply to
+    a list too)."""
     shape: str = ""
     """Which generator drew it (sim/hunt/shapes.py); only informative."""
     snapshot_every: int = 200
@@ -112,6 +118,10 @@ class Schedule:
     """The core's batching of catch-up entries (``RaftConfig``): one entry per
     message lets a follower acknowledge an old term's tail before the new
     leader's entries, the situation of the paper's Figure 8."""
+    heartbeat_ticks: int = HEARTBEAT_TICKS
+    """The leaders' heartbeat interval in 10 ms ticks (the election timeout
+    stays 15-30 ticks): the shrinker makes heartbeats rarer, since in a
+    short counterexample they are most of the trace."""
 
     # ----------------------------------------------------------- the run
 
@@ -120,6 +130,7 @@ class Schedule:
             raft_config_for(self.faults, self.read_mode),
             unsafe=self.unsafe,
             max_entries_per_msg=self.max_entries_per_msg,
+            heartbeat_ticks=self.heartbeat_ticks,
         )
         return SimConfig(
             nodes=self.nodes,
@@ -149,6 +160,10 @@ class Schedule:
         try:
             self.sim_config().validate()
             self.actor()
+            for number, op in enumerate(self.operations or ()):
+                problem = op.problem(self.workload.clients)
+                if problem:
+                    raise ScheduleError(f"operations[{number}]: {problem}")
         except ScheduleError:
             raise
         except ValueError as err:
@@ -156,28 +171,35 @@ class Schedule:
 
     # ---------------------------------------------------------- its size
 
-    def size(self) -> tuple[int, int, int, int, float]:
-        """(faults, membership steps, nodes, clients, duration): what the
-        shrinker makes smaller, each part on its own."""
+    def size(self) -> tuple[int, int, int, int, int, float]:
+        """(faults, membership steps, nodes, clients, client operations,
+        duration): what the shrinker makes smaller, each part on its own."""
         return (
             len(self.events),
             len(self.membership),
             self.nodes,
             self.workload.clients,
+            self.client_ops(),
             self.duration_s,
         )
 
+    def client_ops(self) -> int:
+        """The client operations listed, or those the random workload asks
+        for (its rate times the duration)."""
+        if self.operations is not None:
+            return len(self.operations)
+        return round(self.workload.rate * self.duration_s) if self.workload.clients else 0
+
     def weight(self) -> int:
         """One number for the size: fault events, membership steps, nodes,
-        and the client operations the workload asks for."""
-        ops = round(self.workload.rate * self.duration_s) if self.workload.clients else 0
-        return len(self.events) + len(self.membership) + self.nodes + ops
+        and client operations."""
+        return len(self.events) + len(self.membership) + self.nodes + self.client_ops()
 
     # --------------------------------------------------------------- JSON
 
     def to_json(self) -> dict[str, Any]:
         w = self.workload
-        return {
+        doc: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
             "shape": self.shape,
@@ -188,6 +210,7 @@ class Schedule:
             "unsafe": list(self.unsafe),
             "snapshot_every": self.snapshot_every,
             "max_entries_per_msg": self.max_entries_per_msg,
+            "heartbeat_ticks": self.heartbeat_ticks,
             "faults": self.faults.to_json(),
             "workload": {
                 "clients": w.clients,
@@ -200,6 +223,9 @@ class Schedule:
             "events": [e.to_json() for e in self.events],
             "membership": [dict(step) for step in self.membership],
         }
+        if self.operations is not None:
+            doc["operations"] = [op.to_json() for op in self.operations]
+        return doc
 
     def dumps(self) -> bytes:
         return orjson.dumps(self.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
@@ -236,9 +262,11 @@ def schedule_from_json(raw: Any, where: str = "schedule") -> Schedule:
             _event(e, f"{where}: events[{i}]") for i, e in enumerate(get.items("events", dict))
         ),
         membership=tuple(get.items("membership", dict)),
+        operations=_operations(raw, where),
         shape=get.text("shape", ""),
         snapshot_every=get.integer("snapshot_every", 200),
         max_entries_per_msg=get.integer("max_entries_per_msg", 64),
+        heartbeat_ticks=get.integer("heartbeat_ticks", HEARTBEAT_TICKS),
     )
     if schedule.read_mode not in [m.value for m in ReadMode]:
         raise ScheduleError(f"{where}: read_mode must be 'index' or 'lease'")
@@ -331,6 +359,29 @@ def _workload(raw: Any, where: str) -> WorkloadConfig:
     return config
 
 
+def _operations(raw: dict[str, Any], where: str) -> tuple[ClientOp, ...] | None:
+    if raw.get("operations") is None:
+        return None
+    out = []
+    for number, item in enumerate(_Getter(raw, where).items("operations", dict)):
+        here = f"{where}: operations[{number}]"
+        unknown = sorted(set(item) - set(ClientOp.__slots__))
+        if unknown:
+            raise ScheduleError(f"{here}: unknown field {unknown[0]!r}")
+        get = _Getter(item, here)
+        value = item.get("value")
+        out.append(
+            ClientOp(
+                get.integer("client", 0),
+                get.number("at", 0.0),
+                get.text("op", ""),
+                get.text("key", ""),
+                list(value) if isinstance(value, list) else value,
+            )
+        )
+    return tuple(out)
+
+
 def _event(raw: dict[str, Any], where: str) -> FaultEvent:
     get = _Getter(raw, where)
     unknown = sorted(set(raw) - set(FaultEvent.__slots__))
@@ -369,8 +420,8 @@ class ScheduledSimulation(Simulation):
     _PICK = 1009
 
     def __init__(self, schedule: Schedule, sink: Sink | None = None) -> None:
-        super().__init__(schedule.sim_config(), sink, schedule.actor())
         self.schedule = schedule
+        super().__init__(schedule.sim_config(), sink, schedule.actor())
         self._pick_rng = random.Random(mix64(schedule.seed * 7919 + self._PICK))
         #: Armed triggers: event number -> the node it waits on (0: whichever
         #: node sends entries next, which only leaders do).
@@ -384,6 +435,11 @@ class ScheduledSimulation(Simulation):
         self._partition_gen = 0
         for number, event in enumerate(schedule.events):
             self.push(int(event.at * 1_000_000), FAULT, "scheduled", number)
+
+    def _make_workload(self, rng: random.Random) -> Workload:
+        if self.schedule.operations is None:
+            return super()._make_workload(rng)
+        return ScriptedWorkload(self.config.workload, rng, self.schedule.operations)
 
     def _on_fault(self, kind: str, payload: Any) -> None:
         if kind == "scheduled":

@@ -66,7 +66,9 @@ class Workload:
         self._weights = [w for _, w in config.mix]
         self._last_value: dict[str, str] = {}
 
-    def think_us(self) -> int:
+    def think_us(self, client: Client, now_us: int) -> int:
+        """How long ``client`` waits from ``now_us`` before its next
+        operation may start (the same for every client here)."""
         mean_s = self.config.clients / self.config.rate
         return max(1000, int(self.rng.expovariate(1.0 / mean_s) * 1_000_000))
 

@@ -12,9 +12,11 @@
 (*                                                                         *)
 (* Two kinds of named properties: state invariants (no primes) hold in      *)
 (* every projected state; step properties (names ending in Step) hold for  *)
-(* every pair of consecutive projected states, the second one primed.       *)
+(* every pair of consecutive projected states, the second one primed. The   *)
+(* actions at the end are for trace validation: each trace step must be    *)
+(* the action the mapping names for it.                                     *)
 (***************************************************************************)
-EXTENDS Naturals, FiniteSets
+EXTENDS Naturals, Integers, FiniteSets, TLC
 
 VARIABLES
     currentTerm,   \* node -> its current term
@@ -25,16 +27,26 @@ VARIABLES
     lastIndex,     \* node -> the index of its last log entry (snapshot included)
     lastTerm,      \* node -> the term of that entry
     snapIndex,     \* node -> the last index its snapshot covers
+    commitTerm,    \* node -> the term of the entry at commitIndex in its log
+                   \*         (Unknown when the trace does not say)
     config,        \* node -> its applied configuration, a record of voters,
                    \*         outgoing (joint only), learners, learnersNext, autoLeave
     up,            \* the set of nodes running
-    step,          \* the step that produced this state: [node, act, msg]
-    elected        \* history: every <<term, node>> seen as leader so far
+    step,          \* the step that produced this state: [node, act, msg, from,
+                   \*   term, pre, ok, index] (the message a recv received)
+    elected,       \* history: every <<term, node>> seen as leader so far
+    votes,         \* history: <<v, term, pre>> -> the nodes that received a
+                   \*   granted vote_resp of v for term (PreVote or not)
+    acks           \* history: <<l, m>> -> <<term, index>>, the highest index
+                   \*   leader l received a successful append_resp for from m
+                   \*   in term (l's term when it received it)
 
 vars == <<currentTerm, role, votedFor, commitIndex, appliedIndex, lastIndex,
-          lastTerm, snapIndex, config, up, step, elected>>
+          lastTerm, snapIndex, commitTerm, config, up, step, elected, votes, acks>>
 
 Nil == 0
+
+Unknown == -1
 
 \* The nodes that have started: a node enters the state with its first step.
 Server == DOMAIN currentTerm
@@ -74,6 +86,12 @@ QuorumsOverlap(c, d) == \E X \in Parts(c), Y \in Parts(d) : MajoritiesMeet(X, Y)
 \* (elected is a history variable: a leader that stepped down still counts).
 ElectionSafety ==
     \A e, f \in elected : e[1] = f[1] => e[2] = f[2]
+
+\* Vote once: no node's (non-PreVote) vote for one term was received as
+\* granted by two candidates, across restarts too (the evidence is the
+\* delivered vote_resp messages, not the voter's own state).
+VoteOnce ==
+    \A k \in DOMAIN votes : ~k[3] => Cardinality(votes[k]) <= 1
 
 \* The log summary is consistent: what is snapshotted is applied, what is
 \* applied is committed, what is committed is in the log, and no entry is
@@ -157,5 +175,403 @@ ConfigChangeOverlapStep ==
          /\ config[n].voters # {}
          /\ ~Restarted(n))
             => QuorumsOverlap(config[n], config'[n])
+
+-----------------------------------------------------------------------------
+(***************************************************************************)
+(* Actions, one per kind of trace step (RaftReconfig.mapping.toml says     *)
+(* which step is which and binds the parameters to the step's fields).     *)
+(* A node step is seen whole, after every effect of its input, so each     *)
+(* action allows what one input may do to the stepping node's summary, and *)
+(* nothing to any other node. n is the stepping node; a received message   *)
+(* came from m with term t. Trace validation checks that each step's       *)
+(* action is enabled in the state before it and allows the state after it. *)
+(***************************************************************************)
+
+Max(a, b) == IF a > b THEN a ELSE b
+Min(a, b) == IF a < b THEN a ELSE b
+
+\* S holds a majority of every voter set of c (both halves when joint).
+IsQuorum(S, c) == \A P \in Parts(c) : Cardinality(S \cap P) >= Majority(P)
+
+\* commitTerm follows the commit index and the log: it may change only
+\* where one of them does (or a restart or snapshot resets what is known).
+CommitTermFollows(n) ==
+    (commitIndex'[n] = commitIndex[n] /\ lastIndex'[n] >= commitIndex[n]
+     /\ commitTerm[n] # Unknown)
+        => commitTerm'[n] = commitTerm[n]
+
+\* No node but n changes, and no node starts or stops.
+Frame(n) ==
+    /\ DOMAIN currentTerm' = Server
+    /\ up' = up
+    /\ currentTerm' = [currentTerm EXCEPT ![n] = currentTerm'[n]]
+    /\ role' = [role EXCEPT ![n] = role'[n]]
+    /\ votedFor' = [votedFor EXCEPT ![n] = votedFor'[n]]
+    /\ commitIndex' = [commitIndex EXCEPT ![n] = commitIndex'[n]]
+    /\ appliedIndex' = [appliedIndex EXCEPT ![n] = appliedIndex'[n]]
+    /\ lastIndex' = [lastIndex EXCEPT ![n] = lastIndex'[n]]
+    /\ lastTerm' = [lastTerm EXCEPT ![n] = lastTerm'[n]]
+    /\ snapIndex' = [snapIndex EXCEPT ![n] = snapIndex'[n]]
+    /\ commitTerm' = [commitTerm EXCEPT ![n] = commitTerm'[n]]
+    /\ config' = [config EXCEPT ![n] = config'[n]]
+    /\ CommitTermFollows(n)
+
+\* n's election state (term, vote, role) is unchanged.
+ElectionUnchanged(n) ==
+    /\ currentTerm'[n] = currentTerm[n]
+    /\ votedFor'[n] = votedFor[n]
+    /\ role'[n] = role[n]
+
+\* n's log summary is unchanged.
+LogUnchanged(n) ==
+    /\ lastIndex'[n] = lastIndex[n]
+    /\ lastTerm'[n] = lastTerm[n]
+
+\* What n applied (commit, apply, snapshot, configuration) is unchanged.
+AppliedUnchanged(n) ==
+    /\ commitIndex'[n] = commitIndex[n]
+    /\ appliedIndex'[n] = appliedIndex[n]
+    /\ snapIndex'[n] = snapIndex[n]
+    /\ config'[n] = config[n]
+
+NodeUnchanged(n) == ElectionUnchanged(n) /\ LogUnchanged(n) /\ AppliedUnchanged(n)
+
+\* A message of a later term t makes n a follower of t with no vote.
+FollowTerm(n, t) ==
+    /\ t > currentTerm[n]
+    /\ currentTerm'[n] = t
+    /\ votedFor'[n] = Nil
+    /\ role'[n] = "follower"
+
+\* n's term and role after a message of term t from a leader: a later term
+\* is taken, and a leader of n's term or a later one makes n its follower.
+LeaderMessageTerm(n, t) ==
+    /\ currentTerm'[n] = Max(currentTerm[n], t)
+    /\ votedFor'[n] = IF t > currentTerm[n] THEN Nil ELSE votedFor[n]
+    /\ role'[n] = IF t >= currentTerm[n] THEN "follower" ELSE role[n]
+
+\* The votes n holds for term t (PreVote ones if pre): its own, and every
+\* granted vote_resp it received for that term.
+Votes(n, t, pre) ==
+    {n} \cup {v \in Server : <<v, t, pre>> \in DOMAIN votes' /\ n \in votes'[<<v, t, pre>>]}
+
+\* Leaders only: the nodes whose successful append_resp in n's term reached
+\* index i or beyond, with n itself.
+Acked(n, i) ==
+    {n} \cup {m \in Server : /\ <<n, m>> \in DOMAIN acks'
+                             /\ acks'[<<n, m>>][1] = currentTerm[n]
+                             /\ acks'[<<n, m>>][2] >= i}
+
+\* A leader's commit index advances only to an index a quorum (of the
+\* configuration after the step) acknowledged,
+\* and only to an entry of its own term (the Raft paper, 5.4.2: earlier
+\* terms' entries are committed with it, never by counting their replicas).
+LeaderCommit(n) ==
+    /\ commitIndex'[n] >= commitIndex[n]
+    /\ commitIndex'[n] > commitIndex[n] =>
+        /\ role[n] = "leader"
+        /\ IsQuorum(Acked(n, commitIndex'[n]), config'[n])
+    /\ commitIndex'[n] > commitIndex[n] => commitTerm'[n] \in {currentTerm[n], Unknown}
+
+\* A new leader may append the first entry of its term as it wins (raftlab's
+\* core does: its no-op; Raft does not require it, and hand-made traces
+\* leave it out).
+LeaderNoop(n) ==
+    /\ lastIndex'[n] \in {lastIndex[n], lastIndex[n] + 1}
+    /\ lastTerm'[n] = IF lastIndex'[n] = lastIndex[n] THEN lastTerm[n] ELSE currentTerm'[n]
+
+\* n starts an election in a term later than t (raftlab's core takes t + 1;
+\* safety needs only a later term, and hand-made traces skip terms), voting
+\* for itself; a voter alone in its configuration wins it at once.
+StartElection(n, t) ==
+    /\ n \in Voters(config[n])
+    /\ currentTerm'[n] > t
+    /\ votedFor'[n] = n
+    /\ \/ role'[n] = "candidate" /\ LogUnchanged(n)
+       \/ role'[n] = "leader" /\ IsQuorum({n}, config[n]) /\ LeaderNoop(n)
+
+\* A PreVote round: only the role changes.
+StartPreVote(n) ==
+    /\ n \in Voters(config[n])
+    /\ role'[n] = "precandidate"
+    /\ currentTerm'[n] = currentTerm[n]
+    /\ votedFor'[n] = votedFor[n]
+    /\ LogUnchanged(n)
+
+\* A voter that may campaign does (a timeout, or a forced campaign).
+Campaign(n) ==
+    /\ role[n] # "leader"
+    /\ \/ StartPreVote(n)
+       \/ StartElection(n, currentTerm[n])
+
+\* A candidate for n's vote: m's log is at least as up to date as n's.
+UpToDate(n, li, lt) == lt > lastTerm[n] \/ (lt = lastTerm[n] /\ li >= lastIndex[n])
+
+\* n's vote after a vote_req of m for term t: kept (none in a new term), or
+\* given to m if n had not voted for another in t, is a voter and m's log
+\* is up to date.
+VoteChoices(n, m, t, li, lt) ==
+    LET kept == IF currentTerm'[n] = currentTerm[n] THEN votedFor[n] ELSE Nil
+    IN {kept} \cup
+       (IF /\ kept \in {Nil, m}
+           /\ t = currentTerm'[n]
+           /\ n \in Voters(config[n])
+           /\ UpToDate(n, li, lt)
+        THEN {m} ELSE {})
+
+HandleVoteRequest(n, m, t, pre, li, lt) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ LogUnchanged(n)
+    /\ AppliedUnchanged(n)
+    /\ pre => ElectionUnchanged(n)
+    /\ currentTerm'[n] \in {currentTerm[n], Max(currentTerm[n], t)}
+    /\ role'[n] = IF currentTerm'[n] > currentTerm[n] THEN "follower" ELSE role[n]
+    /\ votedFor'[n] \in VoteChoices(n, m, t, li, lt)
+
+HandleVoteResponse(n, m, t, pre, ok) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ AppliedUnchanged(n)
+    /\ \/ NodeUnchanged(n)
+       \/ /\ ~(pre /\ ok)
+          /\ FollowTerm(n, t)
+          /\ LogUnchanged(n)
+       \/ /\ role[n] \in {"candidate", "precandidate"}
+          /\ role'[n] = "follower"
+          /\ currentTerm'[n] = currentTerm[n]
+          /\ votedFor'[n] = votedFor[n]
+          /\ LogUnchanged(n)
+       \/ /\ ~pre
+          /\ role[n] = "candidate"
+          /\ t = currentTerm[n]
+          /\ role'[n] = "leader"
+          /\ IsQuorum(Votes(n, currentTerm[n], FALSE), config[n])
+          /\ currentTerm'[n] = currentTerm[n]
+          /\ votedFor'[n] = votedFor[n]
+          /\ LeaderNoop(n)
+       \/ /\ pre
+          /\ role[n] = "precandidate"
+          /\ IsQuorum(Votes(n, currentTerm[n] + 1, TRUE), config[n])
+          /\ StartElection(n, currentTerm[n])
+
+\* n's log after an append_req whose entries follow prev (of term pt) and
+\* end at last (of term lt): unchanged, or ending at last (entries added,
+\* or a conflicting suffix replaced), which needs n's log to hold prev.
+AppendLog(n, prev, pt, last, lt) ==
+    /\ lastIndex'[n] \in {lastIndex[n], last}
+    /\ (lastIndex'[n] # lastIndex[n] \/ lastTerm'[n] # lastTerm[n]) =>
+        /\ lastIndex'[n] = last
+        /\ lastTerm'[n] = lt
+        /\ last > prev
+        /\ prev <= lastIndex[n]
+        /\ prev = lastIndex[n] => pt = lastTerm[n]
+
+HandleAppendRequest(n, m, t, prev, pt, last, lt, mc) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ t < currentTerm[n] => NodeUnchanged(n)
+    /\ LeaderMessageTerm(n, t)
+    /\ AppendLog(n, prev, pt, last, lt)
+    /\ commitIndex'[n] \in {commitIndex[n], Max(commitIndex[n], Min(mc, last))}
+    /\ appliedIndex'[n] = appliedIndex[n]
+    /\ snapIndex'[n] = snapIndex[n]
+    /\ config'[n] = config[n]
+
+HandleHeartbeat(n, m, t, mc) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ t < currentTerm[n] => NodeUnchanged(n)
+    /\ LeaderMessageTerm(n, t)
+    /\ LogUnchanged(n)
+    /\ commitIndex'[n] \in {commitIndex[n], Max(commitIndex[n], mc)}
+    /\ appliedIndex'[n] = appliedIndex[n]
+    /\ snapIndex'[n] = snapIndex[n]
+    /\ config'[n] = config[n]
+
+\* A snapshot at index i (of term st): ignored, or (when n's log already
+\* holds i) only its commit index moves up to i, or it replaces n's log,
+\* commit, apply and configuration.
+HandleSnapshot(n, m, t, i, st) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ t < currentTerm[n] => NodeUnchanged(n)
+    /\ LeaderMessageTerm(n, t)
+    /\ \/ /\ LogUnchanged(n)
+          /\ commitIndex'[n] \in {commitIndex[n], Max(commitIndex[n], i)}
+          /\ appliedIndex'[n] = appliedIndex[n]
+          /\ snapIndex'[n] = snapIndex[n]
+          /\ config'[n] = config[n]
+       \/ /\ i > commitIndex[n]
+          /\ lastIndex'[n] = i
+          /\ lastTerm'[n] = st
+          /\ commitIndex'[n] = i
+          /\ appliedIndex'[n] = i
+          /\ snapIndex'[n] = i
+
+\* Responses to a leader (append_resp, heartbeat_resp): a later term makes
+\* n a follower; otherwise only a leader's commit index moves, to an index
+\* a quorum acknowledged.
+HandleResponse(n, m, t) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ LogUnchanged(n)
+    /\ appliedIndex'[n] = appliedIndex[n]
+    /\ snapIndex'[n] = snapIndex[n]
+    /\ config'[n] = config[n]
+    /\ IF t > currentTerm[n] /\ currentTerm'[n] # currentTerm[n]
+       THEN FollowTerm(n, t) /\ commitIndex'[n] = commitIndex[n]
+       ELSE ElectionUnchanged(n) /\ LeaderCommit(n)
+
+\* Leader transfer reaches its target: campaign at once, skipping PreVote.
+HandleTimeoutNow(n, m, t) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ AppliedUnchanged(n)
+    /\ \/ NodeUnchanged(n)
+       \/ FollowTerm(n, t) /\ LogUnchanged(n)
+       \/ t >= currentTerm[n] /\ StartElection(n, Max(currentTerm[n], t))
+
+\* Time passes: a follower or candidate may start a (pre-)campaign, a
+\* leader may step down (CheckQuorum).
+Tick(n) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ AppliedUnchanged(n)
+    /\ \/ NodeUnchanged(n)
+       \/ Campaign(n)
+       \/ /\ role[n] = "leader"
+          /\ role'[n] = "follower"
+          /\ currentTerm'[n] = currentTerm[n]
+          /\ votedFor'[n] = votedFor[n]
+          /\ LogUnchanged(n)
+
+ForceCampaign(n) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ AppliedUnchanged(n)
+    /\ NodeUnchanged(n) \/ Campaign(n)
+
+\* A client command or a configuration change: a leader appends one entry
+\* of its term; anyone else refuses it.
+Propose(n) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ ElectionUnchanged(n)
+    /\ AppliedUnchanged(n)
+    /\ lastIndex'[n] \in {lastIndex[n], lastIndex[n] + 1}
+    /\ lastIndex'[n] # lastIndex[n] => role[n] = "leader" /\ lastTerm'[n] = currentTerm[n]
+    /\ lastIndex'[n] = lastIndex[n] => lastTerm'[n] = lastTerm[n]
+
+\* A configuration change of k items (0: leave a joint configuration): as
+\* Propose, and a leader takes a change (other than leaving) only once it
+\* has committed an entry of its own term, so that no uncommitted change of
+\* an earlier term lies below it (Ongaro, raft-dev, 2015).
+ProposeConf(n, k) ==
+    /\ Propose(n)
+    /\ (lastIndex'[n] # lastIndex[n] /\ k > 0) => commitTerm[n] \in {currentTerm[n], Unknown}
+
+\* Steps that change nothing spec-visible, or (a leader's own write done)
+\* only a leader's commit index.
+Persisted(n) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ ElectionUnchanged(n)
+    /\ LogUnchanged(n)
+    /\ appliedIndex'[n] = appliedIndex[n]
+    /\ snapIndex'[n] = snapIndex[n]
+    /\ config'[n] = config[n]
+    /\ LeaderCommit(n)
+
+Quiet(n) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ NodeUnchanged(n)
+
+\* The state machine applied up to i (committed): a configuration entry
+\* among them changes n's configuration; a leader that applies its own
+\* removal steps down, one that applies an automatic joint change appends
+\* the entry that leaves it, and one whose quorum the new configuration
+\* changed may commit what that quorum acknowledged.
+Applied(n, i) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ i <= commitIndex[n]
+    /\ appliedIndex'[n] = Max(appliedIndex[n], i)
+    /\ config'[n] # config[n] => appliedIndex'[n] > appliedIndex[n]
+    /\ LeaderCommit(n)
+    /\ snapIndex'[n] = snapIndex[n]
+    /\ currentTerm'[n] = currentTerm[n]
+    /\ votedFor'[n] = votedFor[n]
+    /\ role'[n] \in {role[n], IF role[n] = "leader" THEN "follower" ELSE role[n]}
+    /\ lastIndex'[n] \in {lastIndex[n], lastIndex[n] + 1}
+    /\ lastIndex'[n] # lastIndex[n] => role[n] = "leader" /\ lastTerm'[n] = currentTerm[n]
+    /\ lastIndex'[n] = lastIndex[n] => lastTerm'[n] = lastTerm[n]
+
+\* The state machine took a snapshot at i (applied): the log is compacted.
+Compact(n, i) ==
+    /\ n \in up
+    /\ Frame(n)
+    /\ ElectionUnchanged(n)
+    /\ LogUnchanged(n)
+    /\ i <= appliedIndex[n]
+    /\ snapIndex'[n] = Max(snapIndex[n], i)
+    /\ commitIndex'[n] = commitIndex[n]
+    /\ appliedIndex'[n] = appliedIndex[n]
+    /\ config'[n] = config[n]
+
+\* A node starts for the first time, a follower of term 0 with no vote.
+Boot(n) ==
+    /\ n \notin Server
+    /\ DOMAIN currentTerm' = Server \cup {n}
+    /\ up' = up \cup {n}
+    /\ \A v \in Server :
+        /\ currentTerm'[v] = currentTerm[v]
+        /\ role'[v] = role[v]
+        /\ votedFor'[v] = votedFor[v]
+        /\ commitIndex'[v] = commitIndex[v]
+        /\ appliedIndex'[v] = appliedIndex[v]
+        /\ lastIndex'[v] = lastIndex[v]
+        /\ lastTerm'[v] = lastTerm[v]
+        /\ snapIndex'[v] = snapIndex[v]
+        /\ commitTerm'[v] = commitTerm[v]
+        /\ config'[v] = config[v]
+    /\ currentTerm'[n] = 0
+    /\ votedFor'[n] = Nil
+    /\ role'[n] = "follower"
+
+\* A node's process dies: it keeps its state, and leaves up.
+Crash(n) ==
+    /\ n \in up
+    /\ up' = up \ {n}
+    /\ DOMAIN currentTerm' = Server
+    /\ UNCHANGED <<currentTerm, role, votedFor, commitIndex, appliedIndex,
+                   lastIndex, lastTerm, snapIndex, commitTerm, config>>
+
+\* A crashed node restarts from what reached its disk: a follower, in a term
+\* no later than the one it had (the restart's volatile state is reset).
+\* A vote that its messages promised (pt, pv: its last vote_req as a
+\* candidate, or granted vote_resp, before the crash) was on its disk before
+\* it was sent (Raft, Figure 2), so the restart comes back with it.
+Restart(n, pt, pv) ==
+    /\ n \in Server
+    /\ n \notin up
+    /\ up' = up \cup {n}
+    /\ DOMAIN currentTerm' = Server
+    /\ \A v \in Server \ {n} :
+        /\ currentTerm'[v] = currentTerm[v]
+        /\ role'[v] = role[v]
+        /\ votedFor'[v] = votedFor[v]
+        /\ commitIndex'[v] = commitIndex[v]
+        /\ appliedIndex'[v] = appliedIndex[v]
+        /\ lastIndex'[v] = lastIndex[v]
+        /\ lastTerm'[v] = lastTerm[v]
+        /\ snapIndex'[v] = snapIndex[v]
+        /\ commitTerm'[v] = commitTerm[v]
+        /\ config'[v] = config[v]
+    /\ role'[n] = "follower"
+    /\ currentTerm'[n] <= currentTerm[n]
+    /\ currentTerm'[n] >= pt
+    /\ currentTerm'[n] = pt => votedFor'[n] = pv
 
 =============================================================================

@@ -304,21 +304,41 @@ def _show(conf: Any) -> str:
 
 class LearnersNeverVote(InvariantChecker):
     """A node that is not a voter in its own configuration (a learner, or a
-    node not yet or no longer a member) never grants a vote or pre-vote."""
+    node not yet or no longer a member) never grants a vote or pre-vote.
+
+    The node decides when the request arrives; the reply may leave later
+    (after a write it waits for), when the node's configuration may have
+    changed. So a grant is judged by the configuration the node had when it
+    last received that candidate's request for that term and kind."""
 
     name = "learners-never-vote"
     invariant = "Learners never vote"
-    actions = frozenset({"send:vote_resp"})
+    actions = frozenset({"send:vote_resp", "recv:vote_req"})
+
+    def __init__(self, header: Event | None = None) -> None:
+        super().__init__(header)
+        #: (node, candidate, term, pre) -> whether the node was a voter when
+        #: that request last reached it.
+        self.asked_as_voter: dict[tuple[str, Any, Any, bool], bool] = {}
 
     def feed(self, event: Event, model: ClusterModel) -> None:
+        actor = event["n"]
+        node_id = actor_node(actor)
+        if event["act"] == "recv":
+            request = model.delivered
+            if request is not None and node_id is not None:
+                key = (actor, request.get("src"), request.get("term"), bool(request.get("pre")))
+                self.asked_as_voter[key] = model.node(actor).config.is_voter(node_id)
+            return
         msg = event.get("msg")
         if not msg or msg.get("type") != "vote_resp" or not msg.get("granted"):
             return
-        actor = event["n"]
-        node_id = actor_node(actor)
         config = model.node(actor).config
         if node_id is None or config.is_voter(node_id):
             return
+        key = (actor, msg.get("dst"), msg.get("term"), bool(msg.get("pre")))
+        if self.asked_as_voter.get(key):
+            return  # decided as a voter; the reply left after the change
         kind = "pre-vote" if msg.get("pre") else "vote"
         status = "a learner" if node_id in config.learners else "not a voter"
         self.found.add(

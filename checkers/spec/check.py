@@ -27,8 +27,9 @@ from checkers.spec import nodes as n
 from checkers.spec.errors import SpecError
 from checkers.spec.evaluator import Evaluator
 from checkers.spec.spec import Spec
+from checkers.spec.validate import ActionRule, explain, load_rules
 from checkers.spec.values import Fn, Value, format_value
-from traces.export.steps import NodeView, SpecStep, StepFold
+from traces.export.steps import NodeView, SpecStep, spec_steps
 
 __all__ = [
     "SpecCheck",
@@ -59,6 +60,8 @@ class SpecMapping:
     steps: tuple[str, ...]
     labels: frozenset[str] = frozenset()
     """Variables that describe the step rather than the state (``check.labels``)."""
+    actions: tuple[ActionRule, ...] = ()
+    """Which step is which action of the spec (``[[action]]``), for trace validation."""
 
 
 def default_mapping_path() -> Path:
@@ -88,7 +91,8 @@ def load_mapping(path: str | Path) -> SpecMapping:
     invariants = _names(check, "invariants", where)
     steps = _names(check, "steps", where)
     labels = frozenset(_names(check, "labels", where))
-    mapping = SpecMapping(where, spec, node, step, history, invariants, steps, labels)
+    actions = load_rules(doc, spec.module, STEP_FIELDS, where)
+    mapping = SpecMapping(where, spec, node, step, history, invariants, steps, labels, actions)
     _check_against_spec(mapping)
     return mapping
 
@@ -223,8 +227,15 @@ class SpecCheck:
     later state while it stays FALSE); a step property at every step that
     breaks it."""
 
-    def __init__(self, mapping: SpecMapping, checker: str = "") -> None:
+    def __init__(self, mapping: SpecMapping, checker: str = "", validate: bool = True) -> None:
         self.mapping = mapping
+        #: whether steps are validated against the mapping's actions
+        self.validate = validate and bool(mapping.actions)
+        self.rules = {(r.act, r.msg): r for r in mapping.actions}
+        #: steps validated against an action, and steps of an action that
+        #: lacked what the rule ``needs`` (a recv whose message is not in the trace)
+        self.validated = 0
+        self.unvalidated = 0
         self.module = mapping.spec.module
         self.ev: Evaluator = mapping.spec.evaluator()
         #: the ``checker`` of the findings (default ``spec:MODULE``)
@@ -237,10 +248,16 @@ class SpecCheck:
             var: self.ev.value(self.ev.parse(init, f"{mapping.file}: history.{var}.init"))
             for var, init, _ in mapping.history
         }
-        self.history_next = [
+        self._initial_history = dict(self.history)
+        history_next = [
             (var, self.ev.parse(text, f"{mapping.file}: history.{var}.next"))
             for var, _, text in mapping.history
         ]
+        #: only the history variables something checked reads are kept up
+        #: (the others keep their init value: actions' evidence is not
+        #: gathered when actions are not validated)
+        used = _history_used(self.module, mapping, history_next, self.validate)
+        self.history_next = [(var, expr) for var, expr in history_next if var in used]
         self.history_reads = {
             var: variables_in(self.module, expr) for var, expr in self.history_next
         }
@@ -275,6 +292,8 @@ class SpecCheck:
             else:
                 self.failing.discard(name)
         previous = self.previous
+        if self.validate:
+            self._validate(step, self._empty_state() if previous is None else previous, state)
         if previous is not None:
             for name in self.mapping.steps:
                 if self._stutters(name, previous, state):
@@ -283,6 +302,68 @@ class SpecCheck:
                     self._report(name, step, state, previous)
         self.previous = state
         self.previous_seq = step.seq
+
+    def _empty_state(self) -> State:
+        """The state before the first step: no node has started."""
+        blank = SpecStep(0, 0, 0, "", "", 0, {}, frozenset())
+        state: State = {var: Fn.of({}) for var, _ in self.mapping.node}
+        state.update({var: _value(blank, src) for var, src in self.mapping.step})
+        state.update(self._initial_history)
+        return state
+
+    def _rule(self, step: SpecStep) -> ActionRule | None:
+        return self.rules.get((step.act, step.msg_type)) or self.rules.get((step.act, ""))
+
+    def _validate(self, step: SpecStep, before: State, after: State) -> None:
+        """The step must be its action: enabled in ``before`` with the step's
+        parameters, and ``after`` one of the states it allows."""
+        rule = self._rule(step)
+        if rule is None:
+            return
+        if rule.needs and not getattr(step, rule.needs):
+            self.unvalidated += 1
+            return
+        self.validated += 1
+        params = {p: _value(step, field) for p, field in rule.params}
+        try:
+            if self.ev.holds(rule.name, before, after, params):
+                return
+            why = explain(self.ev, rule.name, params, before, after)
+        except SpecError as error:
+            raise SpecError(
+                f"{error.message} (evaluating action {rule.name} for event {step.seq})",
+                error.file,
+                error.line,
+                error.column,
+                error.text,
+            ) from None
+        args = ", ".join(f"{p} = {format_value(v)}" for p, v in params.items())
+        head = f"event {step.seq}, the {_what(step)}, is not the action {rule.name}({args}):"
+        lines: list[str] = []
+        if why is None:
+            message = f"{head} the state after it is not one the action allows."
+        elif why.branch:
+            message = (
+                f"{head} no branch of the action is enabled and allows the state after it; "
+                "in the closest branch:"
+            )
+            kind = "guard FALSE" if not why.enabled else "FALSE"
+            lines.append(f"{kind} ({why.where}): {why.conjunct}")
+        elif not why.enabled:
+            message = f"{head} the action is not enabled in the state before it."
+            lines.append(f"guard FALSE ({why.where}): {why.conjunct}")
+        else:
+            message = f"{head} the state after it is not one the action allows."
+            lines.append(f"FALSE ({why.where}): {why.conjunct}")
+        if why is not None:
+            lines += why.lines
+        node_vars = [var for var, _ in self.mapping.node]
+        changed = [c for v in node_vars for c in _node_changes(v, None, before[v], after[v])]
+        if changed:
+            lines.append("the step changed: " + "; ".join(changed))
+        else:
+            lines.append("the step changed no node variable")
+        self._add(rule.name, (step.seq,), message, tuple(lines))
 
     def _invariant_holds(self, name: str, state: State) -> bool:
         """The invariant's value in ``state``; not evaluated again while every
@@ -356,9 +437,7 @@ class SpecCheck:
         return state
 
     def _report(self, name: str, step: SpecStep, state: State, previous: State | None) -> None:
-        what = f"{step.act} of n{step.node}" + (
-            f" ({step.msg_type} from n{step.msg_from})" if step.msg_type else ""
-        )
+        what = _what(step)
         shown: list[str] = []
         node_vars = {var for var, _ in self.mapping.node}
         for var in self.reads[name]:
@@ -377,17 +456,52 @@ class SpecCheck:
                 f"{self.previous_seq} to the state after event {step.seq}, the {what}."
             )
             witnesses = (self.previous_seq, step.seq)
+        self._add(name, witnesses, message, tuple(shown))
+
+    def _add(
+        self, name: str, witnesses: tuple[int, ...], message: str, lines: tuple[str, ...]
+    ) -> None:
         count = self.counts.get(name, 0)
         self.counts[name] = count + 1
         if count >= LIMIT:
             self.suppressed += 1
             return
-        self.violations.append(Violation(name, self.checker, witnesses, message, tuple(shown)))
+        self.violations.append(Violation(name, self.checker, witnesses, message, lines))
 
 
-def _node_changes(var: str, node: int, before: Value, after: Value) -> list[str]:
+def _what(step: SpecStep) -> str:
+    """``recv of n4 (vote_req from n1)``: the step in words."""
+    return f"{step.act} of n{step.node}" + (
+        f" ({step.msg_type} from n{step.msg_from})" if step.msg_type else ""
+    )
+
+
+def _history_used(
+    module: n.Module,
+    mapping: SpecMapping,
+    history_next: list[tuple[str, n.Expr]],
+    validate: bool,
+) -> set[str]:
+    """The history variables the checked properties (and, with ``validate``,
+    the actions) read, directly or through other history variables."""
+    names = list(mapping.invariants + mapping.steps)
+    if validate:
+        names += [rule.name for rule in mapping.actions]
+    wanted = {v for name in names for v in variables_read(module, name)}
+    reads = {var: set(variables_in(module, expr)) for var, expr in history_next}
+    used: set[str] = set()
+    todo = [v for v in reads if v in wanted]
+    while todo:
+        var = todo.pop()
+        if var not in used:
+            used.add(var)
+            todo += [v for v in reads[var] if v in reads]
+    return used
+
+
+def _node_changes(var: str, node: int | None, before: Value, after: Value) -> list[str]:
     """A per-node variable across a step, said briefly: the stepping node's
-    value, and every other node's that changed."""
+    value (if ``node`` is given), and every node's that changed."""
     old, new = _as_dict(before), _as_dict(after)
     lines = []
     for key in sorted(set(old) | set(new)):
@@ -418,15 +532,17 @@ def _plain(value: object) -> Value:
     raise SpecError(f"a trace field holds {type(value).__name__}, which has no TLA+ value")
 
 
-def check_events(mapping: SpecMapping, events: Iterable[Event]) -> SpecCheck:
-    """A ``SpecCheck`` that has judged every step of ``events``."""
-    fold = StepFold()
-    return check_steps(mapping, (s for e in events if (s := fold.feed(e)) is not None))
+def check_events(mapping: SpecMapping, events: Iterable[Event], validate: bool = True) -> SpecCheck:
+    """A ``SpecCheck`` that has judged every step of ``events`` (and, with
+    ``validate``, checked each against its action)."""
+    return check_steps(mapping, spec_steps(events), validate)
 
 
-def check_steps(mapping: SpecMapping, steps: Iterable[SpecStep]) -> SpecCheck:
+def check_steps(
+    mapping: SpecMapping, steps: Iterable[SpecStep], validate: bool = True
+) -> SpecCheck:
     """A ``SpecCheck`` that has judged every one of ``steps``."""
-    check = SpecCheck(mapping)
+    check = SpecCheck(mapping, validate=validate)
     for step in steps:
         check.feed(step)
     return check

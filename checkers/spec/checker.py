@@ -20,7 +20,8 @@ class SpecInvariants:
 
     name = "spec-invariants"
     invariant = "RaftReconfig.tla invariants"
-    actions = frozenset({*INPUT_ACTIONS, "crash"})
+    # send: what a recv received; append, truncate, snapshot_install: the log's terms
+    actions = frozenset({*INPUT_ACTIONS, "crash", "send", "append", "truncate", "snapshot_install"})
 
     def __init__(self, header: Event | None = None) -> None:
         self.check = SpecCheck(load_mapping(default_mapping_path()), self.name)
@@ -36,6 +37,9 @@ class SpecInvariants:
         return self.check.suppressed
 
     def finish(self) -> list[Violation]:
+        last = self.fold.flush()
+        if last is not None:
+            self.check.feed(last)
         return list(self.check.violations)
 
 

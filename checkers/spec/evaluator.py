@@ -592,6 +592,8 @@ class Evaluator:
             new = self._update(old, path[1:], update, scope, primed)
         else:
             new = self.eval(update.value, {**scope, "@": old}, primed)
+        if new is old:
+            return value  # [f EXCEPT ![k] = f[k]] is f: keep the object ("unchanged" is identity)
         if isinstance(value, tuple):
             index = int(key)
             return (*value[: index - 1], new, *value[index:])
@@ -657,6 +659,8 @@ class Evaluator:
         return frozenset(items)
 
     def _equal(self, a: Value, b: Value, e: n.Expr) -> bool:
+        if a is b:  # an unchanged variable keeps its object: the commonest equality
+            return True
         if type(a) is not type(b) and kind(a) != kind(b):
             functions = ("a sequence", "a function", "a record")
             if not (kind(a) in functions and kind(b) in functions):

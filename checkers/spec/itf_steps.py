@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from traces.export.itf import NODE_FIELDS, VARIABLES
+from traces.export.itf import NODE_FIELDS, STEP_FIELDS, VARIABLES
 from traces.export.steps import NodeView, SpecStep
 from traces.itf import ItfError, ItfTrace
 
@@ -58,4 +58,10 @@ def _step(state: Mapping[str, Any], views: dict[int, NodeView]) -> SpecStep:
         msg_from=step["msgFrom"],
         nodes=nodes,
         running=frozenset(state["running"]),
+        # an export older than the message fields has none: no message is known
+        **{f: step[name] for name, f in STEP_FIELDS.items() if name in step and name in _MSG},
     )
+
+
+#: The ITF step fields beyond msgType and msgFrom (which every export has).
+_MSG = frozenset(STEP_FIELDS) - {"msgType", "msgFrom"}

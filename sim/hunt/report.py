@@ -40,6 +40,8 @@ QUIET_MESSAGES = {"heartbeat", "heartbeat_resp", "append_resp"}
 #: How far before the first witness the window opens, in microseconds.
 LEAD_US = 1_500_000
 MAX_ARROWS = 300
+#: Listed client operations the report spells out.
+MAX_OPERATIONS = 40
 
 
 @dataclass(slots=True, frozen=True)
@@ -134,7 +136,8 @@ def text_report(
         f"Found as schedule {index} of `raftlab hunt --seed {seed}{modes}` "
         f"(shape {origin.shape}); "
         f"shrunk in {runs} runs from weight {origin.weight()} to {s.weight()} "
-        f"(faults, membership steps, nodes, clients, duration: {origin.size()} -> {s.size()}).",
+        f"(faults, membership steps, nodes, clients, client operations, duration: "
+        f"{origin.size()} -> {s.size()}); the trace has {len(judgement.events)} events.",
         "",
         "What failed:",
     ]
@@ -158,9 +161,17 @@ def describe_schedule(s: Schedule) -> list[str]:
     out = [
         f"{s.nodes} nodes, seed {s.seed}, {s.duration_s:g} s, {s.read_mode} reads{unsafe}",
         f"network: {s.faults.summary()}",
-        f"clients: {w.clients} at {w.rate:g} ops/s on {w.keys} keys, mix "
-        + ", ".join(f"{op} {weight:g}" for op, weight in w.mix),
     ]
+    if s.operations is None:
+        out.append(
+            f"clients: {w.clients} at {w.rate:g} ops/s on {w.keys} keys, mix "
+            + ", ".join(f"{op} {weight:g}" for op, weight in w.mix)
+        )
+    else:
+        out.append(f"clients: {w.clients}, {len(s.operations)} listed operations")
+        out += [f"operation {op.describe()}" for op in s.operations[:MAX_OPERATIONS]]
+        if len(s.operations) > MAX_OPERATIONS:
+            out.append(f"... {len(s.operations) - MAX_OPERATIONS} more (schedule.json)")
     out += [f"fault {e.describe()}" for e in s.events] or ["no fault events"]
     out += [f"membership {step}" for step in s.membership]
     return out

@@ -432,6 +432,26 @@ def vote_from(voter: int, granted: bool = True, pre: bool = False) -> Scenario:
     return Scenario(b, (step.effect("send"),))
 
 
+def grant_released_after_removal(asked_as_voter: bool = True) -> Scenario:
+    """n3 grants n1 its pre-vote for term 2, and the reply leaves only after
+    n3 applies a change removing n3 (the reply waited for n3's disk, as
+    replies do behind a write). In the legal run n3 was asked while still a
+    voter; in the rejected one, only after its removal."""
+    b = TraceBuilder([1, 2, 3])
+    removal = conf_apply(1, conf([1, 2]), "remove 3")
+    if not asked_as_voter:
+        b.applied(3, 1, effects=[removal])
+    request = message("vote_req", 1, 3, 2, last_index=1, last_term=0, pre=True, transfer=False)
+    ask = b.step(
+        1, "tick", st={"role": "precandidate"}, effects=[become("precandidate"), send(request)]
+    )
+    b.recv(3, ask.mids[0])
+    if asked_as_voter:
+        b.applied(3, 1, effects=[removal])
+    step = b.persisted(3, 1, effects=[vote_resp(3, 1, 2, True, pre=True)])
+    return Scenario(b, (step.effect("send"),))
+
+
 # -- No campaign with unapplied changes ----------------------------------------------------
 
 

@@ -126,6 +126,20 @@ def test_learners_never_vote_accepts_refusals_and_voters(voter: int, granted: bo
     s.clean(s.run_all(scenario.trace))
 
 
+def test_learners_never_vote_judges_a_grant_by_the_configuration_it_was_asked_in() -> None:
+    """A grant decided as a voter may leave after the node's removal (it
+    waited for a write): legal. Asked only after the removal: rejected."""
+    legal = s.grant_released_after_removal(asked_as_voter=True)
+    report = s.run_all(legal.trace)
+    assert not [v for v in report.violations if v.checker == "learners-never-vote"]
+    rejected(
+        s.grant_released_after_removal(asked_as_voter=False),
+        "learners-never-vote",
+        "Learners never vote",
+        "n3 granted its pre-vote to n1 for term 2 although it is not a voter",
+    )
+
+
 # -- No campaign with unapplied changes ----------------------------------------------------
 
 

@@ -4,8 +4,8 @@ Each simulation runs twice in a subprocess, once importing the pure Python
 and once the mypyc build in build/accel/ (the core, the node runtime, the
 simulator's loop and the recorder compiled; sim/accel.py), and the two
 trace files must be identical; one of them plays a schedule file, whose
-simulator subclasses the compiled one. Skipped when the build is missing or
-stale: compiling needs a C compiler and is not part of ``make test``.
+simulator subclasses the compiled one. ``make test`` builds it first when a
+C compiler is there; skipped when the build is missing or stale.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from raftlab.cli import app
 from sim.hunt import judge
+from sim.operations import ClientOp, operations_from_trace
 from sim.profiles import PROFILES
 from sim.schedule import (
     FaultEvent,
@@ -167,6 +168,16 @@ def edited(**fields: Any) -> dict[str, Any]:
         (edited(workload={"mix": {"scan": 1.0}}), "unknown operations in workload mix"),
         (edited(membership=[{"at": 1, "do": "promote", "node": 9}]), "names node 9"),
         (edited(nodes=0), "--nodes must be between 1 and 64"),
+        (edited(operations={"op": "put"}), "operations must be a list of dict"),
+        (edited(operations=[{"client": 1, "at": 0.1, "op": "put", "key": "k"}]), "string value"),
+        (edited(operations=[{"client": 9, "at": 0.1, "op": "get", "key": "k"}]), "client must"),
+        (edited(operations=[{"client": 1, "at": 0.1, "op": "scan", "key": "k"}]), "op must be"),
+        (edited(operations=[{"client": 1, "at": -1, "op": "get", "key": "k"}]), "at must be"),
+        (edited(operations=[{"client": 1, "op": "get", "key": "k", "x": 1}]), "field 'x'"),
+        (
+            edited(operations=[{"client": 1, "at": 1, "op": "cas", "key": "k", "value": "v"}]),
+            "operations[0]: a cas needs value [expected, new]",
+        ),
     ],
 )
 def test_a_bad_schedule_is_one_clear_error_naming_the_file(
@@ -180,3 +191,75 @@ def test_a_bad_schedule_is_one_clear_error_naming_the_file(
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+#: EVERY_KIND with its client operations listed rather than drawn.
+LISTED = replace(
+    EVERY_KIND,
+    operations=(
+        ClientOp(1, 0.5, "put", "k1", "a"),
+        ClientOp(2, 0.5, "get", "k1"),
+        ClientOp(1, 0.6, "cas", "k1", ["a", "b"]),
+        ClientOp(3, 1.25, "delete", "k1"),
+        ClientOp(2, 2.5, "get", "k1"),
+    ),
+)
+
+
+def test_listed_operations_round_trip_and_are_invoked_at_their_times() -> None:
+    again = schedule_from_json(orjson.loads(LISTED.dumps()))
+    assert again == LISTED and again.dumps() == LISTED.dumps()
+    invoked = operations_from_trace(events_of(LISTED))
+    assert [(op.client, op.op, op.key, op.value) for op in invoked] == [
+        (op.client, op.op, op.key, op.value) for op in LISTED.operations or ()
+    ]
+    for listed, ran in zip(LISTED.operations or (), invoked, strict=True):
+        # at its time, or later when its client was still busy with the one before
+        assert ran.at >= listed.at
+    assert invoked[0].at == 0.5 and invoked[1].at == 0.5 and invoked[3].at == 1.25
+    assert LISTED.client_ops() == 5 and LISTED.weight() == 6 + 2 + 3 + 5
+
+
+def test_a_run_s_operations_listed_replay_that_run_exactly() -> None:
+    """The list keeps the clients' random stream in step, so the run with its
+    own operations listed is the same run, event for event."""
+    drawn = replace(EVERY_KIND, workload=replace(EVERY_KIND.workload, mix=(("put", 1), ("cas", 1))))
+    events = events_of(drawn)
+    listed = replace(drawn, operations=operations_from_trace(events))
+    assert listed.operations and any(op.op == "cas" for op in listed.operations)
+    assert events_of(listed) == events
+
+
+def test_an_operation_deleted_is_one_invocation_fewer() -> None:
+    assert LISTED.operations is not None
+    fewer = replace(LISTED, operations=LISTED.operations[1:])
+    invoked = operations_from_trace(events_of(fewer))
+    assert [op.op for op in invoked] == ["get", "cas", "delete", "get"]
+
+
+def test_raftlab_sim_schedule_replays_listed_operations_to_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "schedule.json"
+    path.write_bytes(LISTED.dumps())
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert invoke("sim", "--schedule", path, "--out", first).exit_code == 0
+    assert invoke("sim", "--schedule", path, "--out", second).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    recorder = MemoryRecorder(LISTED.header())
+    run_schedule(LISTED, recorder)
+    assert first.read_bytes() == trace_bytes(recorder.header, recorder.events)
+
+
+def test_a_run_cut_at_a_moment_is_the_same_run_up_to_that_moment() -> None:
+    """What the shrinker's cut at the violation relies on: nothing in a run
+    looks at its end, so the shorter run is a prefix of the longer one."""
+    from sim.hunt.shrink import cut_at
+
+    events = events_of(LISTED)
+    for seq in (len(events) // 3, len(events) // 2, len(events) - 5):
+        moment = events[seq - 1]["t"]
+        cut = cut_at(LISTED, moment)
+        assert int(cut.duration_s * 1_000_000) in (moment, moment + 1)
+        assert all(e.at * 1_000_000 <= moment + 1 for e in cut.events)
+        assert events_of(cut) == [e for e in events if e["t"] <= moment]

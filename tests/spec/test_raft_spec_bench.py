@@ -23,3 +23,6 @@ def test_the_bench_prints_one_json_object_with_its_rates() -> None:
     assert doc["trace"]["events"] > doc["trace"]["states"] > 0
     assert doc["events_per_s"] > 0 and len(doc["runs"]) == 1
     assert doc["profile"] and all("function" in row for row in doc["profile"])
+    full = doc["trace_validation"]
+    assert full["violations"] == 0 and full["steps_validated"] == doc["trace"]["states"]
+    assert full["events_per_s"] > 0 and "HandleAppendRequest" in full["actions"]

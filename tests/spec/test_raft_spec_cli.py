@@ -4,7 +4,6 @@ for a spec, mapping or trace that cannot be read."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import orjson
@@ -13,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from raftlab.cli import app
 from raftlab.experiment import simulate
-from sim import SimConfig, get_profile, raft_config_for
+from sim import SimConfig
 
 ROOT = Path(__file__).parents[2]
 SPEC = ROOT / "spec" / "RaftReconfig.tla"
@@ -27,11 +26,9 @@ def invoke(*args: str | Path) -> Result:
 @pytest.fixture(scope="module")
 def traces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("traces")
-    profile = get_profile("partitions")
     made = {}
     for name, unsafe in (("safe", ()), ("unsafe", ("learner-early-vote",))):
-        raft = dataclasses.replace(raft_config_for(profile, "index"), unsafe=unsafe)
-        config = SimConfig(nodes=3, seed=1, duration_s=10.0, profile=profile, raft=raft)
+        config = SimConfig.for_faults("partitions", unsafe=unsafe, nodes=3, seed=1, duration_s=10.0)
         made[name] = out / f"{name}.jsonl"
         simulate(config, "random", made[name])
     return made
@@ -42,7 +39,8 @@ def test_a_safe_run_passes_with_the_spec_or_its_mapping(traces: dict[str, Path])
         result = invoke(spec, traces["safe"])
         assert result.exit_code == 0, result.output
         assert result.stdout.startswith("ok: ")
-        assert "5 invariants and 6 step properties of RaftReconfig; 0 failure(s)" in result.stdout
+        assert "6 invariants and 6 step properties of RaftReconfig, " in result.stdout
+        assert " steps validated against its actions; 0 failure(s)" in result.stdout
 
 
 def test_an_unsafe_run_fails_naming_the_property_and_the_event(traces: dict[str, Path]) -> None:
@@ -53,8 +51,16 @@ def test_an_unsafe_run_fails_naming_the_property_and_the_event(traces: dict[str,
     assert result.stdout.splitlines()[-1].startswith("FAIL: ")
     doc = orjson.loads(invoke(SPEC, traces["unsafe"], "--json").stdout)
     assert doc["ok"] is False and doc["mapping"] == str(MAPPING)
-    assert {v["invariant"] for v in doc["violations"]} == {"LearnersNeverVoteStep"}
+    # the learner's vote breaks a step property and is no step of the vote_req action
+    assert {v["invariant"] for v in doc["violations"]} == {
+        "LearnersNeverVoteStep",
+        "HandleVoteRequest",
+    }
     assert all(v["checker"] == "spec:RaftReconfig" for v in doc["violations"])
+    assert doc["trace_validation"] is True and doc["validated"] > 1000
+    only = orjson.loads(invoke(SPEC, traces["unsafe"], "--json", "--invariants-only").stdout)
+    assert {v["invariant"] for v in only["violations"]} == {"LearnersNeverVoteStep"}
+    assert only["trace_validation"] is False and only["validated"] == 0
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, traces: dict[str, Path]) -> None:

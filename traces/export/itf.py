@@ -27,11 +27,35 @@ VARIABLES: dict[str, str] = {
     "lastIndex": "node -> the index of its last log entry",
     "lastTerm": "node -> the term of its last log entry",
     "snapshotIndex": "node -> the last index its snapshot covers",
+    "commitTerm": "node -> the term of the entry at its commit index, from its append, "
+    "truncate and snapshot events (-1: the trace does not say)",
     "config": "node -> its applied membership: [voters, outgoing, learners, learnersNext "
     "(sets of node ids), autoLeave (boolean)]",
     "running": "the set of nodes whose process is up (started and not crashed since)",
     "step": "the event that led to this state: [seq, t (microseconds), node, act, "
-    'msgType and msgFrom (the message a "recv" received; "" and 0 otherwise)]',
+    'msgType and msgFrom (the message a "recv" received; "" and 0 otherwise), '
+    "what that message said (msgTerm, msgPre, msgOk, msgIndex, msgLogTerm, msgLast, "
+    "msgLastTerm, msgCommit, msgKnown: traces.export.steps.SpecStep's msg_* fields) "
+    "arg (the input's index or target) and, for a restart, promisedTerm and "
+    "promisedVote (the last vote its sent messages promised)]",
+}
+
+#: ITF field of ``step`` -> the SpecStep field it holds, beyond seq, t, node and act.
+STEP_FIELDS: dict[str, str] = {
+    "msgType": "msg_type",
+    "msgFrom": "msg_from",
+    "msgTerm": "msg_term",
+    "msgPre": "msg_pre",
+    "msgOk": "msg_ok",
+    "msgIndex": "msg_index",
+    "msgLogTerm": "msg_log_term",
+    "msgLast": "msg_last",
+    "msgLastTerm": "msg_last_term",
+    "msgCommit": "msg_commit",
+    "msgKnown": "msg_known",
+    "arg": "arg",
+    "promisedTerm": "promised_term",
+    "promisedVote": "promised_vote",
 }
 
 #: ITF variable -> the NodeView field it holds, per node (checkers/spec/itf_steps.py inverts it).
@@ -45,6 +69,7 @@ NODE_FIELDS: dict[str, str] = {
     "lastIndex": "last_index",
     "lastTerm": "last_term",
     "snapshotIndex": "snapshot_index",
+    "commitTerm": "commit_term",
 }
 
 
@@ -64,8 +89,7 @@ def step_record(step: SpecStep) -> Record:
         t=step.t,
         node=step.node,
         act=step.act,
-        msgType=step.msg_type,
-        msgFrom=step.msg_from,
+        **{name: getattr(step, field) for name, field in STEP_FIELDS.items()},
     )
 
 

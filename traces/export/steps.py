@@ -13,6 +13,7 @@ not started yet has no state to show, rather than an invented one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,11 @@ class NodeView:
     learners: frozenset[int]
     learners_next: frozenset[int]
     auto_leave: bool
+    commit_term: int = 0
+    """The term of the entry at ``commit`` in the node's log, as the node's
+    ``append``/``truncate``/``snapshot_install`` events built it (-1 when the
+    trace does not say: after a snapshot install, or above the commit index a
+    restart came back with). Not part of ``st``: the step's effects give it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,12 @@ class SpecStep:
     """A node step (or a crash) and the state of every started node after it.
 
     ``msg_type``/``msg_from`` name the message a ``recv`` step received
-    ("" and 0 for other steps)."""
+    ("" and 0 for other steps); the ``msg_*`` fields after them are what
+    that message said (taken from its ``send``, or the ``recv``'s own
+    ``in.msg``), 0 or FALSE where the message has no such field or no
+    message is known: trace validation binds actions' parameters to them.
+    ``arg`` is the input's number (``applied``/``compact`` index,
+    ``transfer`` target, how many changes a ``propose_conf`` holds)."""
 
     seq: int
     t: int
@@ -58,6 +69,28 @@ class SpecStep:
     msg_from: int
     nodes: Mapping[int, NodeView]
     running: frozenset[int]
+    msg_term: int = 0
+    msg_pre: bool = False
+    msg_ok: bool = False
+    """``granted`` of a vote_resp, ``success`` of an append_resp."""
+    msg_index: int = 0
+    """A vote_req's ``last_index``, an append_req's ``prev_index``, an
+    append_resp's ``index``, a snapshot's index."""
+    msg_log_term: int = 0
+    """A vote_req's ``last_term``, an append_req's ``prev_term``, a snapshot's term."""
+    msg_last: int = 0
+    """An append_req's last entry's index (its ``prev_index`` when it has none)."""
+    msg_last_term: int = 0
+    """That entry's term (``prev_term`` when it has none)."""
+    msg_commit: int = 0
+    msg_known: bool = False
+    """Whether the message was found at all (a ``recv`` whose ``send`` is in the trace)."""
+    arg: int = 0
+    promised_term: int = 0
+    """For a ``restart``: the term of the last vote the node promised before
+    it (a ``vote_req`` it sent as a candidate, or a granted ``vote_resp``;
+    PreVote ones promise nothing), 0 if none; ``promised_vote`` whom for."""
+    promised_vote: int = 0
 
 
 def node_id(actor: str) -> int:
@@ -111,39 +144,143 @@ def spec_steps(events: Iterable[Event]) -> Iterator[SpecStep]:
         step = fold.feed(event)
         if step is not None:
             yield step
+    last = fold.flush()
+    if last is not None:
+        yield last
+
+
+#: ``commit_term`` of a node whose entry at its commit index has no known term.
+UNKNOWN_TERM = -1
 
 
 class StepFold:
     """``spec_steps`` one event at a time, for consumers that are fed events
-    rather than handed an iterable (the spec checker under ``raftlab check``)."""
+    rather than handed an iterable (the spec checker under ``raftlab check``).
 
-    __slots__ = ("projection", "running", "views")
+    A step is complete only after its effects (the events that follow its
+    input event), which say what the step did to the node's log: so ``feed``
+    returns a step when the next one begins, and ``flush`` the last one."""
+
+    __slots__ = ("logs", "messages", "pending", "projection", "promises", "running", "views")
 
     def __init__(self) -> None:
         self.projection = Projection()
         self.views: dict[int, NodeView] = {}
         self.running: set[int] = set()
+        #: message id -> the message its ``send`` carried
+        self.messages: dict[str, Mapping[str, Any]] = {}
+        #: node -> the term of each log entry by index (0 up to its last), as
+        #: its append, truncate and snapshot events built it; UNKNOWN_TERM
+        #: where the trace does not say
+        self.logs: dict[int, list[int]] = {}
+        #: node -> (term, candidate) of the last vote its sent messages promised
+        self.promises: dict[int, tuple[int, int]] = {}
+        #: the step begun and not yet returned: its event, node and message
+        self.pending: tuple[Event, int, Mapping[str, Any] | None] | None = None
 
     def feed(self, event: Event) -> SpecStep | None:
-        """The step ``event`` makes, or None for an event that is not one."""
-        actor = event["n"]
-        if event["act"] == "crash" and actor == "env":
+        """The step that ``event`` completes (the one before it), or None."""
+        actor, act = event["n"], event["act"]
+        if act == "send":
+            msg = event.get("msg")
+            if isinstance(msg, dict) and isinstance(event.get("mid"), str):
+                self.messages[event["mid"]] = msg
+                if is_node(actor):
+                    self._promise(node_id(actor), msg)
+            return None
+        if act == "crash" and actor == "env":
             node = event.get("node")
             if not isinstance(node, int) or node not in self.views:
                 return None
+            done = self.flush()
             self.running.discard(node)
-            return _step(event, node, self.views, self.running)
-        if event["act"] in INPUT_ACTIONS and is_node(actor):
-            node = node_id(actor)
+            self.pending = (event, node, None)
+            return done
+        if not is_node(actor):
+            return None
+        node = node_id(actor)
+        if act in INPUT_ACTIONS:
+            done = self.flush()
             self.projection.apply(event)
-            self.views[node] = view(self.projection.state(actor))
-            if event["act"] in ("boot", "restart"):
+            state = self.projection.state(actor)
+            self.views[node] = view(state)
+            if act in ("boot", "restart"):
                 self.running.add(node)
-            return _step(event, node, self.views, self.running)
+                self._start_log(node, state, act == "boot")
+            msg = None
+            if act == "recv":
+                inputs = event.get("in") or {}
+                msg = inputs.get("msg") or self.messages.get(inputs.get("mid", ""))
+            self.pending = (event, node, msg)
+            return done
+        self._log_effect(node, event)
         return None
 
+    def flush(self) -> SpecStep | None:
+        """The step begun last, now that its effects are in (None if none is)."""
+        if self.pending is None:
+            return None
+        event, node, msg = self.pending
+        self.pending = None
+        if event["act"] != "crash":
+            current = self.views[node]
+            term = self._term_at(node, current.commit)
+            if term != current.commit_term:
+                self.views[node] = dataclasses.replace(current, commit_term=term)
+        step = _step(event, node, self.views, self.running, msg)
+        if event["act"] == "restart" and node in self.promises:
+            term, vote = self.promises[node]
+            step = dataclasses.replace(step, promised_term=term, promised_vote=vote)
+        return step
 
-def _step(event: Event, node: int, views: dict[int, NodeView], running: set[int]) -> SpecStep:
+    def _promise(self, node: int, msg: Mapping[str, Any]) -> None:
+        if msg.get("pre"):
+            return
+        if msg.get("type") == "vote_req":
+            self.promises[node] = (_int(msg.get("term")), node)
+        elif msg.get("type") == "vote_resp" and msg.get("granted"):
+            self.promises[node] = (_int(msg.get("term")), _int(msg.get("dst")))
+
+    def _term_at(self, node: int, index: int) -> int:
+        terms = self.logs.get(node, [])
+        return terms[index] if 0 <= index < len(terms) else UNKNOWN_TERM
+
+    def _start_log(self, node: int, state: Mapping[str, Any], boot: bool) -> None:
+        """A boot's log is its bootstrap snapshot (term 0); a restart's is
+        what reached the disk: the trace shows its length, and the entries up
+        to its commit index (committed, so the same as before the crash)."""
+        last, commit = state.get("last", 0), state.get("commit", 0)
+        if boot:
+            self.logs[node] = [0] * (last + 1)
+            return
+        terms = self.logs.get(node, [])[: commit + 1]
+        self.logs[node] = terms + [UNKNOWN_TERM] * (last + 1 - len(terms))
+
+    def _log_effect(self, node: int, event: Event) -> None:
+        act = event["act"]
+        terms = self.logs.setdefault(node, [0])
+        if act == "append":
+            for entry in event.get("entries") or ():
+                index, term = entry[0], entry[1]
+                if index < len(terms) and terms[index] == term:
+                    continue  # an entry the log has is kept, with what follows (Raft)
+                del terms[index:]
+                terms.extend([UNKNOWN_TERM] * (index - len(terms)))
+                terms.append(term)
+        elif act == "truncate":
+            del terms[event.get("after", 0) + 1 :]
+        elif act == "snapshot_install":
+            index = event.get("index", 0)
+            self.logs[node] = [UNKNOWN_TERM] * index + [event.get("last_term", UNKNOWN_TERM)]
+
+
+def _step(
+    event: Event,
+    node: int,
+    views: dict[int, NodeView],
+    running: set[int],
+    msg: Mapping[str, Any] | None,
+) -> SpecStep:
     inputs = event.get("in") or {}
     is_recv = event["act"] == "recv"
     return SpecStep(
@@ -155,4 +292,48 @@ def _step(event: Event, node: int, views: dict[int, NodeView], running: set[int]
         msg_from=message_source(inputs.get("mid")) if is_recv else 0,
         nodes=dict(sorted(views.items())),
         running=frozenset(running),
+        arg=_arg(event["act"], inputs),
+        **(message_fields(msg) if isinstance(msg, dict) else {}),
     )
+
+
+def _arg(act: str, inputs: Mapping[str, Any]) -> int:
+    """``SpecStep.arg``: the index of ``applied``/``compact``, the target of
+    ``transfer``, the number of changes a ``propose_conf`` proposes (0: leave
+    a joint configuration)."""
+    if act == "propose_conf":
+        items = (inputs.get("change") or {}).get("items")
+        return len(items) if isinstance(items, list) else 0
+    return _int(inputs.get("index", inputs.get("target", 0)))
+
+
+def _int(value: Any) -> int:
+    return value if type(value) is int else 0
+
+
+def message_fields(msg: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``msg_*`` fields of ``SpecStep`` for a message (as ``send`` writes it)."""
+    kind = msg.get("type")
+    fields: dict[str, Any] = {
+        "msg_known": True,
+        "msg_term": _int(msg.get("term")),
+        "msg_pre": bool(msg.get("pre", False)),
+        "msg_ok": bool(msg.get("granted", msg.get("success", False))),
+        "msg_commit": _int(msg.get("commit")),
+    }
+    if kind == "vote_req":
+        fields["msg_index"] = _int(msg.get("last_index"))
+        fields["msg_log_term"] = _int(msg.get("last_term"))
+    elif kind == "append_req":
+        prev, prev_term = _int(msg.get("prev_index")), _int(msg.get("prev_term"))
+        entries = msg.get("entries") or ()
+        fields["msg_index"], fields["msg_log_term"] = prev, prev_term
+        last = entries[-1] if entries else (prev, prev_term)
+        fields["msg_last"], fields["msg_last_term"] = _int(last[0]), _int(last[1])
+    elif kind == "append_resp":
+        fields["msg_index"] = _int(msg.get("index"))
+    elif kind == "snapshot":
+        snapshot = msg.get("snapshot") or {}
+        fields["msg_index"] = _int(snapshot.get("index"))
+        fields["msg_log_term"] = _int(snapshot.get("term"))
+    return fields
