@@ -48,9 +48,11 @@ proto: $(STAMP)
 # of them; nothing uses it otherwise. bench/sim.py then also measures it, and
 # tests/sim/test_accel.py checks that it writes the same trace bytes as the
 # pure Python, which stays the reference. raftlab/accel.py tells whether the
-# build is there and fresh. checkers/ is copied only for mypy's type check,
-# then removed. A compiled class that interpreted code subclasses must allow
-# it (mypyc_attr), as sim/cluster.py's Simulation does for sim/schedule.py.
+# build is there and fresh. So are the linearizability checker's readers,
+# reductions and searches (tests/linearizability/test_accel.py compares
+# verdicts and reports). A compiled class that interpreted code subclasses
+# must allow it (mypyc_attr), as sim/cluster.py's Simulation does for
+# sim/schedule.py.
 ACCEL := build/accel
 # Non-empty if the C compiler Python builds extensions with ($CC, else the
 # one Python was built with), and Python's headers, are here (evaluated only
@@ -59,10 +61,13 @@ CAN_COMPILE = $(shell $(BIN)/python -c "import os, shutil, sysconfig; \
 	cc = (os.environ.get('CC') or sysconfig.get_config_var('CC') or 'cc').split()[0]; \
 	h = os.path.join(sysconfig.get_paths()['include'], 'Python.h'); \
 	print('yes' if shutil.which(cc) and os.path.exists(h) else '')")
-ACCEL_PACKAGES := consensus traces kv sim
+ACCEL_PACKAGES := consensus traces kv sim checkers
 ACCEL_MODULES := consensus/*.py traces/recorder.py traces/integrity.py kv/runtime.py \
 	kv/statemachine.py kv/commands.py sim/cluster.py sim/node.py sim/network.py sim/disk.py \
-	sim/workload.py sim/clocks.py sim/draws.py
+	sim/workload.py sim/clocks.py sim/draws.py \
+	$(addprefix checkers/linearizability/,history.py normalize.py wgl.py jit.py model.py \
+	portfolio.py timeline.py parse/canonical.py parse/edn.py parse/jsonl.py parse/jepsen_log.py \
+	models/kv.py models/register.py)
 ACCEL_SOURCES := $(foreach p,$(ACCEL_PACKAGES),$(shell find $(p) -name '*.py'))
 
 accel: $(ACCEL)/.built
@@ -71,11 +76,11 @@ $(ACCEL)/.built: $(STAMP) $(ACCEL_SOURCES)
 	rm -rf $(ACCEL)
 	mkdir -p $(ACCEL)
 	touch $(ACCEL)/.started  # the stamp: a source edited during the build makes it stale
-	cp -r $(ACCEL_PACKAGES) checkers $(ACCEL)/
+	cp -r $(ACCEL_PACKAGES) $(ACCEL)/
 	find $(ACCEL) -name __pycache__ -prune -exec rm -rf {} +
 	cd $(ACCEL) && $(CURDIR)/$(BIN)/mypyc $(ACCEL_MODULES) > mypyc.log 2>&1 \
 		|| { tail -20 mypyc.log; echo "make accel: mypyc failed (see $(ACCEL)/mypyc.log)"; exit 1; }
-	rm -rf $(ACCEL)/checkers $(ACCEL)/build
+	rm -rf $(ACCEL)/build
 	mv $(ACCEL)/.started $@
 
 clean:

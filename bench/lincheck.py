@@ -27,6 +27,13 @@ for the EDN rows, of at least 11 for the small files), which is what
 Porcupine's figures are; ``load_s`` and ``check_s`` are the split measured
 inside a child process, which also gives the peak memory.
 
+If the compiled build is there and fresh (``make accel``; raftlab/accel.py),
+each whole-process figure of those rows is measured once more with it first
+on PYTHONPATH, under ``compiled`` (wall and CPU time, same medians);
+otherwise ``compiled`` says why not.  Every whole process, pure or
+compiled, runs in the cache directory, not the checkout (whose modules
+would come first on the path).
+
 Usage::
 
     python bench/lincheck.py --issue-rows-only   # issue 7's rows (about a minute)
@@ -229,7 +236,31 @@ def _cached_env(cache: Path) -> dict[str, str]:
     """The environment a user has: bytecode cached (this sandbox disables it)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(cache / "pycache")
+    (cache / "pycache").mkdir(parents=True, exist_ok=True)
     return env
+
+
+def _compiled_env(env: dict[str, str]) -> dict[str, str] | str:
+    """``env`` with the compiled build first on the module path, or why it cannot be."""
+    from raftlab.accel import accel_env, accel_status
+
+    status = accel_status()
+    return status or accel_env(env)
+
+
+def _also_compiled(
+    row: dict[str, Any], cmd: list[str], cenv: dict[str, str] | str, runs: int
+) -> None:
+    """Add ``compiled``: the whole process ``cmd`` with the compiled build (or why not)."""
+    if isinstance(cenv, str):
+        row["compiled"] = cenv
+        return
+    wall, cpu = _times(cmd, cenv, runs)
+    row["compiled"] = {"wall_s": wall, "cpu_s": cpu, "wall_runs": runs}
+    ref = PORCUPINE_GO_REFERENCE.get(row["row"], {})
+    if "time_s" in ref:
+        row["compiled"]["porcupine_over_compiled"] = round(ref["time_s"] / max(wall, 1e-3), 2)
+        row["compiled"]["porcupine_over_compiled_cpu"] = round(ref["time_s"] / max(cpu, 1e-3), 2)
 
 
 def _wall(cmd: list[str], env: dict[str, str], runs: int) -> float:
@@ -245,14 +276,14 @@ def _times(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float
     and its wall time grows, while its CPU time stays close to what an idle
     machine's wall time would be.
     """
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+    cwd = env["PYTHONPYCACHEPREFIX"]  # in the cache: the checkout on sys.path would come first
+    null = subprocess.DEVNULL
+    subprocess.run(cmd, stdout=null, stderr=null, env=env, cwd=cwd, check=False)
     walls, cpus = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run(
-            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False
-        )
+        subprocess.run(cmd, stdout=null, stderr=null, env=env, cwd=cwd, check=False)
         walls.append(time.perf_counter() - t)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
@@ -330,6 +361,7 @@ def issue_rows(cache: Path, runs: int) -> list[dict[str, Any]]:
     cache.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     env = _cached_env(cache)
+    cenv = _compiled_env(env)
 
     def file(name: str, make: Any) -> Path:
         path = cache / name
@@ -351,6 +383,7 @@ def issue_rows(cache: Path, runs: int) -> list[dict[str, Any]]:
         res = _repeat(["--algo", "ours", "--file", str(path)], runs)
         res.update(_whole(path, env, max(11, 3 * runs)))
         rows.append({"row": name, "expected": want, **res})
+        _also_compiled(rows[-1], [*RAFTLAB, "lincheck", str(path)], cenv, max(11, 3 * runs))
     for clients in (10, 50):
         name = f"edn-100k-c{clients}-k10"
         path = file(
@@ -362,6 +395,7 @@ def issue_rows(cache: Path, runs: int) -> list[dict[str, Any]]:
         res = _repeat(["--algo", "ours", "--file", str(path)], runs)
         res.update(_whole(path, env, runs))
         rows.append({"row": name, "expected": "linearizable", **res})
+        _also_compiled(rows[-1], [*RAFTLAB, "lincheck", str(path)], cenv, runs)
     if ETCD.is_dir():
         logs = sorted(str(f) for f in ETCD.glob("*.log"))
         cmd = [
@@ -378,6 +412,7 @@ def issue_rows(cache: Path, runs: int) -> list[dict[str, Any]]:
                 **dict(zip(("one_process_wall_s", "cpu_s"), _times(cmd, env, runs), strict=True)),
             }
         )
+        _also_compiled(rows[-1], cmd, cenv, runs)
     for row in rows:
         ref = PORCUPINE_GO_REFERENCE.get(row["row"])
         if ref is not None:

@@ -2,10 +2,11 @@
 be used, and running a command on it.
 
 ``make accel`` compiles the simulator's hot path with mypyc (the core, the
-node runtime, the simulator's loop and the trace recorder: the Makefile's
+node runtime, the simulator's loop and the trace recorder; and the
+linearizability checker's readers, reductions and searches: the Makefile's
 ACCEL_MODULES) into ``build/accel/``, a copy of the packages holding them
-(consensus, traces, kv, sim) in which those modules are C extensions. Python
-finds it only when that directory comes before the checkout on the module
+(consensus, traces, kv, sim, checkers) in which those modules are C
+extensions. Python finds it only when that directory comes before the checkout on the module
 path, so using it is a choice made per process, never a side effect of
 importing something: ``raftlab hunt`` and ``raftlab sim`` re-run
 themselves on it from the console entry point (``rerun_compiled``; set
@@ -36,7 +37,7 @@ _STAMP = ACCEL_DIR / ".built"
 BUILD_ENV = "RAFTLAB_BUILD"
 
 #: The packages the build copies (the Makefile's ACCEL_PACKAGES).
-PACKAGES = ("consensus", "traces", "kv", "sim")
+PACKAGES = ("consensus", "traces", "kv", "sim", "checkers")
 
 
 def _sources() -> list[Path]:

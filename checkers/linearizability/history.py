@@ -13,7 +13,7 @@ times, the parsers use the line number, which preserves real-time order.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 #: ``typing`` is for the type checker only: importing it costs ``raftlab
 #: lincheck`` about 2 ms of start-up, a twentieth of its whole run on a small file.
@@ -67,9 +67,14 @@ class Operation:
 
     A frozen slotted dataclass, because the searches read its fields
     millions of times and a slot is the fastest attribute Python has (a
-    named tuple's fields read 1.7x slower here).  Its generated ``__init__``
-    is slow, though (eleven ``object.__setattr__`` calls, 1.2-2.2 us), so
-    the parsers build operations with :data:`_build_op`.
+    named tuple's fields read 1.7x slower here).  Its ``__init__`` is
+    written here, with plain stores: in the compiled build (``make accel``)
+    they are native stores into the object's fields (0.08 us, where the
+    dataclass-generated one took 1 us) and Python code still cannot
+    assign.  Pure Python's frozen ``__setattr__`` would refuse them, so
+    there the class gets :func:`_frozen_init` instead, and the parsers
+    build operations with :data:`_build_op` (1.2-2.2 us for eleven
+    ``object.__setattr__`` calls is too slow for one per invocation).
     """
 
     id: int
@@ -83,6 +88,32 @@ class Operation:
     ret: int | None
     call_line: int
     ret_line: int | None
+
+    def __init__(
+        self,
+        id: int,
+        client: int | str,
+        f: str,
+        key: str | None,
+        arg: Value,
+        result: Value,
+        status: Status,
+        call: int,
+        ret: int | None,
+        call_line: int,
+        ret_line: int | None,
+    ) -> None:
+        self.id = id  # type: ignore[misc]  # frozen: only here, and native when compiled
+        self.client = client  # type: ignore[misc]
+        self.f = f  # type: ignore[misc]
+        self.key = key  # type: ignore[misc]
+        self.arg = arg  # type: ignore[misc]
+        self.result = result  # type: ignore[misc]
+        self.status = status  # type: ignore[misc]
+        self.call = call  # type: ignore[misc]
+        self.ret = ret  # type: ignore[misc]
+        self.call_line = call_line  # type: ignore[misc]
+        self.ret_line = ret_line  # type: ignore[misc]
 
     @property
     def pending_forever(self) -> bool:
@@ -131,8 +162,30 @@ class _Draft:
         self.__class__ = Operation  # type: ignore[assignment]
 
 
-#: Builds an :class:`Operation` from its fields in order (see :class:`_Draft`).
-_build_op: Callable[..., Operation] = _Draft  # type: ignore[assignment]  # it returns one
+#: This module is pure Python (a ``.py`` file), not the compiled build's C extension.
+_PURE = __file__.endswith(".py")
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Operation))
+
+
+def _frozen_init(self: Operation, *args: object, **kwargs: object) -> None:
+    """Pure Python's ``Operation(...)``: what the dataclass would generate
+    (the stores of the class's own ``__init__`` would meet its frozen
+    ``__setattr__``).  Rarely called: the parsers use :data:`_build_op`."""
+    names = _FIELDS
+    values = dict(zip(names, args, strict=False), **kwargs)
+    if len(args) > len(names) or len(values) != len(names) or not values.keys() <= set(names):
+        raise TypeError(f"Operation() takes the fields {', '.join(names)}; got {sorted(values)}")
+    for name in names:
+        object.__setattr__(self, name, values[name])
+
+
+if _PURE:
+    Operation.__init__ = _frozen_init  # type: ignore[method-assign]
+
+#: Builds an :class:`Operation` from its fields in order: a :class:`_Draft`
+#: in pure Python, the class itself (its native ``__init__``) when compiled,
+#: where an object cannot change class.
+_build_op: Callable[..., Operation] = _Draft if _PURE else Operation  # type: ignore[assignment]
 
 
 @dataclass(slots=True, frozen=True)

@@ -63,10 +63,12 @@ from checkers.linearizability.timeline import CALL, timeline
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import Any, Final
 
-# (local op index, depth, parent) or None: a linked list of placed operations.
-Trail = tuple[int, int, "Trail"] | None
+    # (local op index, depth, parent) or None: a linked list of placed
+    # operations. The parent is typed Any, not "Trail": mypyc (make accel)
+    # crashes on a recursive alias. Defined for the type checker only.
+    Trail = tuple[int, int, Any] | None
 
 DEFAULT_MAX_CONFIGS: Final = 1_500_000
 #: Pruning 6 looks at this many pending reads and this many not yet invoked.

@@ -38,12 +38,14 @@ from checkers.linearizability.timeline import CALL, timeline
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
-    from typing import Final
+    from typing import Any, Final
+
+    # (op index, parent) or None. The parent is typed Any, not "Trail": mypyc
+    # (make accel) crashes on a recursive alias. For the type checker only.
+    Trail = tuple[int, Any] | None
 
 DEFAULT_MAX_CACHE: Final = 2_000_000
 _ZOBRIST_SEED: Final = 0x11EA5AB1E
-
-Trail = tuple[int, "Trail"] | None
 
 
 def _unwind(trail: Trail) -> list[int]:

@@ -20,7 +20,8 @@ def test_wall_limit_interrupts_code_that_never_looks_at_the_clock() -> None:
             pass
 
 
-@dataclass(slots=True, frozen=True)
+# Not slots=True: a slotted subclass would hide the compiled base's fields (make accel).
+@dataclass(frozen=True)
 class _SlowStep(KVModel):
     """A model whose every step is long: the searches' own clock checks come too late."""
 

@@ -60,7 +60,8 @@ def test_linearizable_many_clients_appends() -> None:
     assert result.verdict == "linearizable"
 
 
-@dataclass(slots=True, frozen=True)
+# Not slots=True: a slotted subclass would hide the compiled base's fields (make accel).
+@dataclass(frozen=True)
 class _NoHints(KVModel):
     """The key-value model without its growth hint: append keys become expensive."""
 

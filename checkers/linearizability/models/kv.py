@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from checkers.linearizability.history import Operation, Value
-from checkers.linearizability.model import ANY, Model, Reduction, State
+from checkers.linearizability.model import ANY, Model, Reduction, State, mypyc_attr
 
 KV_FUNCTIONS = ("get", "put", "delete", "cas", "append")
 _ALIASES = {"read": "get", "write": "put"}
@@ -52,6 +52,7 @@ def _show(value: object) -> str:
     return repr(value)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, frozen=True)
 class KVModel(Model):
     """Per-key registers with get, put, delete, compare-and-set and append."""

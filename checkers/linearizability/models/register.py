@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from checkers.linearizability.history import Operation, Value
+from checkers.linearizability.model import mypyc_attr
 from checkers.linearizability.models.kv import KVModel
 
 REGISTER_FUNCTIONS = ("read", "write", "cas")
@@ -19,6 +20,7 @@ REGISTER_FUNCTIONS = ("read", "write", "cas")
 MODELLED = frozenset(REGISTER_FUNCTIONS) | {"get", "put"}
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(slots=True, frozen=True)
 class RegisterModel(KVModel):
     """A single compare-and-set register (no partitioning by key)."""
