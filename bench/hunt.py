@@ -25,8 +25,10 @@ the share of runs that reached each situation consensus bugs need
 its job. With ``--safe-hunt S``, one line for a hunt of S seconds in safe
 mode (``raftlab hunt --budget S`` without ``--mode``): whether it found
 anything, the schedules tried and the simulated seconds explored. Then a
-summary line. Wall times depend on the machine and its load: compare runs
-on the same machine only.
+summary line, which says which build ran: like ``raftlab hunt``, the bench
+re-runs itself on the compiled simulator when ``make accel`` has built it
+(``--pure`` keeps the pure Python). Wall times depend on the machine and its
+load: compare runs on the same machine only.
 
     python bench/hunt.py --quick                 # 2 seeds, 10 s each
     python bench/hunt.py --seeds 10 --budget 60  # the real measurement
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -49,6 +52,10 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
+from raftlab.accel import ACCEL_DIR, BUILD_ENV, build_name, rerun_compiled  # noqa: E402
+
+if os.environ.get(BUILD_ENV) == "compiled":  # re-run on the compiled build: it comes first
+    sys.path.insert(0, str(ACCEL_DIR))
 
 SAFE = "safe"
 
@@ -178,7 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="2 seeds, 10 s hunts and shrinks, coverage of 4"
     )
+    parser.add_argument(
+        "--pure",
+        action="store_true",
+        help="stay on the pure Python even when make accel has built the compiled simulator "
+        "(which raftlab hunt runs on, and so, by default, does this bench)",
+    )
     opts = parser.parse_args(argv)
+    if argv is None and not opts.pure:
+        rerun_compiled([__file__, *sys.argv[1:]])
     if opts.quick:
         opts.seeds, opts.budget, opts.shrink_budget, opts.coverage = 2, 10.0, 10.0, 4
     available = known_modes()
@@ -222,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "budget_s": opts.budget,
         "seeds": opts.seeds,
         "workers": opts.workers,
+        "build": build_name(),
         "wall_s": round(time.monotonic() - started, 1),
     }
     print(json.dumps(summary), flush=True)

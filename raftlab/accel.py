@@ -72,26 +72,22 @@ def core_is_compiled() -> bool:
     return not any(m.__file__.endswith(".py") for m in (consensus.core, sim.cluster))
 
 
-def rerun_compiled(argv: list[str]) -> None:
-    """Replace this process (``argv``: its ``sys.argv``) by the same command
-    on the compiled build when it is built and fresh, unless RAFTLAB_BUILD is
-    set (``pure``: the user's choice; ``compiled``: this is the re-run).
-    Returns when it does not.
+def rerun_compiled(command: list[str]) -> None:
+    """Replace this process by ``python -P COMMAND...`` on the compiled build
+    when it is built and fresh, unless RAFTLAB_BUILD is set (``pure``: the
+    user's choice; ``compiled``: this is the re-run). Returns when it does not.
 
-    Only the console entry point calls it, before any of the copied packages
-    is imported: a test runner calling a command in-process is never
-    replaced. ``-P`` keeps the script's and the working directory off the
-    module path, where a checkout's own pure packages would come first."""
+    Only entry points call it (the console's, a bench script's main), before
+    any of the copied packages is imported: a test runner calling a command
+    in-process is never replaced. ``-P`` keeps the script's and the working
+    directory off the module path, where a checkout's own pure packages would
+    come first."""
     if os.environ.get(BUILD_ENV) or accel_status():
         return
     env = accel_env(os.environ)
     env[BUILD_ENV] = "compiled"
-    # The console script again (its name is the one --help shows), or the
-    # module when this ran as ``python -m raftlab.cli``.
-    script = argv[0] if argv and os.path.isfile(argv[0]) and not argv[0].endswith(".py") else None
-    start = [script] if script else ["-m", "raftlab.cli"]
     sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, "-P", *start, *argv[1:]], env)
+    os.execve(sys.executable, [sys.executable, "-P", *command], env)
 
 
 def build_name() -> str:

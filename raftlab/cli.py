@@ -132,7 +132,11 @@ def main() -> None:
     if name in COMPILED:
         from raftlab.accel import rerun_compiled
 
-        rerun_compiled(sys.argv)
+        # The console script again (its name is the one --help shows), or
+        # the module when this ran as ``python -m raftlab.cli``.
+        script = sys.argv[0]
+        start = [script] if not script.endswith(".py") else ["-m", "raftlab.cli"]
+        rerun_compiled([*start, *sys.argv[1:]])
     if name in SELF_PARSED:  # start-up matters here: no typer (raftlab/selfparsed.py)
         command = import_module(COMMANDS[name][0])
         # ``leave``: a command's own exit (lincheck skips the interpreter's teardown).
