@@ -36,7 +36,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from consensus import (
     CoreMisuse,
@@ -59,6 +59,7 @@ from kv import Command
 from kv.ports import OK, REDIRECT, Reply
 from kv.runtime import NodeRuntime
 from sim.clocks import lease_margin_for, tick_length_us, tolerated_drift
+from sim.compiled import mypyc_attr
 from sim.disk import DiskModel
 from sim.events import ACK, ACTOR, ARRIVE, DELIVER, FAULT, REPLY, WAKE
 from sim.membership import (
@@ -75,16 +76,6 @@ from sim.network import Network
 from sim.node import NEVER, SimNode
 from sim.profiles import PROFILES, FaultProfile, get_profile
 from sim.workload import Client, Operation, Workload, WorkloadConfig
-
-_T = TypeVar("_T")
-
-try:
-    from mypy_extensions import mypyc_attr
-except ImportError:  # installed without mypy: the decorator matters only to mypyc
-
-    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[_T], _T]:
-        return lambda cls: cls
-
 
 # Independent random streams (new ones go at the end, so old ones keep their draws).
 _NET, _FAULTS, _CLIENTS, _ACTOR_RNG, _DISK_RNG, _PHASES, _CORES, _CLOCKS, _SWARM = range(9)

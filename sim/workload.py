@@ -16,6 +16,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from sim.compiled import mypyc_attr
+
 
 @dataclass(slots=True, frozen=True)
 class WorkloadConfig:
@@ -57,6 +59,7 @@ class Client:
     """When the next operation may start (open-loop pacing)."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # sim/operations.py's ScriptedWorkload
 class Workload:
     def __init__(self, config: WorkloadConfig, rng: random.Random) -> None:
         config.validate()

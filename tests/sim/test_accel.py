@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from raftlab.accel import ROOT, accel_env, accel_status
+from sim.operations import ClientOp
 from sim.profiles import PROFILES
 from sim.schedule import FaultEvent, Schedule
 from sim.workload import WorkloadConfig
@@ -46,6 +47,17 @@ SCHEDULE = Schedule(
     ),
     membership=({"at": 1.0, "do": "add_learner", "node": 4},),
     shape="test",
+)
+
+
+#: The same run with its clients' operations listed: sim/operations.py's
+#: interpreted workload subclasses the compiled one (the shrinker lists them).
+LISTED = replace(
+    SCHEDULE,
+    operations=tuple(
+        ClientOp(1 + i % 3, 0.3 + 0.1 * i, op, f"k{i % 3}", f"v{i}" if op == "put" else None)
+        for i, op in enumerate(["put", "get", "put", "delete", "put", "get"] * 4)
+    ),
 )
 
 
@@ -108,9 +120,12 @@ def test_compiled_core_writes_the_same_trace(built: None, tmp_path: Path, args: 
     assert pure == compiled
 
 
-def test_compiled_build_plays_a_schedule_to_the_same_trace(built: None, tmp_path: Path) -> None:
+@pytest.mark.parametrize("schedule", [SCHEDULE, LISTED], ids=["random-clients", "listed-ops"])
+def test_compiled_build_plays_a_schedule_to_the_same_trace(
+    built: None, tmp_path: Path, schedule: Schedule
+) -> None:
     path = tmp_path / "schedule.json"
-    path.write_bytes(SCHEDULE.dumps())
+    path.write_bytes(schedule.dumps())
     pure = _sim(tmp_path, "pure.jsonl", ["--schedule", str(path)], compiled=False)
     compiled = _sim(tmp_path, "compiled.jsonl", ["--schedule", str(path)], compiled=True)
     assert len(pure) > 50_000
