@@ -10,6 +10,7 @@ declines, the general path reads (or rejects with its own message).
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -65,6 +66,26 @@ def test_canonical_reader_matches_the_general_path(name: str) -> None:
     assert a.verdict == b.verdict
     assert untimed(a.explain()) == untimed(b.explain())
     assert [v.blocked.id for v in a.violations()] == [v.blocked.id for v in b.violations()]
+
+
+def test_equal_texts_become_one_shared_object() -> None:
+    """The reader shares each value, function and status among operations, so
+    the search compares the same objects (the same values either way)."""
+    text = (
+        '{:process 0, :type :invoke, :f :put, :key "a", :value "7"}\n'
+        '{:process 0, :type :ok, :f :put, :key "a", :value "7"}\n'
+        '{:process 1, :type :invoke, :f :put, :key "b", :value 7}\n'
+        '{:process 1, :type :ok, :f :put, :key "b", :value 7}\n'
+        '{:process 0, :type :invoke, :f :get, :key "a", :value nil}\n'
+        '{:process 0, :type :ok, :f :get, :key "a", :value "7"}\n'
+    )
+    fast = read_canonical(text, "h.edn")
+    assert fast is not None
+    same(fast, general(text))
+    put_a, put_b, get_a = fast.ops
+    assert put_a.arg == "7" and put_b.arg == 7 and get_a.result == "7"
+    assert put_a.arg is get_a.result
+    assert put_a.f is sys.intern("put") and put_a.status is get_a.status is sys.intern("ok")
 
 
 def test_chunk_boundaries_do_not_change_the_history(monkeypatch: pytest.MonkeyPatch) -> None:

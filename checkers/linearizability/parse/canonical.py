@@ -59,6 +59,14 @@ _NEEDS_VALUE = frozenset({"put", "write"})
 _NEEDS_STRING = frozenset({"append"})
 
 
+#: The statuses and the usual functions as constants, so that every
+#: operation holds the same string objects (compared by identity first).
+_STATUSES: Final = {"ok": "ok", "fail": "fail", "info": "info"}
+_FUNCS: Final = {f: f for f in ("get", "read", "put", "write", "delete", "append", "cas")}
+#: Marks a value text not read yet (``None`` is a value: ``nil``).
+_UNSEEN: Final = object()
+
+
 def _value(text: str) -> Value:
     """A canonical value text: a string without escapes, ``nil`` or an integer."""
     c = text[0]
@@ -143,6 +151,12 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
     needs_value = _NEEDS_VALUE
     needs_string = _NEEDS_STRING
     value = _value
+    # Each distinct text becomes one shared object (a function, a status, a
+    # value): the search and the reductions then compare and hash the same
+    # object again and again, not a fresh slice of the line each time.
+    shared: dict[str, Value] = {}
+    share = shared.get
+    statuses = _STATUSES
     for line, (ptext, typ, f, ktext, vtext, other) in enumerate(rows, 1):
         if not ptext:
             if other and not other.isspace():
@@ -176,15 +190,20 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
         key = keys.get(ck) if ck else None
         if key is None and ck:
             key = keys[ck] = _key(ck)
-        # _value, inline (a call per value was a tenth of the reading time)
-        c = cv[0]
-        arg = cv[1:-1] if c == '"' else None if c == "n" else int(cv)
+        f = _FUNCS.get(f) or f
+        # _value, inline and shared (a call per value was a tenth of the reading time)
+        arg = share(cv, _UNSEEN)
+        if arg is _UNSEEN:
+            c = cv[0]
+            arg = shared[cv] = cv[1:-1] if c == '"' else None if c == "n" else int(cv)
         if typ == "info":
             slots[i] = build(i, client, f, key, arg, None, "info", cline, None, cline, line)
         else:
-            c = vtext[0]
-            res = vtext[1:-1] if c == '"' else None if c == "n" else int(vtext)
-            slots[i] = build(i, client, f, key, arg, res, typ, cline, line, cline, line)
+            res = share(vtext, _UNSEEN)
+            if res is _UNSEEN:
+                c = vtext[0]
+                res = shared[vtext] = vtext[1:-1] if c == '"' else None if c == "n" else int(vtext)
+            slots[i] = build(i, client, f, key, arg, res, statuses[typ], cline, line, cline, line)
     # Invocations never completed count as unknown outcomes (``info``).
     for ptext, (i, cf, ck, cv, cline) in open_calls.items():
         key = _key(ck) if ck else None
