@@ -19,6 +19,7 @@ failure is a :class:`SpecError` naming the spot in the spec.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -36,6 +37,8 @@ MAX_SET = 1 << 20
 
 _ARITH = frozenset({"PLUS", "MINUS", "TIMES", "DIV", "MOD", "LT", "GT", "LE", "GE", "DOTDOT"})
 _NO_STATE: Mapping[str, Value] = {}
+#: What ``Fn.get`` returns for a key outside the domain (no value is this object).
+_ABSENT: Any = object()
 
 
 class _NeedsNext(Exception):
@@ -219,8 +222,12 @@ class Evaluator:
     def eval(self, expr: n.Expr, scope: dict[str, Any], primed: bool) -> Value:
         return self.table[type(expr)](expr, scope, primed)
 
+    # The hot paths below call ``self.table[type(x)](x, ...)`` rather than
+    # ``self.eval(x, ...)``: one Python call fewer per node visited, which is
+    # most of the time an invariant check takes (see docs/spec-checking.md).
+
     def _bool(self, expr: n.Expr, scope: dict[str, Any], primed: bool) -> bool:
-        value = self.eval(expr, scope, primed)
+        value = self.table[type(expr)](expr, scope, primed)
         if type(value) is not bool:
             raise self._error(f"expected a boolean, got {format_value(value)}", expr)
         return value
@@ -236,7 +243,8 @@ class Evaluator:
         try:
             return self.memo[key]
         except KeyError:
-            value = self.memo[key] = self.eval(definition.body, {}, primed)
+            body = definition.body
+            value = self.memo[key] = self.table[type(body)](body, {}, primed)
             return value
 
     def _name(self, e: n.Name, scope: dict[str, Any], primed: bool) -> Value:
@@ -252,6 +260,8 @@ class Evaluator:
                 raise self._error(f"{name} needs {len(definition.params)} argument(s)", e)
             return self._global(definition, primed)
         if name in self.variables:
+            if not primed and name in self.state:
+                return self.state[name]
             return self._variable(e, primed)
         if name in self.module.constants:
             if name not in self.constants:
@@ -280,7 +290,8 @@ class Evaluator:
             raise self._error(f"variable {e.name} has no value in the {which} state", e) from None
 
     def _call(self, e: n.Call, scope: dict[str, Any], primed: bool) -> Value:
-        args = tuple(self.eval(a, scope, primed) for a in e.args)
+        table = self.table
+        args = tuple([table[type(a)](a, scope, primed) for a in e.args])
         local = scope.get(e.name)
         if isinstance(local, _Closure):
             return self._apply_closure(local, args, e, primed)
@@ -290,9 +301,8 @@ class Evaluator:
                 raise self._error(
                     f"{e.name} takes {len(definition.params)} argument(s), given {len(args)}", e
                 )
-            return self.eval(
-                definition.body, dict(zip(definition.params, args, strict=True)), primed
-            )
+            body = definition.body
+            return table[type(body)](body, dict(zip(definition.params, args, strict=True)), primed)
         if e.name in self.standard:
             return self._standard(e, args)
         raise self._error(f"unknown operator {e.name}", e)
@@ -402,7 +412,8 @@ class Evaluator:
 
     def _binary(self, e: n.Binary, scope: dict[str, Any], primed: bool) -> Value:
         op = e.op
-        left = self.eval(e.left, scope, primed)
+        table = self.table
+        left = table[type(e.left)](e.left, scope, primed)
         if op in ("IN", "NOTIN") and type(e.right) in (n.FnSet, n.Unary):
             member = self._in_without_building(left, e.right, scope, primed)
             if member is not None:
@@ -411,9 +422,9 @@ class Evaluator:
             if type(left) is not bool:
                 raise self._error(f"=> needs a boolean, got {format_value(left)}", e.left)
             return True if not left else self._bool(e.right, scope, primed)
-        right = self.eval(e.right, scope, primed)
+        right = table[type(e.right)](e.right, scope, primed)
         if op == "EQ":
-            return self._equal(left, right, e)
+            return left is right or self._equal(left, right, e)
         if op == "NEQ":
             return not self._equal(left, right, e)
         if op == "IN":
@@ -423,6 +434,9 @@ class Evaluator:
         if op in _ARITH:
             self._need_arith(e)
             a, b = self._int(left, e.left), self._int(right, e.right)
+            plain = _PLAIN_ARITH.get(op)
+            if plain is not None:
+                return plain(a, b)
             return _arith(op, a, b, lambda m: self._error(m, e))
         if op == "EQUIV":
             if type(left) is not bool or type(right) is not bool:
@@ -454,14 +468,19 @@ class Evaluator:
         return Fn.of({**g, **f})
 
     def _junction(self, e: n.Junction, scope: dict[str, Any], primed: bool) -> Value:
+        table = self.table
         if e.op == "and":
             unknown = False
             for item in e.items:
                 try:
-                    if not self._bool(item, scope, primed):
-                        return False
+                    value = table[type(item)](item, scope, primed)
                 except _NeedsNext:
                     unknown = True
+                    continue
+                if value is False:
+                    return False
+                if value is not True:
+                    raise self._error(f"expected a boolean, got {format_value(value)}", item)
             if unknown:
                 raise _NeedsNext
             return True
@@ -491,8 +510,12 @@ class Evaluator:
 
     def _quant(self, e: n.Quant, scope: dict[str, Any], primed: bool) -> Value:
         want = e.op == "exists"
+        body, run = e.body, self.table[type(e.body)]
         for inner in self._bindings(e.bounds, scope, primed):
-            if self._bool(e.body, inner, primed) == want:
+            value = run(body, inner, primed)
+            if type(value) is not bool:
+                raise self._error(f"expected a boolean, got {format_value(value)}", body)
+            if value is want:
                 return want
         return not want
 
@@ -537,9 +560,22 @@ class Evaluator:
         )
 
     def _apply(self, e: n.Apply, scope: dict[str, Any], primed: bool) -> Value:
-        fn = self.eval(e.fn, scope, primed)
-        args = [self.eval(a, scope, primed) for a in e.args]
-        key = args[0] if len(args) == 1 else tuple(args)
+        table = self.table
+        fn = table[type(e.fn)](e.fn, scope, primed)
+        args = e.args
+        if len(args) == 1:
+            key = table[type(args[0])](args[0], scope, primed)
+        else:
+            key = tuple([table[type(a)](a, scope, primed) for a in args])
+        # The two common cases inline (a function of nodes 1..n is a tuple);
+        # everything else, errors included, is _lookup's.
+        if type(fn) is tuple:
+            if type(key) is int and 0 < key <= len(fn):
+                return fn[key - 1]
+        elif type(fn) is Fn:
+            value = fn.get(key, _ABSENT)
+            if value is not _ABSENT:
+                return value
         return self._lookup(fn, key, e)
 
     def _lookup(self, fn: Value, key: Value, e: n.Expr) -> Value:
@@ -547,16 +583,19 @@ class Evaluator:
             if type(key) is int and 1 <= key <= len(fn):
                 return fn[key - 1]
         elif isinstance(fn, Fn):
-            if key in fn:
-                return fn.get(key)
+            value = fn.get(key, _ABSENT)
+            if value is not _ABSENT:
+                return value
         else:
             raise self._error(f"{format_value(fn)} is not a function", e)
         raise self._error(f"{format_value(key)} is not in the domain of the function", e)
 
     def _field(self, e: n.Field, scope: dict[str, Any], primed: bool) -> Value:
-        record = self.eval(e.record, scope, primed)
-        if isinstance(record, Fn) and e.name in record:
-            return record.get(e.name)
+        record = self.table[type(e.record)](e.record, scope, primed)
+        if isinstance(record, Fn):
+            value = record.get(e.name, _ABSENT)
+            if value is not _ABSENT:
+                return value
         if isinstance(record, Fn):
             fields = ", ".join(sorted(str(k) for k in record.domain()))
             raise self._error(f"the record has no field {e.name} (it has {fields})", e)
@@ -601,7 +640,7 @@ class Evaluator:
 
     def _if(self, e: n.If, scope: dict[str, Any], primed: bool) -> Value:
         branch = e.then if self._bool(e.cond, scope, primed) else e.orelse
-        return self.eval(branch, scope, primed)
+        return self.table[type(branch)](branch, scope, primed)
 
     def _case(self, e: n.Case, scope: dict[str, Any], primed: bool) -> Value:
         for cond, result in e.arms:
@@ -744,13 +783,21 @@ def _member(value: Value, domain: frozenset[Value] | InfiniteSet) -> bool:
     return domain.contains(value) if isinstance(domain, InfiniteSet) else value in domain
 
 
+#: The integer operators that cannot fail, by token: one dict lookup instead
+#: of a chain of comparisons (the comparisons of log indices are common).
+_PLAIN_ARITH: dict[str, Callable[[int, int], Value]] = {
+    "PLUS": operator.add,
+    "MINUS": operator.sub,
+    "TIMES": operator.mul,
+    "LT": operator.lt,
+    "GT": operator.gt,
+    "LE": operator.le,
+    "GE": operator.ge,
+}
+
+
 def _arith(op: str, a: int, b: int, error: Callable[[str], SpecError]) -> Value:
-    if op == "PLUS":
-        return a + b
-    if op == "MINUS":
-        return a - b
-    if op == "TIMES":
-        return a * b
+    """The integer operators that can fail (the others are ``_PLAIN_ARITH``)."""
     if op == "DIV":
         if b == 0:
             raise error("division by zero")
@@ -759,11 +806,10 @@ def _arith(op: str, a: int, b: int, error: Callable[[str], SpecError]) -> Value:
         if b <= 0:
             raise error(f"% needs a positive divisor, got {b}")
         return a % b
-    if op == "DOTDOT":
-        if b - a > MAX_SET:
-            raise error(f"{a}..{b} is too large to build")
-        return frozenset(range(a, b + 1))
-    return {"LT": a < b, "GT": a > b, "LE": a <= b, "GE": a >= b}[op]
+    # DOTDOT
+    if b - a > MAX_SET:
+        raise error(f"{a}..{b} is too large to build")
+    return frozenset(range(a, b + 1))
 
 
 NAT = InfiniteSet("Nat", lambda v: type(v) is int and v >= 0)

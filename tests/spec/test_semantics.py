@@ -137,6 +137,11 @@ CASES = [
     ("[a |-> 1] = [a |-> 1]", True),
     ("[a |-> 1] = <<1>>", False),
     ('Assert(TRUE, "never")', True),
+    ("<<4, 5>>[2]", 5),
+    ('[a |-> 1, b |-> 2]["b"]', 2),
+    ("[k \\in {3} |-> k * 2][3]", 6),
+    ("2 - 5 * 3", -13),
+    ("3 >= 3 /\\ 2 < 3 /\\ ~(3 <= 2) /\\ ~(2 > 3)", True),
 ]
 
 
@@ -156,6 +161,11 @@ FAILURES = [
     ("~1", "needs a boolean"),
     ("Head(<<>>)", "empty sequence"),
     ("<<1>>[2]", "not in the domain"),
+    ("<<1>>[0]", "not in the domain"),
+    ("<<1>>[TRUE]", "not in the domain"),
+    ('[a |-> 1]["b"]', "not in the domain"),
+    ("[k \\in {3} |-> k][4]", "not in the domain"),
+    ("1[1]", "is not a function"),
     ("[a |-> 1].b", "no field b"),
     ("CASE FALSE -> 1", "no CASE arm"),
     ("CHOOSE k \\in {1} : k > 1", "CHOOSE found no element"),
