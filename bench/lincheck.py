@@ -242,10 +242,10 @@ def _cached_env(cache: Path) -> dict[str, str]:
 
 def _compiled_env(env: dict[str, str]) -> dict[str, str] | str:
     """``env`` with the compiled build first on the module path, or why it cannot be."""
-    from raftlab.accel import accel_env, accel_status
+    from raftlab.accel import accel_status, build_env
 
     status = accel_status()
-    return status or accel_env(env)
+    return status or build_env(env)
 
 
 def _also_compiled(

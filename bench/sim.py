@@ -42,7 +42,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 from checkers import default_registry, run_checkers  # noqa: E402
-from raftlab.accel import accel_env, accel_status, core_is_compiled  # noqa: E402
+from raftlab.accel import accel_status, build_env, core_is_compiled  # noqa: E402
 from sim import (  # noqa: E402
     NoActor,
     SimConfig,
@@ -141,7 +141,7 @@ def measure_compiled(args: argparse.Namespace) -> dict[str, object] | str:
         command.append("--quick")
     with tempfile.TemporaryDirectory() as tmp:  # not the checkout: it would come first
         done = subprocess.run(
-            command, env=accel_env(os.environ), cwd=tmp, capture_output=True, text=True
+            command, env=build_env(os.environ), cwd=tmp, capture_output=True, text=True
         )
     if done.returncode != 0:
         return f"failed: {done.stderr.strip().splitlines()[-1:]}"

@@ -11,7 +11,7 @@ path, so using it is a choice made per process, never a side effect of
 importing something: ``raftlab hunt`` and ``raftlab sim`` re-run
 themselves on it from the console entry point (``rerun_compiled``; set
 RAFTLAB_BUILD=pure to keep the pure Python), bench/sim.py measures it in a
-subprocess started with ``accel_env``, and tests/sim/test_accel.py runs the
+subprocess started with ``build_env``, and tests/sim/test_accel.py runs the
 same seeded simulations both ways and compares the trace bytes. The pure
 Python is the reference.
 
@@ -56,11 +56,17 @@ def accel_status() -> str:
     return ""
 
 
-def accel_env(base: Mapping[str, str]) -> dict[str, str]:
-    """``base`` with the compiled core first on PYTHONPATH (for a subprocess
-    whose working directory is not the checkout's root, which would come first)."""
+def build_env(base: Mapping[str, str], compiled: bool = True) -> dict[str, str]:
+    """``base`` for a subprocess that is to run one build and no other: the
+    compiled build first on PYTHONPATH if ``compiled`` (for a subprocess whose
+    working directory is not the checkout's root, which would come first), and
+    RAFTLAB_BUILD naming the build, so that ``raftlab hunt`` and ``raftlab
+    sim`` in it do not re-run themselves on the other."""
     env = dict(base)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ACCEL_DIR), base.get("PYTHONPATH")) if p)
+    env[BUILD_ENV] = "compiled" if compiled else "pure"
+    if compiled:
+        path = (str(ACCEL_DIR), base.get("PYTHONPATH"))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
     return env
 
 
@@ -84,8 +90,7 @@ def rerun_compiled(command: list[str]) -> None:
     come first."""
     if os.environ.get(BUILD_ENV) or accel_status():
         return
-    env = accel_env(os.environ)
-    env[BUILD_ENV] = "compiled"
+    env = build_env(os.environ)
     sys.stdout.flush()
     os.execve(sys.executable, [sys.executable, "-P", *command], env)
 

@@ -28,3 +28,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite the expected output of tests/scenarios/*.txt with what the core does now",
     )
+
+
+@pytest.fixture(scope="session")
+def built() -> None:
+    """Skip the test unless the compiled build (``make accel``) is there and
+    fresh: the tests comparing it with the pure Python (test_accel.py)."""
+    from raftlab.accel import accel_status
+
+    status = accel_status()
+    if status:
+        pytest.skip(f"compiled build {status}")

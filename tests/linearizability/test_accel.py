@@ -30,7 +30,7 @@ from checkers.linearizability.generate import (
     records_to_edn,
     records_to_jsonl,
 )
-from raftlab.accel import ROOT, accel_env, accel_status
+from raftlab.accel import ROOT, build_env
 
 ETCD = ROOT / ".." / "shared" / "histories" / "porcupine" / "jepsen-etcd"
 HARD = Mix(put=0.40, delete=0.05, cas=0.05, unknown=0.02)
@@ -55,8 +55,7 @@ _TIMES = re.compile(r'("elapsed_s": )[0-9.e-]+|\[[0-9.]+ s\]|, [0-9.]+ s\)|[0-9.
 def _env(compiled: bool) -> dict[str, str]:
     """The pure Python comes from the checkout on PYTHONPATH, the compiled
     build from build/accel placed before it (both run outside the checkout)."""
-    base = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
-    return accel_env(base) if compiled else base
+    return build_env(dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0"), compiled)
 
 
 def _lincheck(tmp: Path, args: list[str], compiled: bool) -> tuple[int, str, str]:
@@ -82,13 +81,6 @@ def _same(tmp: Path, args: list[str]) -> tuple[int, str]:
         reports.append(pure)
     assert reports[0][0] == reports[1][0]
     return reports[0][0], reports[0][1]
-
-
-@pytest.fixture(scope="module")
-def built() -> None:
-    status = accel_status()
-    if status:
-        pytest.skip(f"compiled build {status}")
 
 
 def test_each_subprocess_imports_the_checker_it_is_meant_to(built: None, tmp_path: Path) -> None:

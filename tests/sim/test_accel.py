@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from raftlab.accel import ROOT, accel_env, accel_status
+from raftlab.accel import ROOT, build_env
 from sim.operations import ClientOp
-from sim.profiles import PROFILES
-from sim.schedule import FaultEvent, Schedule
-from sim.workload import WorkloadConfig
+from sim.schedule import Schedule
+from tests.sim.test_schedule import EVERY_KIND
 
 RUNS = [
     ["--faults", "chaos", "--membership", "random", "--nodes", "5"],
@@ -32,22 +31,9 @@ RUNS = [
 ]
 
 #: A schedule file's run: the simulator subclass of sim/schedule.py, whose
-#: triggers hook the network, the disks and the replies.
-SCHEDULE = Schedule(
-    nodes=3,
-    seed=5,
-    duration_s=4.0,
-    faults=replace(PROFILES["default"], partition_every_s=0.0, crash_every_s=0.0),
-    workload=WorkloadConfig(clients=3, rate=60.0, keys=3),
-    events=(
-        FaultEvent(0.8, "partition", "leader", 0.6, "after_append"),
-        FaultEvent(1.6, "crash", "leader", 0.3, "after_persist"),
-        FaultEvent(2.2, "crash", "voter", 0.1, "after_vote"),
-        FaultEvent(3.0, "pause", "follower", 0.4),
-    ),
-    membership=({"at": 1.0, "do": "add_learner", "node": 4},),
-    shape="test",
-)
+#: triggers hook the network, the disks and the replies (every kind of fault
+#: event, as tests/sim/test_schedule.py has it).
+SCHEDULE = EVERY_KIND
 
 
 #: The same run with its clients' operations listed: sim/operations.py's
@@ -63,11 +49,8 @@ LISTED = replace(
 
 def _env(compiled: bool) -> dict[str, str]:
     """The pure Python comes from the checkout on PYTHONPATH, the compiled
-    build from build/accel placed before it (both run outside the checkout);
-    RAFTLAB_BUILD keeps ``raftlab sim`` from re-running itself on the build."""
-    build = "compiled" if compiled else "pure"
-    base = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0", RAFTLAB_BUILD=build)
-    return accel_env(base) if compiled else base
+    build from build/accel placed before it (both run outside the checkout)."""
+    return build_env(dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0"), compiled)
 
 
 def _sim(tmp: Path, name: str, args: list[str], compiled: bool) -> bytes:
@@ -94,13 +77,6 @@ def _hot_files(tmp: Path, compiled: bool) -> list[str]:
         timeout=60,
     )
     return done.stdout.split()
-
-
-@pytest.fixture(scope="module")
-def built() -> None:
-    status = accel_status()
-    if status:
-        pytest.skip(f"compiled core {status}")
 
 
 def test_each_subprocess_imports_the_core_it_is_meant_to(built: None, tmp_path: Path) -> None:
