@@ -44,8 +44,12 @@ from sim import PROFILES, SimConfig  # noqa: E402
 from traces.reader import load_trace  # noqa: E402
 
 
-def make_trace(out: Path, seed: int, nodes: int, faults: str, duration: float) -> None:
-    config = SimConfig.for_faults(faults, nodes=nodes, seed=seed, duration_s=duration)
+def make_trace(
+    out: Path, seed: int, nodes: int, faults: str, duration: float, read_mode: str = "index"
+) -> None:
+    config = SimConfig.for_faults(
+        faults, read_mode=read_mode, nodes=nodes, seed=seed, duration_s=duration
+    )
     simulate(config, "random", out)
 
 
@@ -63,16 +67,17 @@ def top_functions(profiler: cProfile.Profile, count: int = 8) -> list[dict[str, 
     ]
 
 
-def sweep(seeds: int) -> None:
+def sweep(seeds: int, read_mode: str) -> None:
     mapping = load_mapping(default_mapping_path())
     with tempfile.TemporaryDirectory() as tmp:
         trace = Path(tmp) / "sweep.jsonl"
         for seed in range(1, seeds + 1):
             nodes = 3 if seed % 2 else 5
             for faults in sorted(PROFILES):
-                make_trace(trace, seed, nodes, faults, 6.0)
+                make_trace(trace, seed, nodes, faults, 6.0, read_mode)
                 check = check_events(mapping, load_trace(trace)[1])
-                row = {"seed": seed, "faults": faults, "nodes": nodes, "states": check.states}
+                row = {"seed": seed, "faults": faults, "nodes": nodes, "read_mode": read_mode}
+                row["states"] = check.states
                 row["validated"] = check.validated
                 row["violations"] = [v.describe() for v in check.violations]
                 print(json.dumps(row), flush=True)
@@ -105,9 +110,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sweep", type=int, default=0, metavar="SEEDS")
+    parser.add_argument(
+        "--read-mode", default="index", choices=("index", "lease"), help="the sweep's read mode"
+    )
     args = parser.parse_args()
     if args.sweep:
-        sweep(args.sweep)
+        sweep(args.sweep, args.read_mode)
         return
     mapping = load_mapping(default_mapping_path())
     with tempfile.TemporaryDirectory() as tmp:

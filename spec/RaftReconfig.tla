@@ -5,9 +5,10 @@
 (* node step (docs/trace-format.md, field `st`), projected into the         *)
 (* variables below by RaftReconfig.mapping.toml.                            *)
 (*                                                                         *)
-(* The log is known only by its summary (last index and term, snapshot and  *)
-(* commit index), so the properties below are the forms of the Raft         *)
-(* paper's invariants that such states can decide; docs/spec-checking.md   *)
+(* A node's log is known by its summary (last index and term, snapshot and  *)
+(* commit index), and each step by the entries its log took and its state  *)
+(* machine applied: the properties below are the forms of the Raft paper's *)
+(* invariants that such states and steps decide; docs/spec-checking.md     *)
 (* says which property each one stands for and what it cannot see.         *)
 (*                                                                         *)
 (* Two kinds of named properties: state invariants (no primes) hold in      *)
@@ -16,7 +17,7 @@
 (* actions at the end are for trace validation: each trace step must be    *)
 (* the action the mapping names for it.                                     *)
 (***************************************************************************)
-EXTENDS Naturals, Integers, FiniteSets, TLC
+EXTENDS Naturals, Integers, Sequences, FiniteSets, TLC
 
 VARIABLES
     currentTerm,   \* node -> its current term
@@ -31,18 +32,31 @@ VARIABLES
                    \*         (Unknown when the trace does not say)
     config,        \* node -> its applied configuration, a record of voters,
                    \*         outgoing (joint only), learners, learnersNext, autoLeave
+    uncommittedConfs, \* node -> how many configuration entries its log holds
+                   \*         above its commit index
     up,            \* the set of nodes running
     step,          \* the step that produced this state: [node, act, msg, from,
                    \*   term, pre, ok, index] (the message a recv received)
+    appendedEntries, \* the entries the step put in its node's log, each
+                   \*   <<index, term, crc, term of the entry before it>>
+    appliedEntries, \* the entries the step applied, each <<index, term, crc>>
+    leaseRead,     \* <<node, index>> of a read the step served under the
+                   \*   leader lease, <<>> if none
     elected,       \* history: every <<term, node>> seen as leader so far
     votes,         \* history: <<v, term, pre>> -> the nodes that received a
                    \*   granted vote_resp of v for term (PreVote or not)
-    acks           \* history: <<l, m>> -> <<term, index>>, the highest index
+    acks,          \* history: <<l, m>> -> <<term, index>>, the highest index
                    \*   leader l received a successful append_resp for from m
                    \*   in term (l's term when it received it)
+    entryAt,       \* history: <<index, term>> -> <<crc, term before>>, the
+                   \*   first entry of that index and term any log took
+    appliedAt      \* history: index -> <<term, crc>>, the first entry any
+                   \*   node applied at that index
 
 vars == <<currentTerm, role, votedFor, commitIndex, appliedIndex, lastIndex,
-          lastTerm, snapIndex, commitTerm, config, up, step, elected, votes, acks>>
+          lastTerm, snapIndex, commitTerm, config, uncommittedConfs, up, step,
+          appendedEntries, appliedEntries, leaseRead, elected, votes, acks,
+          entryAt, appliedAt>>
 
 Nil == 0
 
@@ -79,6 +93,28 @@ MajoritiesMeet(A, B) ==
 \* configuration holds a majority of each half, so one meeting pair suffices).
 QuorumsOverlap(c, d) == \E X \in Parts(c), Y \in Parts(d) : MajoritiesMeet(X, Y)
 
+\* The history variables entryAt and appliedAt after a step (the mapping's
+\* history tables use these): each keeps the first entry seen of every key;
+\* an entry's predecessor's term that the trace did not say (Unknown) is
+\* taken from a later copy of the entry that says it.
+EntryKey(e) == <<e[1], e[2]>>
+
+Recorded(f, e) ==
+    EntryKey(e) \in DOMAIN f /\ (f[EntryKey(e)][2] # Unknown \/ e[4] = Unknown)
+
+WithEntries(f, es) ==
+    LET new == {i \in 1..Len(es) : ~Recorded(f, es[i])}
+        crc(i) == IF EntryKey(es[i]) \in DOMAIN f THEN f[EntryKey(es[i])][1] ELSE es[i][3]
+    IN IF new = {} THEN f
+       ELSE [k \in {EntryKey(es[i]) : i \in new} |->
+                LET i == CHOOSE j \in new : EntryKey(es[j]) = k IN <<crc(i), es[i][4]>>] @@ f
+
+WithApplied(f, es) ==
+    LET new == {i \in 1..Len(es) : es[i][1] \notin DOMAIN f}
+    IN IF new = {} THEN f
+       ELSE [k \in {es[i][1] : i \in new} |->
+                LET i == CHOOSE j \in new : es[j][1] = k IN <<es[i][2], es[i][3]>>] @@ f
+
 -----------------------------------------------------------------------------
 (* State invariants *)
 
@@ -111,6 +147,47 @@ LeaderCompleteness ==
     \A l \in up \cap Server, m \in Server :
         (role[l] = "leader" /\ currentTerm[m] <= currentTerm[l])
             => lastIndex[l] >= commitIndex[m]
+
+\* Log Matching: two logs that hold an entry of the same index and term hold
+\* the same entry and the same entries before it. Judged on the evidence of
+\* every entry a log takes (its node's append records): each copy of an
+\* entry of one index and term has the same payload (CRC) and follows an
+\* entry of the same term as every other copy. By induction on the index,
+\* two logs that agree on an entry then agree on every entry before it. A
+\* predecessor whose term the trace does not say (Unknown: below a snapshot
+\* install, above a restart's commit index) is not compared.
+LogMatching ==
+    \A i \in 1..Len(appendedEntries) :
+        LET e == appendedEntries[i]
+            first == entryAt[EntryKey(e)]
+        IN /\ first[1] = e[3]
+           /\ (first[2] # Unknown /\ e[4] # Unknown) => first[2] = e[4]
+
+\* State Machine Safety: no two nodes apply different entries at one index,
+\* across restarts too (the evidence is every apply record: appliedAt holds
+\* the first entry applied at each index).
+StateMachineSafety ==
+    \A i \in 1..Len(appliedEntries) :
+        LET e == appliedEntries[i] IN appliedAt[e[1]] = <<e[2], e[3]>>
+
+\* At most one configuration change is in flight: a leader that has
+\* committed an entry of its term holds at most one configuration entry
+\* above its commit index (Ongaro's thesis, 4.1; a change is taken only once
+\* the one before it is applied, and the entry that leaves a joint
+\* configuration only once the one that entered it is). Before that commit
+\* its log may hold changes earlier leaders committed that it has not heard
+\* of yet, so it is not judged.
+OneUncommittedConfig ==
+    \A n \in Server :
+        (role[n] = "leader" /\ commitTerm[n] = currentTerm[n]) => uncommittedConfs[n] <= 1
+
+\* Reads under a lease are current: while a leader serves a read from its
+\* lease at index i (no heartbeat round), no other node has committed past
+\* i. A later leader that committed would have made it a stale read; the
+\* lease exists to rule that out (Ongaro's thesis, 6.4.1).
+LeaseReadsCurrent ==
+    leaseRead # <<>> =>
+        \A m \in Server \ {leaseRead[1]} : commitIndex[m] <= leaseRead[2]
 
 \* No node is both a voter and a learner in a configuration it applied.
 LearnersAreNotVoters ==
@@ -214,6 +291,7 @@ Frame(n) ==
     /\ snapIndex' = [snapIndex EXCEPT ![n] = snapIndex'[n]]
     /\ commitTerm' = [commitTerm EXCEPT ![n] = commitTerm'[n]]
     /\ config' = [config EXCEPT ![n] = config'[n]]
+    /\ uncommittedConfs' = [uncommittedConfs EXCEPT ![n] = uncommittedConfs'[n]]
     /\ CommitTermFollows(n)
 
 \* n's election state (term, vote, role) is unchanged.
@@ -273,19 +351,17 @@ LeaderCommit(n) ==
         /\ IsQuorum(Acked(n, commitIndex'[n]), config'[n])
     /\ commitIndex'[n] > commitIndex[n] => commitTerm'[n] \in {currentTerm[n], Unknown}
 
-\* A new leader may append the first entry of its term as it wins (raftlab's
-\* core does: its no-op; Raft does not require it, and hand-made traces
-\* leave it out).
+\* A new leader appends the first entry of its term as it wins: its no-op
+\* (Ongaro's thesis, 6.4: what lets it learn, and commit, what is committed).
 LeaderNoop(n) ==
-    /\ lastIndex'[n] \in {lastIndex[n], lastIndex[n] + 1}
-    /\ lastTerm'[n] = IF lastIndex'[n] = lastIndex[n] THEN lastTerm[n] ELSE currentTerm'[n]
+    /\ lastIndex'[n] = lastIndex[n] + 1
+    /\ lastTerm'[n] = currentTerm'[n]
 
-\* n starts an election in a term later than t (raftlab's core takes t + 1;
-\* safety needs only a later term, and hand-made traces skip terms), voting
-\* for itself; a voter alone in its configuration wins it at once.
+\* n starts an election in the term after t, voting for itself; a voter
+\* alone in its configuration wins it at once.
 StartElection(n, t) ==
     /\ n \in Voters(config[n])
-    /\ currentTerm'[n] > t
+    /\ currentTerm'[n] = t + 1
     /\ votedFor'[n] = n
     /\ \/ role'[n] = "candidate" /\ LogUnchanged(n)
        \/ role'[n] = "leader" /\ IsQuorum({n}, config[n]) /\ LeaderNoop(n)
@@ -536,6 +612,7 @@ Boot(n) ==
         /\ snapIndex'[v] = snapIndex[v]
         /\ commitTerm'[v] = commitTerm[v]
         /\ config'[v] = config[v]
+        /\ uncommittedConfs'[v] = uncommittedConfs[v]
     /\ currentTerm'[n] = 0
     /\ votedFor'[n] = Nil
     /\ role'[n] = "follower"
@@ -546,7 +623,7 @@ Crash(n) ==
     /\ up' = up \ {n}
     /\ DOMAIN currentTerm' = Server
     /\ UNCHANGED <<currentTerm, role, votedFor, commitIndex, appliedIndex,
-                   lastIndex, lastTerm, snapIndex, commitTerm, config>>
+                   lastIndex, lastTerm, snapIndex, commitTerm, config, uncommittedConfs>>
 
 \* A crashed node restarts from what reached its disk: a follower, in a term
 \* no later than the one it had (the restart's volatile state is reset).
@@ -569,6 +646,7 @@ Restart(n, pt, pv) ==
         /\ snapIndex'[v] = snapIndex[v]
         /\ commitTerm'[v] = commitTerm[v]
         /\ config'[v] = config[v]
+        /\ uncommittedConfs'[v] = uncommittedConfs[v]
     /\ role'[n] = "follower"
     /\ currentTerm'[n] <= currentTerm[n]
     /\ currentTerm'[n] >= pt

@@ -16,8 +16,9 @@ deltas the trace recorded, folded by the same code the exports use.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from checkers.spec.errors import SpecError
 from checkers.spec.evaluator import Evaluator
 from checkers.spec.spec import Spec
 from checkers.spec.validate import ActionRule, explain, load_rules
-from checkers.spec.values import Fn, Value, format_value
+from checkers.spec.values import Fn, Value, format_value, sort_key
 from traces.export.steps import NodeView, SpecStep, spec_steps
 
 __all__ = [
@@ -268,16 +269,28 @@ class SpecCheck:
         }
         self.failing: set[str] = set()
         self.previous: State | None = None
+        #: the state ``project`` built last (``_changed`` is relative to ``previous``)
+        self.previous_projected: State | None = None
         self.previous_seq = 0
         self._seq = 0  # the step being judged, for error messages
         self.states = 0
         #: node -> (the NodeView last projected, its variables' values)
         self._node_cache: dict[int, tuple[NodeView, dict[str, Value]]] = {}
+        #: (variable, how to read it from a NodeView / a SpecStep)
+        self._node_getters = [(var, _getter(src)) for var, src in mapping.node]
+        self._step_getters = [(var, _getter(src)) for var, src in mapping.step]
         #: the per-node variables' values in the last state, and its nodes
         self._fns: State = {}
         self._nodes: tuple[int, ...] = ()
-        #: invariant -> (the values it read when last evaluated, its verdict)
-        self._verdicts: dict[str, tuple[tuple[Value, ...], bool]] = {}
+        #: property -> the variables it reads, and of them the state variables (not labels)
+        self._read_sets = {name: frozenset(reads) for name, reads in self.reads.items()}
+        self._state_reads = {
+            name: reads - set(mapping.labels) for name, reads in self._read_sets.items()
+        }
+        #: the variables whose value the last projected state changed (all, at first)
+        self._changed: frozenset[str] | None = None
+        #: invariant -> its verdict in the last state it was judged in
+        self._verdicts: dict[str, bool] = {}
 
     def feed(self, step: SpecStep) -> None:
         """Project ``step``'s state and judge it (and the step that led to it)."""
@@ -368,12 +381,11 @@ class SpecCheck:
     def _invariant_holds(self, name: str, state: State) -> bool:
         """The invariant's value in ``state``; not evaluated again while every
         variable it reads holds the same value (``project`` keeps the object)."""
-        reads = tuple(state[v] for v in self.reads[name])
+        changed = self._changed
         last = self._verdicts.get(name)
-        if last is not None and all(a is b for a, b in zip(last[0], reads, strict=True)):
-            return last[1]
-        verdict = self._holds(name, state, None)
-        self._verdicts[name] = (reads, verdict)
+        if last is not None and changed is not None and self._read_sets[name].isdisjoint(changed):
+            return last
+        verdict = self._verdicts[name] = self._holds(name, state, None)
         return verdict
 
     def _holds(self, name: str, state: State, next_state: State | None) -> bool:
@@ -395,7 +407,9 @@ class SpecCheck:
         a stuttering step, which a TLA+ step property ``[][P]_vars`` allows.
         The mapping's ``labels`` (variables that describe the step, not the
         state) do not count."""
-        return all(before[v] is after[v] for v in self.reads[name] if v not in self.mapping.labels)
+        if after is self.previous_projected and self._changed is not None:
+            return self._state_reads[name].isdisjoint(self._changed)
+        return all(before[v] is after[v] for v in self._state_reads[name])
 
     def project(self, step: SpecStep) -> State:
         """The spec state after ``step``: node and step variables, then the
@@ -408,7 +422,7 @@ class SpecCheck:
         for node, node_view in step.nodes.items():
             cached = self._node_cache.get(node)
             if cached is None or cached[0] is not node_view:
-                values = {var: _value(node_view, src) for var, src in self.mapping.node}
+                values = {var: get(node_view) for var, get in self._node_getters}
                 if cached is not None:
                     changed.update(v for v, x in values.items() if cached[1][v] != x)
                 self._node_cache[node] = (node_view, values)
@@ -417,8 +431,8 @@ class SpecCheck:
                 self._fns[var] = Fn.of({i: self._node_cache[i][1][var] for i in nodes})
         state: State = dict(self._fns)
         previous = self.previous or {}
-        for var, src in self.mapping.step:
-            value = _value(step, src)
+        for var, get in self._step_getters:
+            value = get(step)
             state[var] = previous[var] if previous.get(var) == value else value
         if self.history_next:
             state.update(self.history)
@@ -434,15 +448,25 @@ class SpecCheck:
                 else:
                     self._history_fixed[var] = inputs
             state = {**state, **self.history}
+        before = self.previous
+        self._changed = (
+            None if before is None else frozenset(v for v, x in state.items() if before[v] is not x)
+        )
+        self.previous_projected = state
         return state
 
     def _report(self, name: str, step: SpecStep, state: State, previous: State | None) -> None:
         what = _what(step)
         shown: list[str] = []
         node_vars = {var for var, _ in self.mapping.node}
+        history = {var for var, _ in self.history_next}
+        labels = [state[v] for v in self.reads[name] if v in self.mapping.labels]
         for var in self.reads[name]:
             if previous is not None and var in node_vars:
                 shown += _node_changes(var, step.node, previous[var], state[var])
+                continue
+            if var in history and _entries(state[var]) > SHOWN_ENTRIES:
+                shown.append(_excerpt(var, state[var], _mentioned(labels)))
                 continue
             after = format_value(state[var])
             before = after if previous is None else format_value(previous[var])
@@ -467,6 +491,37 @@ class SpecCheck:
             self.suppressed += 1
             return
         self.violations.append(Violation(name, self.checker, witnesses, message, lines))
+
+
+#: A history variable with more entries than this is shown by the entries the step names.
+SHOWN_ENTRIES = 8
+
+
+def _entries(value: Value) -> int:
+    return len(value) if isinstance(value, tuple | Fn) else 0
+
+
+def _mentioned(labels: list[Value]) -> set[Value]:
+    """The keys a step's label values name: each of their items, and of an
+    item that is a tuple (an entry) its first field and first two fields
+    (an index, an index and term)."""
+    keys: set[Value] = set()
+    for value in labels:
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, tuple) and item:
+                keys.update((item[0], item[:2]))
+            else:
+                keys.add(item)
+    return keys
+
+
+def _excerpt(var: str, value: Value, keys: set[Value]) -> str:
+    """A large function said by its entries at ``keys``: ``appliedAt (904
+    entries): appliedAt[2] = <<1, 0>>``."""
+    pairs = _as_dict(value)
+    named = sorted((k for k in keys if k in pairs and type(k) is not bool), key=sort_key)
+    said = "; ".join(f"{var}[{format_value(k)}] = {format_value(pairs[k])}" for k in named)
+    return f"{var} ({len(pairs)} entries): {said or 'none of them named by the step'}"
 
 
 def _what(step: SpecStep) -> str:
@@ -526,9 +581,22 @@ def _value(obj: object, source: Source) -> Value:
     return Fn.of({name: _plain(getattr(obj, field)) for name, field in source})
 
 
+def _getter(source: Source) -> Callable[[object], Value]:
+    """``_value`` for one source, made once: NodeView's and SpecStep's fields
+    all hold values of the subset (checked by the mapping's loader), so the
+    hot path reads them without asking again."""
+    if isinstance(source, str):
+        return operator.attrgetter(source)
+    names = tuple(name for name, _ in source)
+    fields = operator.attrgetter(*(field for _, field in source))
+    if len(names) == 1:
+        return lambda obj: Fn({names[0]: fields(obj)})
+    return lambda obj: Fn(dict(zip(names, fields(obj), strict=True)))
+
+
 def _plain(value: object) -> Value:
-    if isinstance(value, bool | int | str | frozenset):
-        return value
+    if isinstance(value, bool | int | str | frozenset | tuple):
+        return value  # a tuple of the fold holds integers or tuples of them: a sequence
     raise SpecError(f"a trace field holds {type(value).__name__}, which has no TLA+ value")
 
 

@@ -20,8 +20,20 @@ class SpecInvariants:
 
     name = "spec-invariants"
     invariant = "RaftReconfig.tla invariants"
-    # send: what a recv received; append, truncate, snapshot_install: the log's terms
-    actions = frozenset({*INPUT_ACTIONS, "crash", "send", "append", "truncate", "snapshot_install"})
+    # send: what a recv received; append, truncate, snapshot_install: the log's
+    # entries; apply: what the state machine took; lease_read: reads under a lease
+    actions = frozenset(
+        {
+            *INPUT_ACTIONS,
+            "crash",
+            "send",
+            "append",
+            "truncate",
+            "snapshot_install",
+            "apply",
+            "lease_read",
+        }
+    )
 
     def __init__(self, header: Event | None = None) -> None:
         self.check = SpecCheck(load_mapping(default_mapping_path()), self.name)

@@ -726,6 +726,15 @@ class Evaluator:
             else:
                 return False
             return keys == domain and all(_member(v, codomain) for _, v in pairs)
+        if isinstance(right, n.Unary) and right.op == "DOMAIN" and type(value) is not bool:
+            # x \in DOMAIN f asks f, without building the domain (a history
+            # variable's domain grows with the run)
+            fn = self.eval(right.operand, scope, primed)
+            if isinstance(fn, tuple):
+                return type(value) is int and 1 <= value <= len(fn)
+            if isinstance(fn, Fn):
+                return value in fn
+            return None
         if isinstance(right, n.Unary) and right.op == "SUBSET":
             base = self._set(self.eval(right.operand, scope, primed), right.operand)
             if not isinstance(value, frozenset):

@@ -29,6 +29,8 @@ VARIABLES: dict[str, str] = {
     "snapshotIndex": "node -> the last index its snapshot covers",
     "commitTerm": "node -> the term of the entry at its commit index, from its append, "
     "truncate and snapshot events (-1: the trace does not say)",
+    "uncommittedConfs": "node -> how many configuration entries its log holds above its "
+    "commit index, from its append records",
     "config": "node -> its applied membership: [voters, outgoing, learners, learnersNext "
     "(sets of node ids), autoLeave (boolean)]",
     "running": "the set of nodes whose process is up (started and not crashed since)",
@@ -36,8 +38,11 @@ VARIABLES: dict[str, str] = {
     'msgType and msgFrom (the message a "recv" received; "" and 0 otherwise), '
     "what that message said (msgTerm, msgPre, msgOk, msgIndex, msgLogTerm, msgLast, "
     "msgLastTerm, msgCommit, msgKnown: traces.export.steps.SpecStep's msg_* fields) "
-    "arg (the input's index or target) and, for a restart, promisedTerm and "
-    "promisedVote (the last vote its sent messages promised)]",
+    "arg (the input's index or target), for a restart promisedTerm and "
+    "promisedVote (the last vote its sent messages promised), and what its effects did: "
+    "appended (<<index, term, crc, term of the entry before>> per entry its log took), "
+    "applied (<<index, term, crc>> per entry it applied), leaseRead (<<node, index>> of a "
+    "read served under the lease, or <<>>)]",
 }
 
 #: ITF field of ``step`` -> the SpecStep field it holds, beyond seq, t, node and act.
@@ -56,6 +61,9 @@ STEP_FIELDS: dict[str, str] = {
     "arg": "arg",
     "promisedTerm": "promised_term",
     "promisedVote": "promised_vote",
+    "appended": "appended",
+    "applied": "applied",
+    "leaseRead": "lease_read",
 }
 
 #: ITF variable -> the NodeView field it holds, per node (checkers/spec/itf_steps.py inverts it).
@@ -70,6 +78,7 @@ NODE_FIELDS: dict[str, str] = {
     "lastTerm": "last_term",
     "snapshotIndex": "snapshot_index",
     "commitTerm": "commit_term",
+    "uncommittedConfs": "uncommitted_confs",
 }
 
 

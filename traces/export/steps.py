@@ -13,6 +13,7 @@ not started yet has no state to show, rather than an invented one.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,11 @@ class NodeView:
     ``append``/``truncate``/``snapshot_install`` events built it (-1 when the
     trace does not say: after a snapshot install, or above the commit index a
     restart came back with). Not part of ``st``: the step's effects give it."""
+    uncommitted_confs: int = 0
+    """How many configuration entries the node's log holds above ``commit``,
+    as its ``append`` events (the fourth element of an entry) built it;
+    entries above a restart's commit index, whose kind the trace does not
+    say, are not counted. Not part of ``st`` either."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,16 @@ class SpecStep:
     it (a ``vote_req`` it sent as a candidate, or a granted ``vote_resp``;
     PreVote ones promise nothing), 0 if none; ``promised_vote`` whom for."""
     promised_vote: int = 0
+    appended: tuple[tuple[int, int, int, int], ...] = ()
+    """The entries the step's ``append`` events put in the node's log, each
+    ``(index, term, crc, prev_term)``: ``prev_term`` is the term of the entry
+    before it in that log (UNKNOWN_TERM where the trace does not say)."""
+    applied: tuple[tuple[int, int, int], ...] = ()
+    """The entries the step's ``apply`` events handed to the state machine,
+    each ``(index, term, crc)``."""
+    lease_read: tuple[int, ...] = ()
+    """``(node, index)`` if the step served a read under the leader lease
+    (its ``lease_read`` event; the lowest index if several), else ``()``."""
 
 
 def node_id(actor: str) -> int:
@@ -161,7 +177,17 @@ class StepFold:
     input event), which say what the step did to the node's log: so ``feed``
     returns a step when the next one begins, and ``flush`` the last one."""
 
-    __slots__ = ("logs", "messages", "pending", "projection", "promises", "running", "views")
+    __slots__ = (
+        "confs",
+        "effects",
+        "logs",
+        "messages",
+        "pending",
+        "projection",
+        "promises",
+        "running",
+        "views",
+    )
 
     def __init__(self) -> None:
         self.projection = Projection()
@@ -173,6 +199,10 @@ class StepFold:
         #: its append, truncate and snapshot events built it; UNKNOWN_TERM
         #: where the trace does not say
         self.logs: dict[int, list[int]] = {}
+        #: node -> the indexes of the configuration entries in its log, ascending
+        self.confs: dict[int, list[int]] = {}
+        #: what the pending step's effects appended, applied and read by lease
+        self.effects = StepEffects()
         #: node -> (term, candidate) of the last vote its sent messages promised
         self.promises: dict[int, tuple[int, int]] = {}
         #: the step begun and not yet returned: its event, node and message
@@ -195,6 +225,7 @@ class StepFold:
             done = self.flush()
             self.running.discard(node)
             self.pending = (event, node, None)
+            self.effects = StepEffects()
             return done
         if not is_node(actor):
             return None
@@ -207,12 +238,15 @@ class StepFold:
             if act in ("boot", "restart"):
                 self.running.add(node)
                 self._start_log(node, state, act == "boot")
+            self.effects = StepEffects()
             msg = None
             if act == "recv":
                 inputs = event.get("in") or {}
                 msg = inputs.get("msg") or self.messages.get(inputs.get("mid", ""))
             self.pending = (event, node, msg)
             return done
+        if self.pending is not None and self.pending[1] == node:
+            self.effects.note(event, self.logs.get(node, []))
         self._log_effect(node, event)
         return None
 
@@ -225,13 +259,23 @@ class StepFold:
         if event["act"] != "crash":
             current = self.views[node]
             term = self._term_at(node, current.commit)
-            if term != current.commit_term:
-                self.views[node] = dataclasses.replace(current, commit_term=term)
-        step = _step(event, node, self.views, self.running, msg)
+            confs = self.confs.get(node, [])
+            pending = len(confs) - bisect.bisect_right(confs, current.commit)
+            if term != current.commit_term or pending != current.uncommitted_confs:
+                self.views[node] = dataclasses.replace(
+                    current, commit_term=term, uncommitted_confs=pending
+                )
+        effects = self.effects
+        extra: dict[str, Any] = {}
+        if effects.appended:
+            extra["appended"] = tuple(effects.appended)
+        if effects.applied:
+            extra["applied"] = tuple(effects.applied)
+        if effects.lease_read:
+            extra["lease_read"] = effects.lease_read
         if event["act"] == "restart" and node in self.promises:
-            term, vote = self.promises[node]
-            step = dataclasses.replace(step, promised_term=term, promised_vote=vote)
-        return step
+            extra["promised_term"], extra["promised_vote"] = self.promises[node]
+        return _step(event, node, self.views, self.running, msg, extra)
 
     def _promise(self, node: int, msg: Mapping[str, Any]) -> None:
         if msg.get("pre"):
@@ -252,26 +296,72 @@ class StepFold:
         last, commit = state.get("last", 0), state.get("commit", 0)
         if boot:
             self.logs[node] = [0] * (last + 1)
+            self.confs[node] = []
             return
         terms = self.logs.get(node, [])[: commit + 1]
         self.logs[node] = terms + [UNKNOWN_TERM] * (last + 1 - len(terms))
+        confs = self.confs.get(node, [])
+        self.confs[node] = confs[: bisect.bisect_right(confs, commit)]
 
     def _log_effect(self, node: int, event: Event) -> None:
         act = event["act"]
         terms = self.logs.setdefault(node, [0])
+        confs = self.confs.setdefault(node, [])
         if act == "append":
             for entry in event.get("entries") or ():
                 index, term = entry[0], entry[1]
                 if index < len(terms) and terms[index] == term:
                     continue  # an entry the log has is kept, with what follows (Raft)
                 del terms[index:]
+                del confs[bisect.bisect_left(confs, index) :]
                 terms.extend([UNKNOWN_TERM] * (index - len(terms)))
                 terms.append(term)
+                if len(entry) > 3 and entry[3]:
+                    confs.append(index)
         elif act == "truncate":
-            del terms[event.get("after", 0) + 1 :]
+            after = event.get("after", 0)
+            del terms[after + 1 :]
+            del confs[bisect.bisect_right(confs, after) :]
         elif act == "snapshot_install":
             index = event.get("index", 0)
             self.logs[node] = [UNKNOWN_TERM] * index + [event.get("last_term", UNKNOWN_TERM)]
+            confs.clear()
+
+
+class StepEffects:
+    """What one step's effects did that the spec judges: the entries its
+    ``append`` events put in the log (with the term of the entry before each,
+    from the log as it was), the entries its ``apply`` events applied, and
+    the read it served under the lease."""
+
+    __slots__ = ("appended", "applied", "lease_read")
+
+    def __init__(self) -> None:
+        self.appended: list[tuple[int, int, int, int]] = []
+        self.applied: list[tuple[int, int, int]] = []
+        self.lease_read: tuple[int, ...] = ()
+
+    def note(self, event: Event, terms: list[int]) -> None:
+        """Take ``event``, an effect of the step, before the log's terms
+        (``terms``) take it."""
+        act = event["act"]
+        if act == "append":
+            last = (-1, UNKNOWN_TERM)  # the entry before, within this event
+            for entry in event.get("entries") or ():
+                index, term, crc = _int(entry[0]), _int(entry[1]), _int(entry[2])
+                if last[0] == index - 1:
+                    prev = last[1]
+                else:
+                    prev = terms[index - 1] if 0 < index <= len(terms) else UNKNOWN_TERM
+                self.appended.append((index, term, crc, prev))
+                last = (index, term)
+        elif act == "apply":
+            for entry in event.get("entries") or ():
+                self.applied.append((_int(entry[0]), _int(entry[1]), _int(entry[2])))
+        elif act == "lease_read":
+            node, index = node_id(event["n"]), _int(event.get("index"))
+            if not self.lease_read or index < self.lease_read[1]:
+                self.lease_read = (node, index)
 
 
 def _step(
@@ -280,7 +370,10 @@ def _step(
     views: dict[int, NodeView],
     running: set[int],
     msg: Mapping[str, Any] | None,
+    extra: Mapping[str, Any],
 ) -> SpecStep:
+    """The step of ``event``; ``extra`` holds the fields its effects and
+    earlier events give (appended, applied, lease_read, promised_*)."""
     inputs = event.get("in") or {}
     is_recv = event["act"] == "recv"
     return SpecStep(
@@ -294,6 +387,7 @@ def _step(
         running=frozenset(running),
         arg=_arg(event["act"], inputs),
         **(message_fields(msg) if isinstance(msg, dict) else {}),
+        **extra,
     )
 
 
