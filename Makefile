@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint proto accel clean
+.PHONY: run test bench lint proto accel quint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,13 @@ run: $(STAMP)
 # tests/sim/test_accel.py, which compares its traces with the pure Python's,
 # runs rather than skips); without a C compiler, one line says so and the
 # tests run on (that test skips). A compiler present but a failing build fails.
+# Quint likewise, when npm is here (its tests skip without it).
 test: $(STAMP)
 	@if [ -n "$(CAN_COMPILE)" ]; then $(MAKE) --no-print-directory accel; \
 	else echo "make test: no C compiler or Python headers: not building the compiled core"; fi
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory quint \
+		|| echo "make test: Quint did not install: the tests that run it skip"; \
+	else echo "make test: no npm: not installing Quint (the tests that run it skip)"; fi
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -82,6 +86,22 @@ $(ACCEL)/.built: $(STAMP) $(ACCEL_SOURCES)
 		|| { tail -20 mypyc.log; echo "make accel: mypyc failed (see $(ACCEL)/mypyc.log)"; exit 1; }
 	rm -rf $(ACCEL)/build
 	mv $(ACCEL)/.started $@
+
+# Quint (npm @informalsystems/quint) in build/quint, for the tests that run
+# it on a model and read the ITF trace it writes (tests/quint.py finds it).
+# The antlr4ts release npm picks for Quint 0.33 fails at start-up, so the one
+# before it is pinned (docs/export.md).
+QUINT_DIR := build/quint
+QUINT_PACKAGE := {"private": true, "dependencies": {"@informalsystems/quint": "0.33.1"}, \
+	"overrides": {"antlr4ts": "0.5.0-alpha.4"}}
+
+quint: $(QUINT_DIR)/.installed
+
+$(QUINT_DIR)/.installed:
+	mkdir -p $(QUINT_DIR)
+	echo '$(QUINT_PACKAGE)' > $(QUINT_DIR)/package.json
+	cd $(QUINT_DIR) && npm install --no-audit --no-fund --loglevel=error
+	touch $@
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

@@ -43,10 +43,12 @@ class Violation:
     states: tuple[str, ...] = ()
     kind: str = SAFETY
 
-    def describe(self) -> str:
+    def describe(self, witnesses: str = "") -> str:
+        """The finding in words; ``witnesses`` names what the witnesses are
+        (default ``events 12, 15``; a check of ITF states says ``states[3]``)."""
         seqs = ", ".join(map(str, self.witnesses))
         verdict = "violated" if self.kind == SAFETY else "not met (liveness warning)"
-        text = f"{self.invariant} {verdict} (events {seqs}):\n  {self.message}"
+        text = f"{self.invariant} {verdict} ({witnesses or 'events ' + seqs}):\n  {self.message}"
         for state in self.states:
             text += f"\n    {state}"
         return text

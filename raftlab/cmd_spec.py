@@ -15,6 +15,7 @@ from raftlab import ui
 if TYPE_CHECKING:
     from checkers.spec import Spec, Value
     from checkers.spec.check import SpecCheck
+    from checkers.spec.itf_check import ItfCheck
 
 #: Registered as a group of sub-commands (raftlab/cli.py).
 GROUP = True
@@ -65,6 +66,12 @@ parameters, and allowing the state after it. A failure names the event
 (seq), the property or action, and the values that differ (expected and
 actual). --invariants-only skips trace validation.
 
+An ITF trace of another tool (Quint's `quint run --out-itf`, Apalache's)
+has no mapping: its variables are the spec's. Name what to check with
+--invariant NAME (evaluated on every state) and --action NAME (every step
+must be that action, usually Next; each one named), both repeatable;
+--const gives the spec's CONSTANTS. A failure names the state by its index (states[3]).
+
 Exit codes: 0 every property held and every step was its action, 1 one
 failed, 2 bad input (a spec, mapping or trace that cannot be read, named in
 one line).
@@ -76,6 +83,8 @@ Examples:
   raftlab spec check spec/RaftReconfig.mapping.toml run.jsonl.gz --json
 
   raftlab spec check spec/RaftReconfig.tla run.jsonl --invariants-only
+
+  raftlab spec check Counter.tla counter.itf.json --invariant TypeOK --action Next
 """
 
 
@@ -174,12 +183,37 @@ def check(
     invariants_only: bool = typer.Option(
         False, "--invariants-only", help="Check the invariants only: no trace validation."
     ),
+    invariant: list[str] = typer.Option(
+        [],
+        "--invariant",
+        metavar="NAME",
+        help="An ITF trace of another tool: a state invariant to check (repeatable).",
+    ),
+    action: list[str] = typer.Option(
+        [],
+        "--action",
+        metavar="NAME",
+        help="An ITF trace of another tool: the action every step must be (repeatable).",
+    ),
+    const: list[str] = typer.Option(
+        [],
+        "--const",
+        metavar="NAME=VALUE",
+        help="With --invariant/--action: a CONSTANT's value as a TLA+ expression.",
+    ),
 ) -> None:
     from checkers.spec import SpecError
     from traces.itf import ItfError
     from traces.reader import TraceError
 
+    named = bool(invariant or action or const)
     try:
+        if named or _foreign_itf(trace):
+            direct = check_foreign(
+                spec_file, trace, invariant, [] if invariants_only else action, const
+            )
+            _report_foreign(spec_file, trace, direct, as_json)
+            return
         result = check_file(spec_file, trace, validate=not invariants_only)
     except (SpecError, TraceError, ItfError) as error:
         raise ui.fail(str(error)) from None
@@ -207,6 +241,81 @@ def check(
             f"{len(doc['invariants'])} invariants and {len(doc['steps'])} step properties "
             f"of {result.mapping.spec.module.name}{validated}; "
             f"{len(result.violations) + result.suppressed} failure(s)",
+            markup=False,
+            highlight=False,
+        )
+    if result.violations:
+        raise typer.Exit(1)
+
+
+def _foreign_itf(trace: Path) -> bool:
+    """Whether ``trace`` is an ITF document that raftlab's export did not write."""
+    from traces.export.itf import VARIABLES
+    from traces.itf import read_itf
+
+    if not trace.name.endswith(".json"):
+        return False
+    return not set(VARIABLES) <= set(read_itf(trace).vars)
+
+
+def check_foreign(
+    spec_file: Path,
+    trace: Path,
+    invariants: list[str],
+    actions: list[str],
+    const: list[str] | None = None,
+) -> ItfCheck:
+    """The named invariants and actions of SPEC (a .tla file, or a mapping,
+    whose spec is used) on the states of an ITF trace whose variables are
+    the spec's."""
+    from checkers.spec import SpecError
+    from checkers.spec.check import load_mapping
+    from checkers.spec.itf_check import check_itf
+    from traces.itf import read_itf
+
+    if not trace.name.endswith(".json"):
+        raise SpecError(
+            "--invariant and --action check an ITF trace (a .json file); a raftlab trace "
+            "is checked through the spec's mapping",
+            str(trace),
+        )
+    if spec_file.name.endswith(".toml"):
+        loaded = load_mapping(spec_file).spec
+    else:
+        loaded = _load(str(spec_file))
+    constants = _constants(loaded, const or [])
+    return check_itf(loaded, read_itf(trace), invariants, actions, str(trace), constants)
+
+
+def _report_foreign(spec_file: Path, trace: Path, result: ItfCheck, as_json: bool) -> None:
+    from checkers.linearizability.report import plural
+
+    doc = {
+        "spec": str(spec_file),
+        "trace": str(trace),
+        "states": result.states,
+        "invariants": list(result.invariants),
+        "actions": list(result.actions),
+        "validated": result.validated,
+        "violations": [v.to_json() for v in result.violations],
+        "suppressed": result.suppressed,
+        "ok": not result.violations,
+    }
+    if as_json:
+        ui.print_json(doc)
+    else:
+        for violation in result.violations:
+            text = violation.describe(f"states[{violation.witnesses[0]}]")
+            ui.out.print(text, markup=False, highlight=False, soft_wrap=True)
+        verdict = "FAIL" if result.violations else "ok"
+        steps = max(result.states - 1, 0)
+        actions = " and ".join(result.actions)
+        validated = f", {plural(steps, 'step')} validated against {actions}" if actions else ""
+        failures = len(result.violations) + result.suppressed
+        ui.out.print(
+            f"{verdict}: {plural(result.states, 'state')} of {trace} checked against "
+            f"{plural(len(result.invariants), 'invariant')} of {result.spec.module.name}"
+            f"{validated}; {plural(failures, 'failure')}",
             markup=False,
             highlight=False,
         )

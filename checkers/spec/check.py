@@ -28,7 +28,7 @@ from checkers.spec import nodes as n
 from checkers.spec.errors import SpecError
 from checkers.spec.evaluator import Evaluator
 from checkers.spec.spec import Spec
-from checkers.spec.validate import ActionRule, explain, load_rules
+from checkers.spec.validate import ActionRule, describe, explain, load_rules
 from checkers.spec.values import Fn, Value, format_value, sort_key
 from traces.export.steps import NodeView, SpecStep, spec_steps
 
@@ -352,24 +352,7 @@ class SpecCheck:
             ) from None
         args = ", ".join(f"{p} = {format_value(v)}" for p, v in params.items())
         head = f"event {step.seq}, the {_what(step)}, is not the action {rule.name}({args}):"
-        lines: list[str] = []
-        if why is None:
-            message = f"{head} the state after it is not one the action allows."
-        elif why.branch:
-            message = (
-                f"{head} no branch of the action is enabled and allows the state after it; "
-                "in the closest branch:"
-            )
-            kind = "guard FALSE" if not why.enabled else "FALSE"
-            lines.append(f"{kind} ({why.where}): {why.conjunct}")
-        elif not why.enabled:
-            message = f"{head} the action is not enabled in the state before it."
-            lines.append(f"guard FALSE ({why.where}): {why.conjunct}")
-        else:
-            message = f"{head} the state after it is not one the action allows."
-            lines.append(f"FALSE ({why.where}): {why.conjunct}")
-        if why is not None:
-            lines += why.lines
+        message, lines = describe(head, why)
         node_vars = [var for var, _ in self.mapping.node]
         changed = [c for v in node_vars for c in _node_changes(v, None, before[v], after[v])]
         if changed:

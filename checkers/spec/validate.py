@@ -28,7 +28,7 @@ from checkers.spec.errors import SpecError, quote
 from checkers.spec.evaluator import Evaluator, _Closure
 from checkers.spec.values import Value, format_value
 
-__all__ = ["ActionRule", "Explanation", "explain", "load_rules"]
+__all__ = ["ActionRule", "Explanation", "describe", "explain", "load_rules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,28 @@ class Explanation:
     branch: bool = False
     """The conjunct is in the branch of a disjunction closest to the step
     (the one whose conjuncts held longest), not in the action's own list."""
+
+
+def describe(head: str, why: Explanation | None) -> tuple[str, list[str]]:
+    """A failed step in words: the message (``head``, which names the step
+    and the action, and what failed) and the lines that explain it."""
+    lines: list[str] = []
+    if why is None:
+        return f"{head} the state after it is not one the action allows.", lines
+    if why.branch:
+        message = (
+            f"{head} no branch of the action is enabled and allows the state after it; "
+            "in the closest branch:"
+        )
+        kind = "guard FALSE" if not why.enabled else "FALSE"
+        lines.append(f"{kind} ({why.where}): {why.conjunct}")
+    elif not why.enabled:
+        message = f"{head} the action is not enabled in the state before it."
+        lines.append(f"guard FALSE ({why.where}): {why.conjunct}")
+    else:
+        message = f"{head} the state after it is not one the action allows."
+        lines.append(f"FALSE ({why.where}): {why.conjunct}")
+    return message, lines + list(why.lines)
 
 
 def explain(

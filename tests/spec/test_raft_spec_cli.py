@@ -103,4 +103,5 @@ def test_an_itf_export_checks_as_the_trace_it_came_from(
     other.write_text('{"vars": ["x"], "states": [{"x": 1}]}')
     result = invoke(SPEC, other)
     assert result.exit_code == 2
-    assert "other.json: not a raftlab ITF export: no variable(s) currentTerm" in result.output
+    assert "other.json: not a raftlab ITF export, so there is no mapping" in result.output
+    assert "(its variables: x): give --invariant NAME" in result.output

@@ -5,8 +5,6 @@ ADR-015 JSON schema (tests/traces/fixtures), also on a trace Quint wrote."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.quint import quint
 from tests.traces.simulated import simulate, write_trace
 from traces.export import export_trace
 from traces.export.itf import VARIABLES, itf_state
@@ -295,12 +294,7 @@ COUNTER = """module counter {
 """
 
 
-def quint() -> str | None:
-    """The quint command: $QUINT, or quint on the PATH (npm @informalsystems/quint)."""
-    return os.environ.get("QUINT") or shutil.which("quint")
-
-
-@pytest.mark.skipif(quint() is None, reason="quint is not installed (npm @informalsystems/quint)")
+@pytest.mark.skipif(quint() is None, reason="quint is not installed (make quint)")
 def test_read_itf_reads_what_quint_writes(tmp_path: Path) -> None:
     spec = tmp_path / "counter.qnt"
     spec.write_text(COUNTER)
