@@ -14,12 +14,14 @@ check's time goes (cProfile, by own time).
 membership changes, 3 nodes for odd seeds and 5 for even ones) of every
 fault profile for seeds 1..SEEDS, one JSON line each, for false alarms: a
 safe run must pass every property and every step must be its action.
+``--read-mode lease`` makes the sweep's leaders serve reads under a lease.
 
 Usage::
 
     python bench/spec.py                 # a 5-node chaos run with membership changes
     python bench/spec.py --duration 10 --runs 1 --profile
-    python bench/spec.py --sweep 6       # 66 safe runs, about two minutes
+    python bench/spec.py --sweep 6       # 66 safe runs, about four minutes
+    python bench/spec.py --sweep 4 --read-mode lease
 """
 
 from __future__ import annotations

@@ -144,9 +144,9 @@ LogSummaryConsistent ==
 \* it is committed in a term no later than that; a running leader of a term
 \* at least as late holds all of them.
 LeaderCompleteness ==
-    \A l \in up \cap Server, m \in Server :
-        (role[l] = "leader" /\ currentTerm[m] <= currentTerm[l])
-            => lastIndex[l] >= commitIndex[m]
+    \A l \in up \cap Server :
+        role[l] = "leader" =>
+            \A m \in Server : currentTerm[m] <= currentTerm[l] => lastIndex[l] >= commitIndex[m]
 
 \* Log Matching: two logs that hold an entry of the same index and term hold
 \* the same entry and the same entries before it. Judged on the evidence of

@@ -120,10 +120,11 @@ def is_node(actor: str) -> bool:
     return actor[:1] == "n" and actor[1:].isdigit()
 
 
-def view(state: Mapping[str, Any]) -> NodeView:
+def view(state: Mapping[str, Any], earlier: NodeView | None = None) -> NodeView:
     """A ``NodeView`` from a folded ``st`` (missing fields are their zero:
     ``boot`` and ``restart`` carry every field, and empty lists of ``conf``
-    are omitted by the writer)."""
+    are omitted by the writer), with ``earlier``'s ``commit_term`` and
+    ``uncommitted_confs``, which ``st`` does not hold."""
     conf = state.get("conf") or {}
     return NodeView(
         term=state.get("term", 0),
@@ -140,6 +141,8 @@ def view(state: Mapping[str, Any]) -> NodeView:
         learners=frozenset(conf.get("learners", ())),
         learners_next=frozenset(conf.get("learners_next", ())),
         auto_leave=bool(conf.get("auto_leave", False)),
+        commit_term=earlier.commit_term if earlier is not None else 0,
+        uncommitted_confs=earlier.uncommitted_confs if earlier is not None else 0,
     )
 
 
@@ -234,7 +237,11 @@ class StepFold:
             done = self.flush()
             self.projection.apply(event)
             state = self.projection.state(actor)
-            self.views[node] = view(state)
+            earlier = self.views.get(node)
+            if earlier is None or "st" in event or act in ("boot", "restart"):
+                # what the log's records say (commit_term, uncommitted_confs)
+                # is carried over; flush corrects it once the effects are in
+                self.views[node] = view(state, earlier)
             if act in ("boot", "restart"):
                 self.running.add(node)
                 self._start_log(node, state, act == "boot")
