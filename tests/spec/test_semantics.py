@@ -82,6 +82,14 @@ CASES = [
     (r"[k \in {0, 1} |-> k + 1]", Fn({0: 1, 1: 2})),
     (r"[a, b \in {0, 1} |-> a + b][1, 1]", 2),
     (r"DOMAIN [k \in {5, 6} |-> 0]", frozenset({5, 6})),
+    # x \in DOMAIN f asks f without building the domain: the same answers
+    (r"2 \in DOMAIN <<4, 5>>", True),
+    (r"3 \in DOMAIN <<4, 5>>", False),
+    (r"0 \notin DOMAIN <<4>>", True),
+    (r"<<1, 2>> \in DOMAIN (<<1, 2>> :> 3)", True),
+    (r"<<2, 1>> \in DOMAIN (<<1, 2>> :> 3)", False),
+    (r"6 \in DOMAIN [k \in {5, 6} |-> 0]", True),
+    ('"b" \\notin DOMAIN [a |-> 1]', True),
     ("[a |-> 1, b |-> <<1, 2>>]", R),
     ("[a |-> 1, b |-> 2].b", 2),
     ("DOMAIN [a |-> 1, b |-> 2]", frozenset({"a", "b"})),
@@ -176,6 +184,8 @@ FAILURES = [
     ("x + 1", "variable x has no value"),
     ("x'", "needs a next state"),
     ("{1} \\cup {FALSE}", "both booleans and integers"),
+    ("TRUE \\in DOMAIN <<1>>", "cannot compare a boolean"),
+    ("1 \\in DOMAIN 5", "DOMAIN needs a function"),
 ]
 
 
