@@ -34,6 +34,7 @@ VARIABLES
                    \*         outgoing (joint only), learners, learnersNext, autoLeave
     uncommittedConfs, \* node -> how many configuration entries its log holds
                    \*         above its commit index
+    durable,       \* node -> <<term, vote>> of its hard state on its disk
     up,            \* the set of nodes running
     step,          \* the step that produced this state: [node, act, msg, from,
                    \*   term, pre, ok, index] (the message a recv received)
@@ -42,6 +43,8 @@ VARIABLES
     appliedEntries, \* the entries the step applied, each <<index, term, crc>>
     leaseRead,     \* <<node, index>> of a read the step served under the
                    \*   leader lease, <<>> if none
+    promisedVotes, \* <<node, term, candidate>> for each vote a message the
+                   \*   step sent promises (a vote_req, a granted vote_resp)
     elected,       \* history: every <<term, node>> seen as leader so far
     votes,         \* history: <<v, term, pre>> -> the nodes that received a
                    \*   granted vote_resp of v for term (PreVote or not)
@@ -54,9 +57,9 @@ VARIABLES
                    \*   node applied at that index
 
 vars == <<currentTerm, role, votedFor, commitIndex, appliedIndex, lastIndex,
-          lastTerm, snapIndex, commitTerm, config, uncommittedConfs, up, step,
-          appendedEntries, appliedEntries, leaseRead, elected, votes, acks,
-          entryAt, appliedAt>>
+          lastTerm, snapIndex, commitTerm, config, uncommittedConfs, durable, up,
+          step, appendedEntries, appliedEntries, leaseRead, promisedVotes,
+          elected, votes, acks, entryAt, appliedAt>>
 
 Nil == 0
 
@@ -189,6 +192,16 @@ LeaseReadsCurrent ==
     leaseRead # <<>> =>
         \A m \in Server \ {leaseRead[1]} : commitIndex[m] <= leaseRead[2]
 
+\* Durable before send (Raft, Figure 2: a server updates its stable storage
+\* before responding): a vote that a message promises is on the sender's
+\* disk when the message leaves, or a later term is (a crash then cannot
+\* take the vote back).
+VotesDurableWhenSent ==
+    \A i \in 1..Len(promisedVotes) :
+        LET p == promisedVotes[i]
+            d == durable[p[1]]
+        IN d[1] > p[2] \/ (d[1] = p[2] /\ d[2] = p[3])
+
 \* No node is both a voter and a learner in a configuration it applied.
 LearnersAreNotVoters ==
     \A n \in Server : config[n].learners \cap Voters(config[n]) = {}
@@ -238,6 +251,24 @@ LearnersNeverCampaignStep ==
          /\ \/ role'[n] # role[n]
             \/ currentTerm'[n] # currentTerm[n])
             => n \in Voters(config[n]) \cup Voters(config'[n])
+
+\* Legal configuration transitions (the membership guards): a node that
+\* applies one entry and with it a new configuration changes at most one
+\* voter, enters a joint configuration (its voters become the outgoing
+\* half) or leaves one (the incoming half stays). Judged on the same steps
+\* as the overlap below.
+LegalConfigTransitionStep ==
+    \A n \in Kept :
+        (/\ config'[n] # config[n]
+         /\ appliedIndex'[n] = appliedIndex[n] + 1
+         /\ config[n].voters # {}
+         /\ ~Restarted(n))
+            => LET c == config[n]
+                   d == config'[n]
+               IN \/ ~IsJoint(c) /\ ~IsJoint(d)
+                     /\ Cardinality((c.voters \ d.voters) \cup (d.voters \ c.voters)) <= 1
+                  \/ ~IsJoint(c) /\ IsJoint(d) /\ d.outgoing = c.voters
+                  \/ IsJoint(c) /\ ~IsJoint(d) /\ d.voters = c.voters
 
 \* Quorum overlap between configurations that can decide concurrently: a
 \* node that applies one entry and with it a new configuration moves to one
@@ -292,6 +323,7 @@ Frame(n) ==
     /\ commitTerm' = [commitTerm EXCEPT ![n] = commitTerm'[n]]
     /\ config' = [config EXCEPT ![n] = config'[n]]
     /\ uncommittedConfs' = [uncommittedConfs EXCEPT ![n] = uncommittedConfs'[n]]
+    /\ durable' = [durable EXCEPT ![n] = durable'[n]]
     /\ CommitTermFollows(n)
 
 \* n's election state (term, vote, role) is unchanged.
@@ -613,6 +645,7 @@ Boot(n) ==
         /\ commitTerm'[v] = commitTerm[v]
         /\ config'[v] = config[v]
         /\ uncommittedConfs'[v] = uncommittedConfs[v]
+        /\ durable'[v] = durable[v]
     /\ currentTerm'[n] = 0
     /\ votedFor'[n] = Nil
     /\ role'[n] = "follower"
@@ -623,7 +656,8 @@ Crash(n) ==
     /\ up' = up \ {n}
     /\ DOMAIN currentTerm' = Server
     /\ UNCHANGED <<currentTerm, role, votedFor, commitIndex, appliedIndex,
-                   lastIndex, lastTerm, snapIndex, commitTerm, config, uncommittedConfs>>
+                   lastIndex, lastTerm, snapIndex, commitTerm, config, uncommittedConfs,
+                   durable>>
 
 \* A crashed node restarts from what reached its disk: a follower, in a term
 \* no later than the one it had (the restart's volatile state is reset).
@@ -647,6 +681,7 @@ Restart(n, pt, pv) ==
         /\ commitTerm'[v] = commitTerm[v]
         /\ config'[v] = config[v]
         /\ uncommittedConfs'[v] = uncommittedConfs[v]
+        /\ durable'[v] = durable[v]
     /\ role'[n] = "follower"
     /\ currentTerm'[n] <= currentTerm[n]
     /\ currentTerm'[n] >= pt

@@ -20,8 +20,9 @@ class SpecInvariants:
 
     name = "spec-invariants"
     invariant = "RaftReconfig.tla invariants"
-    # send: what a recv received; append, truncate, snapshot_install: the log's
-    # entries; apply: what the state machine took; lease_read: reads under a lease
+    # send: what a recv received, and the votes sent; append, truncate,
+    # snapshot_install: the log's entries; apply: what the state machine took;
+    # lease_read: reads under a lease; persist: what reaches the disk
     actions = frozenset(
         {
             *INPUT_ACTIONS,
@@ -32,6 +33,7 @@ class SpecInvariants:
             "snapshot_install",
             "apply",
             "lease_read",
+            "persist",
         }
     )
 

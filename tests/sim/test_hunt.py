@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from checkers.spec.check import check_events, default_mapping_path, load_mapping
 from raftlab.cli import app
 from sim.hunt import LINEARIZABILITY, SHAPES, HuntConfig, Judgement, draw, hunt, judge, shrink
 from sim.hunt.shrink import cut_at
@@ -308,6 +309,16 @@ MODE_SEEDS = {
     "config-before-noop": 4,
     "lease-without-checkquorum": 3,
 }
+#: What in spec/RaftReconfig.tla rejects each mode's shrunk counterexample
+#: (docs/spec-checking.md, "Unsafe modes"): one of these must.
+SPEC_CATCHES = {
+    "learner-early-vote": {"LearnersNeverVoteStep", "HandleVoteRequest"},
+    "no-joint": {"LegalConfigTransitionStep", "ConfigChangeOverlapStep"},
+    "commit-old-term": {"HandleResponse"},
+    "volatile-vote": {"VotesDurableWhenSent", "Restart"},
+    "config-before-noop": {"ProposeConf"},
+    "lease-without-checkquorum": {"LeaseReadsCurrent"},
+}
 #: Events a trace cut at its violation may hold after the last witness: what
 #: the same step, at the same microsecond, records after it.
 AFTER_WITNESS = 30
@@ -318,7 +329,7 @@ SHRINK_RUNS = 80
 def test_every_mode_has_a_hunt_seed() -> None:
     from consensus.unsafe import MODES
 
-    assert sorted(MODE_SEEDS) == sorted(MODES)
+    assert sorted(MODE_SEEDS) == sorted(MODES) == sorted(SPEC_CATCHES)
 
 
 def ends_at_the_violation(verdict: Judgement, prop: str) -> None:
@@ -355,6 +366,9 @@ def test_every_mode_shrinks_to_a_short_run_failing_the_same_way_and_replaying_it
     again = judge(result.schedule)
     assert again.fails(prop), "the shrunk schedule fails the same property when run again"
     assert again.events == small.events
+    # the spec checker rejects the counterexample too
+    spec = check_events(load_mapping(default_mapping_path()), small.events)
+    assert {v.invariant for v in spec.violations} & SPEC_CATCHES[mode]
     # through its file, as `raftlab sim --schedule` replays it
     path = tmp_path / "schedule.json"
     path.write_bytes(result.schedule.dumps())

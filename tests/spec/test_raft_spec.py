@@ -183,15 +183,28 @@ def test_learners_may_not_vote_or_campaign_but_voters_may(mapping: SpecMapping) 
     assert trace.failures(mapping) == set()
 
 
-def test_configuration_changes_must_keep_quorums_overlapping(mapping: SpecMapping) -> None:
-    def change(conf: dict[str, list[int]]) -> set[str]:
-        trace = Trace().step(1, "recv", last=1, last_term=1, commit=1)
-        return trace.step(1, "applied", applied=1, conf=conf).failures(mapping)
+def test_configuration_changes_must_be_legal_and_keep_quorums_overlapping(
+    mapping: SpecMapping,
+) -> None:
+    def change(conf: dict[str, list[int]], start: dict[str, list[int]] | None = None) -> set[str]:
+        trace = Trace().step(1, "recv", last=2, last_term=1, commit=2)
+        if start is not None:
+            trace.step(1, "applied", applied=1, conf=start)
+        applied = 1 if start is None else 2  # one entry applied: a step both judge
+        return trace.step(1, "applied", applied=applied, conf=conf).failures(mapping)
 
+    both = {"ConfigChangeOverlapStep", "LegalConfigTransitionStep"}
     assert change({"voters": [1, 2, 3, 4]}) == set()  # one voter more
     assert change({"voters": [1, 2, 4], "outgoing": [1, 2, 3]}) == set()  # enter joint
-    assert change({"voters": [1, 2, 4]}) == {"ConfigChangeOverlapStep"}  # replace, no joint
-    assert change({"voters": [1, 2, 3, 4, 5]}) == {"ConfigChangeOverlapStep"}
+    joint = {"voters": [1, 2, 4], "outgoing": [1, 2, 3]}
+    assert change({"voters": [1, 2, 4]}, joint) == set()  # leave joint
+    assert change({"voters": [1, 2, 3]}, joint) == {"LegalConfigTransitionStep"}  # wrong half
+    assert change({"voters": [1, 2, 4]}) == both  # replace, no joint
+    assert change({"voters": [1, 2, 3, 4, 5]}) == both  # two voters more
+    # 4 voters, one replaced: majorities of 3 still meet, but two voters
+    # changed without a joint configuration (the hunt's no-joint counterexample)
+    four = {"voters": [1, 2, 3, 4]}
+    assert change({"voters": [1, 2, 3, 5]}, four) == {"LegalConfigTransitionStep"}
 
 
 def test_the_mapping_must_fit_the_spec(tmp_path: Path) -> None:

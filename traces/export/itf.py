@@ -31,6 +31,8 @@ VARIABLES: dict[str, str] = {
     "truncate and snapshot events (-1: the trace does not say)",
     "uncommittedConfs": "node -> how many configuration entries its log holds above its "
     "commit index, from its append records",
+    "durable": "node -> <<term, vote>> of its hard state on disk, from its last persist "
+    "record a persisted step covered",
     "config": "node -> its applied membership: [voters, outgoing, learners, learnersNext "
     "(sets of node ids), autoLeave (boolean)]",
     "running": "the set of nodes whose process is up (started and not crashed since)",
@@ -42,7 +44,8 @@ VARIABLES: dict[str, str] = {
     "promisedVote (the last vote its sent messages promised), and what its effects did: "
     "appended (<<index, term, crc, term of the entry before>> per entry its log took), "
     "applied (<<index, term, crc>> per entry it applied), leaseRead (<<node, index>> of a "
-    "read served under the lease, or <<>>)]",
+    "read served under the lease, or <<>>), promisedVotes (<<node, term, candidate>> per "
+    "vote its sent messages promise)]",
 }
 
 #: ITF field of ``step`` -> the SpecStep field it holds, beyond seq, t, node and act.
@@ -64,6 +67,7 @@ STEP_FIELDS: dict[str, str] = {
     "appended": "appended",
     "applied": "applied",
     "leaseRead": "lease_read",
+    "promisedVotes": "promised",
 }
 
 #: ITF variable -> the NodeView field it holds, per node (checkers/spec/itf_steps.py inverts it).
@@ -79,6 +83,7 @@ NODE_FIELDS: dict[str, str] = {
     "snapshotIndex": "snapshot_index",
     "commitTerm": "commit_term",
     "uncommittedConfs": "uncommitted_confs",
+    "durable": "durable",
 }
 
 

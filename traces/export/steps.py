@@ -53,6 +53,10 @@ class NodeView:
     as its ``append`` events (the fourth element of an entry) built it;
     entries above a restart's commit index, whose kind the trace does not
     say, are not counted. Not part of ``st`` either."""
+    durable: tuple[int, int] = (0, 0)
+    """``(term, vote)`` of the node's hard state as its last completed write
+    left it on disk: the ``hs`` of the last ``persist`` a ``persisted`` step
+    covered (a boot's or restart's own term and vote before any)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,10 @@ class SpecStep:
     lease_read: tuple[int, ...] = ()
     """``(node, index)`` if the step served a read under the leader lease
     (its ``lease_read`` event; the lowest index if several), else ``()``."""
+    promised: tuple[tuple[int, int, int], ...] = ()
+    """``(node, term, candidate)`` for each vote a message the step sent
+    promises: a candidate's own (a non-PreVote ``vote_req``), a granted
+    non-PreVote ``vote_resp``."""
 
 
 def node_id(actor: str) -> int:
@@ -143,6 +151,7 @@ def view(state: Mapping[str, Any], earlier: NodeView | None = None) -> NodeView:
         auto_leave=bool(conf.get("auto_leave", False)),
         commit_term=earlier.commit_term if earlier is not None else 0,
         uncommitted_confs=earlier.uncommitted_confs if earlier is not None else 0,
+        durable=earlier.durable if earlier is not None else (0, 0),
     )
 
 
@@ -182,6 +191,7 @@ class StepFold:
 
     __slots__ = (
         "confs",
+        "durable",
         "effects",
         "logs",
         "messages",
@@ -190,6 +200,7 @@ class StepFold:
         "promises",
         "running",
         "views",
+        "writes",
     )
 
     def __init__(self) -> None:
@@ -208,6 +219,10 @@ class StepFold:
         self.effects = StepEffects()
         #: node -> (term, candidate) of the last vote its sent messages promised
         self.promises: dict[int, tuple[int, int]] = {}
+        #: node -> (term, vote) on its disk, and its writes asked for and not
+        #: yet done: (persist id, term, vote)
+        self.durable: dict[int, tuple[int, int]] = {}
+        self.writes: dict[int, list[tuple[int, int, int]]] = {}
         #: the step begun and not yet returned: its event, node and message
         self.pending: tuple[Event, int, Mapping[str, Any] | None] | None = None
 
@@ -219,7 +234,12 @@ class StepFold:
             if isinstance(msg, dict) and isinstance(event.get("mid"), str):
                 self.messages[event["mid"]] = msg
                 if is_node(actor):
-                    self._promise(node_id(actor), msg)
+                    sender = node_id(actor)
+                    promise = promised_vote(sender, msg)
+                    if promise is not None:
+                        self.promises[sender] = promise
+                        if self.pending is not None and self.pending[1] == sender:
+                            self.effects.promised.append((sender, *promise))
             return None
         if act == "crash" and actor == "env":
             node = event.get("node")
@@ -245,6 +265,10 @@ class StepFold:
             if act in ("boot", "restart"):
                 self.running.add(node)
                 self._start_log(node, state, act == "boot")
+                self.durable[node] = (state.get("term", 0), state.get("vote", 0))
+                self.writes[node] = []
+            elif act == "persisted":
+                self._written(node, _int((event.get("in") or {}).get("id")))
             self.effects = StepEffects()
             msg = None
             if act == "recv":
@@ -254,6 +278,9 @@ class StepFold:
             return done
         if self.pending is not None and self.pending[1] == node:
             self.effects.note(event, self.logs.get(node, []))
+        if act == "persist":
+            hs = event.get("hs") or (0, 0)
+            self.writes.setdefault(node, []).append((_int(event.get("id")), hs[0], hs[1]))
         self._log_effect(node, event)
         return None
 
@@ -268,9 +295,14 @@ class StepFold:
             term = self._term_at(node, current.commit)
             confs = self.confs.get(node, [])
             pending = len(confs) - bisect.bisect_right(confs, current.commit)
-            if term != current.commit_term or pending != current.uncommitted_confs:
+            durable = self.durable.get(node, (0, 0))
+            if (
+                term != current.commit_term
+                or pending != current.uncommitted_confs
+                or durable != current.durable
+            ):
                 self.views[node] = dataclasses.replace(
-                    current, commit_term=term, uncommitted_confs=pending
+                    current, commit_term=term, uncommitted_confs=pending, durable=durable
                 )
         effects = self.effects
         extra: dict[str, Any] = {}
@@ -280,17 +312,19 @@ class StepFold:
             extra["applied"] = tuple(effects.applied)
         if effects.lease_read:
             extra["lease_read"] = effects.lease_read
+        if effects.promised:
+            extra["promised"] = tuple(effects.promised)
         if event["act"] == "restart" and node in self.promises:
             extra["promised_term"], extra["promised_vote"] = self.promises[node]
         return _step(event, node, self.views, self.running, msg, extra)
 
-    def _promise(self, node: int, msg: Mapping[str, Any]) -> None:
-        if msg.get("pre"):
-            return
-        if msg.get("type") == "vote_req":
-            self.promises[node] = (_int(msg.get("term")), node)
-        elif msg.get("type") == "vote_resp" and msg.get("granted"):
-            self.promises[node] = (_int(msg.get("term")), _int(msg.get("dst")))
+    def _written(self, node: int, done: int) -> None:
+        """A ``persisted`` step: the writes up to ``done`` are on disk."""
+        writes = self.writes.get(node, [])
+        finished = [w for w in writes if w[0] <= done]
+        if finished:
+            self.durable[node] = finished[-1][1:]
+            del writes[: len(finished)]
 
     def _term_at(self, node: int, index: int) -> int:
         terms = self.logs.get(node, [])
@@ -338,15 +372,17 @@ class StepFold:
 class StepEffects:
     """What one step's effects did that the spec judges: the entries its
     ``append`` events put in the log (with the term of the entry before each,
-    from the log as it was), the entries its ``apply`` events applied, and
-    the read it served under the lease."""
+    from the log as it was), the entries its ``apply`` events applied, the
+    read it served under the lease, and the votes its sent messages promise
+    (noted as the ``send`` events come, by ``StepFold.feed``)."""
 
-    __slots__ = ("appended", "applied", "lease_read")
+    __slots__ = ("appended", "applied", "lease_read", "promised")
 
     def __init__(self) -> None:
         self.appended: list[tuple[int, int, int, int]] = []
         self.applied: list[tuple[int, int, int]] = []
         self.lease_read: tuple[int, ...] = ()
+        self.promised: list[tuple[int, int, int]] = []
 
     def note(self, event: Event, terms: list[int]) -> None:
         """Take ``event``, an effect of the step, before the log's terms
@@ -369,6 +405,19 @@ class StepEffects:
             node, index = node_id(event["n"]), _int(event.get("index"))
             if not self.lease_read or index < self.lease_read[1]:
                 self.lease_read = (node, index)
+
+
+def promised_vote(sender: int, msg: Mapping[str, Any]) -> tuple[int, int] | None:
+    """``(term, candidate)`` of the vote a message promises (Raft: a vote is
+    durable before the message that gives it leaves): a candidate's own
+    (a ``vote_req``), a granted ``vote_resp``; PreVote ones promise nothing."""
+    if msg.get("pre"):
+        return None
+    if msg.get("type") == "vote_req":
+        return (_int(msg.get("term")), sender)
+    if msg.get("type") == "vote_resp" and msg.get("granted"):
+        return (_int(msg.get("term")), _int(msg.get("dst")))
+    return None
 
 
 def _step(
