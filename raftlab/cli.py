@@ -121,6 +121,10 @@ def plain_help() -> str:
 #: Commands whose speed is the simulator's: the console entry point runs them
 #: on the compiled build when ``make accel`` has built it (raftlab/accel.py).
 COMPILED = ("hunt", "sim")
+#: Commands that choose the compiled build in their own process when it is
+#: built and fresh (raftlab.accel.use_compiled): a re-run would cost a second
+#: interpreter start, which is most of the check of a small history.
+COMPILED_HERE = ("lincheck",)
 
 
 def main() -> None:
@@ -137,6 +141,10 @@ def main() -> None:
         script = sys.argv[0]
         start = [script] if not script.endswith(".py") else ["-m", "raftlab.cli"]
         rerun_compiled([*start, *sys.argv[1:]])
+    if name in COMPILED_HERE:
+        from raftlab.accel import use_compiled
+
+        use_compiled()
     if name in SELF_PARSED:  # start-up matters here: no typer (raftlab/selfparsed.py)
         command = import_module(COMMANDS[name][0])
         # ``leave``: a command's own exit (lincheck skips the interpreter's teardown).

@@ -240,7 +240,7 @@ def _one(path: Path, html: Path | None, as_json: bool, options: dict[str, Any]) 
 
         page = write_html(result, html)
     if as_json:
-        doc = {"file": str(path), **result.summary()}
+        doc = {"file": str(path), "build": _build(), **result.summary()}
         if page is not None:
             doc["html"] = str(page)
         _print_json(doc)
@@ -308,7 +308,12 @@ def _many(paths: list[Path], html: Path | None, as_json: bool, options: dict[str
         _print_json(
             {
                 "files": docs,
-                "summary": {"files": len(docs), **counts, "elapsed_s": round(elapsed, 3)},
+                "summary": {
+                    "files": len(docs),
+                    **counts,
+                    "elapsed_s": round(elapsed, 3),
+                    "build": _build(),
+                },
             }
         )
     else:
@@ -333,6 +338,13 @@ def _headline(result: LinResult) -> str:
         where = f"key {v.key!r}: " if v.key else ""
         return f"  {where}#{op.id} {result.model.describe_op(op)} (line {op.call_line})"
     return ""
+
+
+def _build() -> str:
+    """Which build of the checker ran: ``compiled`` (``make accel``) or ``pure``."""
+    from raftlab.accel import checker_build
+
+    return checker_build()
 
 
 def _print_json(doc: dict[str, Any]) -> None:
