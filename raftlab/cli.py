@@ -147,8 +147,14 @@ def main() -> None:
         use_compiled()
     if name in SELF_PARSED:  # start-up matters here: no typer (raftlab/selfparsed.py)
         command = import_module(COMMANDS[name][0])
-        # ``leave``: a command's own exit (lincheck skips the interpreter's teardown).
-        getattr(command, "leave", sys.exit)(command.main(sys.argv[2:]))
+        leave = getattr(command, "leave", None)
+        if leave is None:
+            sys.exit(command.main(sys.argv[2:]))
+        # ``leave``: a command's own exit (lincheck skips the interpreter's
+        # teardown); ``kept`` holds what the command built until then, so
+        # that it is not freed object by object either when main returns.
+        kept: list[object] = []
+        leave(command.main(sys.argv[2:], kept))
     build_app(name if name in COMMANDS else None)()
 
 
