@@ -108,6 +108,29 @@ def test_each_subprocess_imports_the_checker_it_is_meant_to(built: None, tmp_pat
             assert path.endswith(".so") == compiled and ("build/accel" in path) == compiled, path
 
 
+def test_the_compiled_canonical_reader_reads_canonical_lines(built: None, tmp_path: Path) -> None:
+    """It declines (``None``) only on unusual input, compiled as in pure Python:
+    a decline would go unseen in the reports (the general reader reads the
+    same history), only slower."""
+    path = tmp_path / "h.edn"
+    path.write_text(records_to_edn(generate(400, 5, 3, seed=12)))
+    code = (
+        "import sys; from checkers.linearizability.parse.canonical import read_canonical; "
+        "print(read_canonical(open(sys.argv[1]).read(), 'h.edn') is not None)"
+    )
+    for compiled in (False, True):
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)],
+            env=_env(compiled),
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.stdout.strip() == "True", (compiled, done.stdout, done.stderr)
+
+
 def _build_run(tmp: Path, env: dict[str, str]) -> str:
     """The ``build`` that ``raftlab lincheck --json`` names, run with ``env``."""
     path = tmp / "small.jsonl"

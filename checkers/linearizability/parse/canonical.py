@@ -59,9 +59,8 @@ _NEEDS_VALUE = frozenset({"put", "write"})
 _NEEDS_STRING = frozenset({"append"})
 
 
-#: The statuses and the usual functions as constants, so that every
-#: operation holds the same string objects (compared by identity first).
-_STATUSES: Final = {"ok": "ok", "fail": "fail", "info": "info"}
+#: The usual functions as constants, so that every operation holds the same
+#: string objects (compared by identity first), as it holds the literal statuses.
 _FUNCS: Final = {f: f for f in ("get", "read", "put", "write", "delete", "append", "cas")}
 #: Marks a value text not read yet (``None`` is a value: ``nil``).
 _UNSEEN: Final = object()
@@ -144,6 +143,7 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
     # process text -> (slot, f, key text, value text, line) of its open invocation
     open_calls: dict[str, tuple[int, str, str, str, int]] = {}
     pop_call = open_calls.pop
+    open_call = open_calls.setdefault
     clients: dict[str, int | str] = {}
     keys: dict[str, str] = {}
     build = _build_op
@@ -156,7 +156,6 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
     # object again and again, not a fresh slice of the line each time.
     shared: dict[str, Value] = {}
     share = shared.get
-    statuses = _STATUSES
     for line, (ptext, typ, f, ktext, vtext, other) in enumerate(rows, 1):
         if not ptext:
             if other and not other.isspace():
@@ -167,13 +166,16 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
         if typ == "invoke":
             if ptext == ":nemesis":  # the general reader skips the nemesis's operations
                 continue
-            if ptext in open_calls:
-                return None
             if f not in plain and not (
                 (f in needs_value and vtext != "nil") or (f in needs_string and vtext[0] == '"')
             ):
                 return None
-            open_calls[ptext] = (len(slots), f, ktext, vtext, line)
+            # One look-up for the test and the store; by size, not by the
+            # identity of the tuple, which the compiled build does not keep.
+            seen = len(open_calls)
+            open_call(ptext, (len(slots), f, ktext, vtext, line))
+            if len(open_calls) == seen:  # the process has an open invocation
+                return None
             append_slot(None)
             continue
         call = pop_call(ptext, None)
@@ -190,7 +192,9 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
         key = keys.get(ck) if ck else None
         if key is None and ck:
             key = keys[ck] = _key(ck)
-        f = _FUNCS.get(f) or f
+        # The invocation's text of the function (equal to this line's), whose
+        # hash the check above has computed already.
+        f = _FUNCS.get(cf) or cf
         # _value, inline and shared (a call per value was a tenth of the reading time)
         arg = share(cv, _UNSEEN)
         if arg is _UNSEEN:
@@ -203,7 +207,8 @@ def _pair(rows: Iterable[tuple[str, ...]], source: str, strict: bool) -> History
             if res is _UNSEEN:
                 c = vtext[0]
                 res = shared[vtext] = vtext[1:-1] if c == '"' else None if c == "n" else int(vtext)
-            slots[i] = build(i, client, f, key, arg, res, statuses[typ], cline, line, cline, line)
+            status = "ok" if typ == "ok" else "fail"  # (comparisons: no hash of a fresh text)
+            slots[i] = build(i, client, f, key, arg, res, status, cline, line, cline, line)
     # Invocations never completed count as unknown outcomes (``info``).
     for ptext, (i, cf, ck, cv, cline) in open_calls.items():
         key = _key(ck) if ck else None
