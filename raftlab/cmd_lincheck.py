@@ -55,6 +55,10 @@ candidate next operation fails. --html writes a self-contained page.
 With several files, each gets one line and a summary table follows
 (--html is then a directory, one page per file).
 
+When `make accel` has built the compiled checker and it is up to date with
+the sources, it is the one that runs (--json names the build);
+RAFTLAB_BUILD=pure keeps the pure Python.
+
 Exit codes: 0 linearizable, 1 not linearizable, 2 unknown (the --timeout or
 --max-memory limit was reached) or bad input (the error names the file and
 line). With several files: 1 if any file is not linearizable, else 2 if any
