@@ -182,6 +182,7 @@ def _frozen_init(self: Operation, *args: object, **kwargs: object) -> None:
 if _PURE:
     Operation.__init__ = _frozen_init  # type: ignore[method-assign]
 
+
 def _new_op(
     i: int,
     client: int | str,
