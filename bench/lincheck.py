@@ -27,9 +27,12 @@ for the EDN rows, of at least 11 for the small files), which is what
 Porcupine's figures are; ``load_s`` and ``check_s`` are the split measured
 inside a child process, which also gives the peak memory.
 
-If the compiled build is there and fresh (``make accel``; raftlab/accel.py),
-each whole-process figure of those rows is measured once more with it first
-on PYTHONPATH, under ``compiled`` (wall and CPU time, same medians);
+Those figures are the pure Python's (RAFTLAB_BUILD=pure).  If the compiled
+build is there and fresh (``make accel``; raftlab/accel.py), each
+whole-process figure of those rows is measured once more on the user's
+default path, where ``raftlab lincheck`` chooses that build in its own
+process, under ``compiled`` (wall and CPU time, same medians; the script
+first checks that the default path names the compiled build in its JSON);
 otherwise ``compiled`` says why not.  Every whole process, pure or
 compiled, runs in the cache directory, not the checkout (whose modules
 would come first on the path).
@@ -233,19 +236,46 @@ def _median(values: list[float]) -> float:
 
 
 def _cached_env(cache: Path) -> dict[str, str]:
-    """The environment a user has: bytecode cached (this sandbox disables it)."""
+    """The environment a user has: bytecode cached (this sandbox disables it).
+
+    The pure Python's: RAFTLAB_BUILD=pure, or ``raftlab lincheck`` would
+    choose a fresh compiled build itself (see :func:`_compiled_env`)."""
+    from raftlab.accel import build_env
+
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(cache / "pycache")
     (cache / "pycache").mkdir(parents=True, exist_ok=True)
-    return env
+    return build_env(env, compiled=False)
 
 
 def _compiled_env(env: dict[str, str]) -> dict[str, str] | str:
-    """``env`` with the compiled build first on the module path, or why it cannot be."""
-    from raftlab.accel import accel_status, build_env
+    """``env`` as a user has it, without RAFTLAB_BUILD, when the compiled build
+    is fresh: ``raftlab lincheck`` then puts the build first on its module
+    path itself (raftlab.accel.use_compiled), which is the default path
+    these figures are for; else why the build cannot be used."""
+    from raftlab.accel import BUILD_ENV, accel_status
 
     status = accel_status()
-    return status or build_env(env)
+    if status:
+        return status
+    default = {k: v for k, v in env.items() if k != BUILD_ENV}
+    probe = Path(default["PYTHONPYCACHEPREFIX"]) / "probe.jsonl"
+    probe.write_text(
+        '{"client": 0, "type": "invoke", "f": "get", "key": "x", "value": null}\n'
+        '{"client": 0, "type": "ok", "f": "get", "key": "x", "value": null}\n'
+    )
+    done = subprocess.run(
+        [*RAFTLAB, "lincheck", "--json", str(probe)],
+        env=default,
+        cwd=default["PYTHONPYCACHEPREFIX"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    build = json.loads(done.stdout).get("build") if done.returncode == 0 else done.stderr
+    if build != "compiled":
+        return f"the default path ran {build!r}, not the compiled build"
+    return default
 
 
 def _also_compiled(
@@ -305,11 +335,16 @@ def startup_rows(cache: Path, runs: int) -> list[dict[str, Any]]:
     )
     bare, bare_cpu = _times([sys.executable, "-c", "pass"], env, runs)
     rows = []
-    for name, args in (
-        ("startup-help", ["--help"]),
-        ("startup-lincheck-tiny", ["lincheck", str(tiny)]),
+    cenv = _compiled_env(env)
+    for name, args, run_env in (
+        ("startup-help", ["--help"], env),
+        ("startup-lincheck-tiny", ["lincheck", str(tiny)], env),
+        ("startup-lincheck-tiny-compiled", ["lincheck", str(tiny)], cenv),
     ):
-        wall, cpu = _times(RAFTLAB + args, env, runs)
+        if isinstance(run_env, str):  # no fresh compiled build: why not
+            rows.append({"row": name, "compiled": run_env})
+            continue
+        wall, cpu = _times(RAFTLAB + args, run_env, runs)
         rows.append(
             {
                 "row": name,

@@ -15,6 +15,11 @@ subprocess started with ``build_env``, and tests/sim/test_accel.py runs the
 same seeded simulations both ways and compares the trace bytes. The pure
 Python is the reference.
 
+``raftlab lincheck`` chooses its build in its own process instead
+(``use_compiled``): the console entry point puts the build first on the
+module path before anything of the copied packages is imported, which
+costs a directory scan rather than a second interpreter start.
+
 A build older than any source file of those packages is stale: it would run
 code that is no longer the checkout's, so ``accel_status`` refuses it. This
 module lives in ``raftlab/``, which the build does not copy, so it always
@@ -30,7 +35,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEL_DIR = ROOT / "build" / "accel"
-_STAMP = ACCEL_DIR / ".built"
 
 #: Which build a process runs, for the user to choose (``pure``) and for a
 #: re-run process to know it was (``compiled``).
@@ -40,19 +44,36 @@ BUILD_ENV = "RAFTLAB_BUILD"
 PACKAGES = ("consensus", "traces", "kv", "sim", "checkers")
 
 
-def _sources() -> list[Path]:
-    """Every source file the build holds a copy of (the Makefile's ACCEL_SOURCES)."""
-    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+def _newer_sources(directory: str, since: float, out: list[str]) -> None:
+    """Append to ``out`` the name of each ``.py`` file under ``directory``
+    modified after ``since`` (``__pycache__`` holds none).
+
+    ``os.scandir`` walks and stats in one system call per file; the
+    ``Path.rglob`` it replaces cost ``raftlab lincheck`` 2.3 ms of start-up
+    on every run, against 0.5 ms, for the same files."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    _newer_sources(entry.path, since, out)
+            elif entry.name.endswith(".py") and entry.stat().st_mtime > since:
+                out.append(entry.name)
 
 
-def accel_status() -> str:
-    """Empty if the compiled core is built and fresh, else why it cannot be used."""
-    if not _STAMP.exists():
+def accel_status(root: Path = ROOT) -> str:
+    """Empty if the compiled build under ``root`` (the checkout) is built and
+    fresh, else why it cannot be used: no stamp, or a source file of the
+    copied packages modified since the build started."""
+    try:
+        built = (root / "build" / "accel" / ".built").stat().st_mtime
+    except OSError:
         return "not built (run make accel)"
-    built = _STAMP.stat().st_mtime
-    stale = [p.name for p in _sources() if p.stat().st_mtime > built]
+    stale: list[str] = []
+    for package in PACKAGES:
+        if (root / package).is_dir():
+            _newer_sources(str(root / package), built, stale)
     if stale:
-        return f"stale ({', '.join(stale)} changed since make accel)"
+        return f"stale ({', '.join(sorted(stale))} changed since make accel)"
     return ""
 
 
@@ -93,6 +114,31 @@ def rerun_compiled(command: list[str]) -> None:
     env = build_env(os.environ)
     sys.stdout.flush()
     os.execve(sys.executable, [sys.executable, "-P", *command], env)
+
+
+def use_compiled() -> bool:
+    """Put the compiled build first on this process's module path when it is
+    built and fresh, unless RAFTLAB_BUILD is set (``pure``: the user's
+    choice; ``compiled``: the caller put it there). Returns whether it did.
+
+    For an entry point, before any of the copied packages is imported: a
+    process that has imported one of them (a test runner calling a command
+    in-process) keeps what it has, since mixing builds would compare
+    objects of two different classes. ``raftlab lincheck`` calls it rather
+    than ``rerun_compiled``: a second interpreter start cost more than the
+    scan of ``accel_status``."""
+    if os.environ.get(BUILD_ENV) or any(p in sys.modules for p in PACKAGES) or accel_status():
+        return False
+    sys.path.insert(0, str(ACCEL_DIR))
+    return True
+
+
+def checker_build() -> str:
+    """``compiled`` or ``pure``: which build of the linearizability checker
+    this process runs (without importing the simulator, as ``build_name`` does)."""
+    import checkers.linearizability.history as history
+
+    return "pure" if history.__file__.endswith(".py") else "compiled"
 
 
 def build_name() -> str:

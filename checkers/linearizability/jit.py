@@ -59,7 +59,7 @@ from checkers.linearizability.history import Operation
 from checkers.linearizability.model import ANY, Model, State
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import ILLEGAL, LINEARIZABLE, UNKNOWN, PartitionResult
-from checkers.linearizability.timeline import CALL, timeline
+from checkers.linearizability.timeline import timeline
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
@@ -228,8 +228,9 @@ def search_jit(
                 t = (op_of_bit[low], d, t)
         return m, t
 
-    for _time, kind, o in timeline(part):
-        if kind == CALL:
+    for x in timeline(part):
+        if x >= 0:  # the invocation of op x
+            o = x
             if free_bits:
                 bit = free_bits.pop()
             else:
@@ -292,6 +293,7 @@ def search_jit(
             continue
 
         # A return: every surviving configuration must have placed o.
+        o = ~x
         b = slot_bit[o]
         new: dict[tuple[State, int], Trail] = {}
         nb = ~b

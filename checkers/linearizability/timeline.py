@@ -14,11 +14,49 @@ CALL = 0
 RETURN = 1
 
 
-def timeline(part: Partition) -> list[tuple[int, int, int]]:
-    """``(time, kind, local op index)`` sorted; no return for open-forever ops."""
-    # Invocations come in order already (operations are numbered by
-    # invocation) and returns nearly so: two runs that the sort merges.
+def timeline(part: Partition) -> list[int]:
+    """The entries in order: ``i`` for the invocation of local op ``i``,
+    ``~i`` (``-i - 1``) for its return; no return for open-forever ops.
+
+    The order is that of sorting ``(time, CALL or RETURN, i)``.  Operations
+    are numbered by invocation, so the invocations come in that order
+    already: only the returns are sorted (their indices, by return time;
+    the sort is stable, so ties stay in index order), then merged in.  A
+    tuple per entry, sorted, cost a 100k-operation history 60 ms of the
+    compiled build's 180 ms search, almost all of it building the tuples.
+    """
+    ops = part.ops
+    ret = part.ret
+    n = len(ops)
+    rets = [i for i in range(n) if ret[i] is not None]
+    rets.sort(key=ret.__getitem__)  # type: ignore[arg-type]  # rets holds no open op
+    m = len(rets)
+    out: list[int] = []
+    j = 0
+    prev = ops[0].call if n else 0
+    for i in range(n):
+        c = ops[i].call
+        if c < prev:  # invocations out of order (a hand-built history): sort them all
+            return _sorted(part)
+        prev = c
+        while j < m:
+            k = rets[j]
+            r = ret[k]
+            assert r is not None
+            if r >= c:
+                break
+            out.append(~k)
+            j += 1
+        out.append(i)
+    while j < m:
+        out.append(~rets[j])
+        j += 1
+    return out
+
+
+def _sorted(part: Partition) -> list[int]:
+    """:func:`timeline` for operations whose invocations are not in index order."""
     evs = [(op.call, CALL, i) for i, op in enumerate(part.ops)]
     evs += [(r, RETURN, i) for i, r in enumerate(part.ret) if r is not None]
     evs.sort()
-    return evs
+    return [i if kind == CALL else ~i for _t, kind, i in evs]

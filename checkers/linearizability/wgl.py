@@ -34,15 +34,16 @@ from _random import Random  # the C generator behind ``random.Random``, without 
 from checkers.linearizability.model import Model, State
 from checkers.linearizability.normalize import Partition
 from checkers.linearizability.result import ILLEGAL, LINEARIZABLE, UNKNOWN, PartitionResult
-from checkers.linearizability.timeline import CALL, timeline
+from checkers.linearizability.timeline import timeline
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
     from typing import Any, Final
 
-    # (op index, parent) or None. The parent is typed Any, not "Trail": mypyc
-    # (make accel) crashes on a recursive alias. For the type checker only.
-    Trail = tuple[int, Any] | None
+    # (op index, parent, state before the op) or None. The parent is typed
+    # Any, not "Trail": mypyc (make accel) crashes on a recursive alias. For
+    # the type checker only.
+    Trail = tuple[int, Any, State] | None
 
 DEFAULT_MAX_CACHE: Final = 2_000_000
 _ZOBRIST_SEED: Final = 0x11EA5AB1E
@@ -69,7 +70,6 @@ def search_wgl(
     n = len(ops)
     rng = Random(_ZOBRIST_SEED)
     zob = [rng.getrandbits(128) for _ in range(n)]
-    step = model.step
 
     evs = timeline(part)
     size = len(evs) + 1  # entry 0 is the head sentinel
@@ -83,13 +83,14 @@ def search_wgl(
     call_entry = [0] * n
     # One pass: an operation's call entry comes before its return entry
     # (calls sort before returns at equal times).
-    for e, (_t, k, o) in enumerate(evs, start=1):
-        op_of[e] = o
-        if k == CALL:
-            code[e] = o
-            call_entry[o] = e
-        else:
-            match[call_entry[o]] = e
+    for e, x in enumerate(evs, start=1):
+        if x >= 0:  # the invocation of op x
+            op_of[e] = x
+            code[e] = x
+            call_entry[x] = e
+        else:  # the return of op ~x
+            op_of[e] = ~x
+            match[call_entry[~x]] = e
     remaining = len(evs) - n  # return entries
 
     def done(verdict: str, **kw: object) -> PartitionResult:
@@ -105,11 +106,13 @@ def search_wgl(
     state: State = model.init()
     h = 0
     cache: set[tuple[int, State]] = set()
-    cache_add = cache.add
-    stack: list[tuple[int, State, Trail]] = []
-    push = stack.append
+    # The placed operations, last first, each with the state before it: the
+    # search's stack and its witness in one (a backtrack takes the head off).
     trail: Trail = None
-    best: tuple[int, Trail, int] = (-1, None, -1)  # depth, trail, blocked op
+    depth = 0
+    best_depth = -1  # the deepest prefix met at a return entry
+    best_trail: Trail = None
+    best_blocked = -1
     ticks = 0
     entry = nxt[0]
     while remaining:
@@ -125,16 +128,18 @@ def search_wgl(
                 )
         o = code[entry]
         if o >= 0:
-            ok, s2 = step(state, ops[o])
+            # Called on the model, not a bound method kept in a local: compiled,
+            # that is a native call returning an unboxed pair.
+            ok, s2 = model.step(state, ops[o])
             if ok:
                 h2 = h ^ zob[o]
                 seen = len(cache)
-                cache_add((h2, s2))  # one hash of the pair, not two (``in``, then ``add``)
+                cache.add((h2, s2))  # one hash of the pair, not two (``in``, then ``add``)
                 if len(cache) != seen:
-                    push((entry, state, trail))
+                    trail = (o, trail, state)
+                    depth += 1
                     state = s2
                     h = h2
-                    trail = (o, trail)
                     # Lift the call entry and its return entry out of the list.
                     p = prv[entry]
                     q = nxt[entry]
@@ -152,17 +157,21 @@ def search_wgl(
             entry = nxt[entry]
             continue
         # A return entry: its operation should have been placed by now.
-        if len(stack) > best[0]:
-            best = (len(stack), trail, op_of[entry])
-        if not stack:
+        if depth > best_depth:
+            best_depth = depth
+            best_trail = trail
+            best_blocked = op_of[entry]
+        if trail is None:
             return done(
                 ILLEGAL,
-                blocked=ops[best[2]].id,
-                prefix=tuple([ops[i].id for i in _unwind(best[1])]),
+                blocked=ops[best_blocked].id,
+                prefix=tuple([ops[i].id for i in _unwind(best_trail)]),
                 configurations=len(cache),
             )
-        entry, state, trail = stack.pop()
-        h ^= zob[code[entry]]
+        o, trail, state = trail
+        depth -= 1
+        entry = call_entry[o]
+        h ^= zob[o]
         r = match[entry]
         if r:
             prv[nxt[r]] = r

@@ -13,6 +13,7 @@ is not part of ``make test``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -30,7 +31,7 @@ from checkers.linearizability.generate import (
     records_to_edn,
     records_to_jsonl,
 )
-from raftlab.accel import ROOT, build_env
+from raftlab.accel import PACKAGES, ROOT, accel_status, build_env
 
 ETCD = ROOT / ".." / "shared" / "histories" / "porcupine" / "jepsen-etcd"
 HARD = Mix(put=0.40, delete=0.05, cas=0.05, unknown=0.02)
@@ -48,8 +49,11 @@ GENERATED = {
     "edn-bad": (mutate(generate(5000, 10, 10, seed=8), 8, "read")[0], "edn"),
 }
 
-#: What differs between two runs of the same check: the times it reports.
-_TIMES = re.compile(r'("elapsed_s": )[0-9.e-]+|\[[0-9.]+ s\]|, [0-9.]+ s\)|[0-9.]+ s\b')
+#: What differs between two runs of the same check: the times it reports,
+#: and the build the JSON names.
+_TIMES = re.compile(
+    r'("elapsed_s": )[0-9.e-]+|("build": )"[a-z]+"|\[[0-9.]+ s\]|, [0-9.]+ s\)|[0-9.]+ s\b'
+)
 
 
 def _env(compiled: bool) -> dict[str, str]:
@@ -68,7 +72,7 @@ def _lincheck(tmp: Path, args: list[str], compiled: bool) -> tuple[int, str, str
         text=True,
         timeout=300,
     )
-    return done.returncode, _TIMES.sub(r"\1T", done.stdout), done.stderr
+    return done.returncode, _TIMES.sub(r"\1\2T", done.stdout), done.stderr
 
 
 def _same(tmp: Path, args: list[str]) -> tuple[int, str]:
@@ -102,6 +106,80 @@ def test_each_subprocess_imports_the_checker_it_is_meant_to(built: None, tmp_pat
         )
         for path in done.stdout.split():
             assert path.endswith(".so") == compiled and ("build/accel" in path) == compiled, path
+
+
+def test_the_compiled_canonical_reader_reads_canonical_lines(built: None, tmp_path: Path) -> None:
+    """It declines (``None``) only on unusual input, compiled as in pure Python:
+    a decline would go unseen in the reports (the general reader reads the
+    same history), only slower."""
+    path = tmp_path / "h.edn"
+    path.write_text(records_to_edn(generate(400, 5, 3, seed=12)))
+    code = (
+        "import sys; from checkers.linearizability.parse.canonical import read_canonical; "
+        "print(read_canonical(open(sys.argv[1]).read(), 'h.edn') is not None)"
+    )
+    for compiled in (False, True):
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)],
+            env=_env(compiled),
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.stdout.strip() == "True", (compiled, done.stdout, done.stderr)
+
+
+def _build_run(tmp: Path, env: dict[str, str]) -> str:
+    """The ``build`` that ``raftlab lincheck --json`` names, run with ``env``."""
+    path = tmp / "small.jsonl"
+    path.write_text(records_to_jsonl(generate(30, 2, 2, seed=11)))
+    done = subprocess.run(
+        [sys.executable, "-m", "raftlab.cli", "lincheck", "--json", str(path)],
+        env=env,
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    build: str = json.loads(done.stdout)["build"]
+    return build
+
+
+def test_lincheck_runs_the_fresh_build_by_default(built: None, tmp_path: Path) -> None:
+    """The console entry point puts a fresh build first on the module path in
+    its own process; RAFTLAB_BUILD=pure keeps the pure Python."""
+    env = {k: v for k, v in os.environ.items() if k != "RAFTLAB_BUILD"}
+    env["PYTHONPATH"] = str(ROOT)
+    assert _build_run(tmp_path, env) == "compiled"
+    assert _build_run(tmp_path, {**env, "RAFTLAB_BUILD": "pure"}) == "pure"
+
+
+def _tree(root: Path, stamp_age: float) -> Path:
+    """A checkout with one source file per copied package, built ``stamp_age``
+    seconds after those files were last written."""
+    for i, package in enumerate(PACKAGES):
+        (root / package / "sub").mkdir(parents=True)
+        (root / package / "sub" / f"m{i}.py").write_text("")
+        os.utime(root / package / "sub" / f"m{i}.py", (1_000_000, 1_000_000))
+    stamp = root / "build" / "accel" / ".built"
+    stamp.parent.mkdir(parents=True)
+    stamp.write_text("")
+    os.utime(stamp, (1_000_000 + stamp_age, 1_000_000 + stamp_age))
+    return root
+
+
+def test_accel_status_says_missing_fresh_or_stale(tmp_path: Path) -> None:
+    assert accel_status(tmp_path).startswith("not built")
+    root = _tree(tmp_path / "fresh", 10)
+    assert accel_status(root) == ""
+    # A source written after the build (in a sub-package): stale, named.
+    os.utime(root / "checkers" / "sub" / "m4.py", (1_000_020, 1_000_020))
+    (root / "sim" / "__pycache__").mkdir()
+    assert accel_status(root) == "stale (m4.py changed since make accel)"
+    assert accel_status(_tree(tmp_path / "old", -10)).startswith("stale (m0.py, m1.py")
 
 
 @pytest.mark.parametrize("name", sorted(GENERATED))

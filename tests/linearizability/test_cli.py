@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from checkers.linearizability.generate import generate, mutate, records_to_jsonl
@@ -179,22 +180,37 @@ def test_plain_top_level_help_matches_the_commands() -> None:
         assert f"  {name}" in res.stdout and line in res.stdout
 
 
-def test_lincheck_runs_without_typer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("build", ["pure", "default"])
+def test_lincheck_runs_without_typer(tmp_path: Path, build: str) -> None:
+    import os
     import subprocess
     import sys
 
     p = _write(tmp_path, "ok.jsonl", generate(20, 2, 1, seed=1))
     # ``raftlab lincheck`` ends with os._exit (no teardown), so what it
     # imported is read from ``-X importtime``, which lists every import.
+    # "default" runs whichever build the console entry point chooses: the
+    # compiled one when ``make accel`` has built it and it is fresh.
+    env = {k: v for k, v in os.environ.items() if k != "RAFTLAB_BUILD"}
+    if build == "pure":
+        env["RAFTLAB_BUILD"] = "pure"
     entry = "from raftlab.cli import main; main()"
     res = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", entry, "lincheck", str(p)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
+        cwd=tmp_path,
     )
     assert res.returncode == 0, res.stderr
     imported = {line.split("|")[-1].strip() for line in res.stderr.splitlines() if "|" in line}
     assert "checkers.linearizability.checker" in imported  # the listing is complete
-    assert {"typer", "pydantic", "rich", "typing", "threading", "shutil"}.isdisjoint(imported)
+    assert {"typer", "pydantic", "rich", "threading", "shutil"}.isdisjoint(imported)
+    # The compiled build needs ``typing`` (through mypy_extensions, for its
+    # plug-in model classes); the pure Python does without it.
+    if "mypy_extensions" not in imported:
+        assert "typing" not in imported
+    if build == "pure":
+        assert "mypy_extensions" not in imported
     assert "Verdict: LINEARIZABLE" in res.stdout
