@@ -195,12 +195,13 @@ LeaseReadsCurrent ==
 \* Durable before send (Raft, Figure 2: a server updates its stable storage
 \* before responding): a vote that a message promises is on the sender's
 \* disk when the message leaves, or a later term is (a crash then cannot
-\* take the vote back).
+\* take the vote back). A trace that shows no write yet (Unknown) says
+\* nothing of the disk and is not judged.
 VotesDurableWhenSent ==
     \A i \in 1..Len(promisedVotes) :
         LET p == promisedVotes[i]
             d == durable[p[1]]
-        IN d[1] > p[2] \/ (d[1] = p[2] /\ d[2] = p[3])
+        IN d[1] = Unknown \/ d[1] > p[2] \/ (d[1] = p[2] /\ d[2] = p[3])
 
 \* No node is both a voter and a learner in a configuration it applied.
 LearnersAreNotVoters ==

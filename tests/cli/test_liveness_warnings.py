@@ -60,7 +60,7 @@ def test_check_json_lists_warnings_apart_from_violations(leaderless: Path, stric
 
 def test_check_without_warnings_passes_strictly(tmp_path: Path) -> None:
     b = TraceBuilder([1, 2, 3])
-    b.elect(1, 1, [1, 2])
+    b.elect(1, 1, [1, 2], entry=(2, 1, 0))  # with its no-op: a step of the spec too
     result = invoke("check", save(b, tmp_path / "calm.jsonl"), "--strict-liveness", "--json")
     assert result.exit_code == 0, result.output
     assert orjson.loads(result.stdout)["warnings"] == []

@@ -56,7 +56,9 @@ class NodeView:
     durable: tuple[int, int] = (0, 0)
     """``(term, vote)`` of the node's hard state as its last completed write
     left it on disk: the ``hs`` of the last ``persist`` a ``persisted`` step
-    covered (a boot's or restart's own term and vote before any)."""
+    covered (a boot's or restart's own term and vote before any);
+    ``(UNKNOWN_TERM, 0)`` until the trace shows a ``persist`` at all (a
+    hand-made trace may leave writes out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +194,7 @@ class StepFold:
     __slots__ = (
         "confs",
         "durable",
+        "durability_traced",
         "effects",
         "logs",
         "messages",
@@ -223,6 +226,8 @@ class StepFold:
         #: yet done: (persist id, term, vote)
         self.durable: dict[int, tuple[int, int]] = {}
         self.writes: dict[int, list[tuple[int, int, int]]] = {}
+        #: whether a ``persist`` has been seen: before one, nothing says what is on disk
+        self.durability_traced = False
         #: the step begun and not yet returned: its event, node and message
         self.pending: tuple[Event, int, Mapping[str, Any] | None] | None = None
 
@@ -279,6 +284,7 @@ class StepFold:
         if self.pending is not None and self.pending[1] == node:
             self.effects.note(event, self.logs.get(node, []))
         if act == "persist":
+            self.durability_traced = True
             hs = event.get("hs") or (0, 0)
             self.writes.setdefault(node, []).append((_int(event.get("id")), hs[0], hs[1]))
         self._log_effect(node, event)
@@ -296,6 +302,8 @@ class StepFold:
             confs = self.confs.get(node, [])
             pending = len(confs) - bisect.bisect_right(confs, current.commit)
             durable = self.durable.get(node, (0, 0))
+            if not self.durability_traced:
+                durable = (UNKNOWN_TERM, 0)
             if (
                 term != current.commit_term
                 or pending != current.uncommitted_confs
