@@ -193,8 +193,8 @@ class StepFold:
 
     __slots__ = (
         "confs",
-        "durable",
         "durability_traced",
+        "durable",
         "effects",
         "logs",
         "messages",
