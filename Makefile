@@ -90,7 +90,8 @@ $(ACCEL)/.built: $(STAMP) $(ACCEL_SOURCES)
 # Quint (npm @informalsystems/quint) in build/quint, for the tests that run
 # it on a model and read the ITF trace it writes (tests/quint.py finds it).
 # The antlr4ts release npm picks for Quint 0.33 fails at start-up, so the one
-# before it is pinned (docs/export.md).
+# before it is pinned (docs/export.md). npm's fetches time out in 30 s with
+# two retries, so that make test goes on without Quint when offline.
 QUINT_DIR := build/quint
 QUINT_PACKAGE := {"private": true, "dependencies": {"@informalsystems/quint": "0.33.1"}, \
 	"overrides": {"antlr4ts": "0.5.0-alpha.4"}}
@@ -100,7 +101,7 @@ quint: $(QUINT_DIR)/.installed
 $(QUINT_DIR)/.installed:
 	mkdir -p $(QUINT_DIR)
 	echo '$(QUINT_PACKAGE)' > $(QUINT_DIR)/package.json
-	cd $(QUINT_DIR) && npm install --no-audit --no-fund --loglevel=error
+	cd $(QUINT_DIR) && npm install --no-audit --no-fund --loglevel=error --fetch-retries=2 --fetch-timeout=30000
 	touch $@
 
 clean:
