@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from checkers.spec import Spec, Value
     from checkers.spec.check import SpecCheck
     from checkers.spec.itf_check import ItfCheck
+    from traces.itf import ItfTrace
 
 #: Registered as a group of sub-commands (raftlab/cli.py).
 GROUP = True
@@ -203,18 +204,18 @@ def check(
     ),
 ) -> None:
     from checkers.spec import SpecError
-    from traces.itf import ItfError
+    from traces.itf import ItfError, read_itf
     from traces.reader import TraceError
 
     named = bool(invariant or action or const)
     try:
-        if named or _foreign_itf(trace):
-            direct = check_foreign(
-                spec_file, trace, invariant, [] if invariants_only else action, const
-            )
+        itf = read_itf(trace) if trace.name.endswith(".json") else None
+        if named or (itf is not None and not _raftlab_export(itf)):
+            actions = [] if invariants_only else action
+            direct = check_foreign(spec_file, trace, itf, invariant, actions, const)
             _report_foreign(spec_file, trace, direct, as_json)
             return
-        result = check_file(spec_file, trace, validate=not invariants_only)
+        result = check_file(spec_file, trace, validate=not invariants_only, itf=itf)
     except (SpecError, TraceError, ItfError) as error:
         raise ui.fail(str(error)) from None
     except (KeyError, TypeError, ValueError) as error:
@@ -248,32 +249,29 @@ def check(
         raise typer.Exit(1)
 
 
-def _foreign_itf(trace: Path) -> bool:
-    """Whether ``trace`` is an ITF document that raftlab's export did not write."""
+def _raftlab_export(itf: ItfTrace) -> bool:
+    """Whether an ITF document has the variables raftlab's export writes."""
     from traces.export.itf import VARIABLES
-    from traces.itf import read_itf
 
-    if not trace.name.endswith(".json"):
-        return False
-    return not set(VARIABLES) <= set(read_itf(trace).vars)
+    return set(VARIABLES) <= set(itf.vars)
 
 
 def check_foreign(
     spec_file: Path,
     trace: Path,
+    itf: ItfTrace | None,
     invariants: list[str],
     actions: list[str],
     const: list[str] | None = None,
 ) -> ItfCheck:
     """The named invariants and actions of SPEC (a .tla file, or a mapping,
-    whose spec is used) on the states of an ITF trace whose variables are
-    the spec's."""
+    whose spec is used) on the states of ``itf``, the ITF trace read from
+    ``trace`` (None: not an ITF file), whose variables are the spec's."""
     from checkers.spec import SpecError
     from checkers.spec.check import load_mapping
     from checkers.spec.itf_check import check_itf
-    from traces.itf import read_itf
 
-    if not trace.name.endswith(".json"):
+    if itf is None:
         raise SpecError(
             "--invariant and --action check an ITF trace (a .json file); a raftlab trace "
             "is checked through the spec's mapping",
@@ -284,7 +282,7 @@ def check_foreign(
     else:
         loaded = _load(str(spec_file))
     constants = _constants(loaded, const or [])
-    return check_itf(loaded, read_itf(trace), invariants, actions, str(trace), constants)
+    return check_itf(loaded, itf, invariants, actions, str(trace), constants)
 
 
 def _report_foreign(spec_file: Path, trace: Path, result: ItfCheck, as_json: bool) -> None:
@@ -323,18 +321,19 @@ def _report_foreign(spec_file: Path, trace: Path, result: ItfCheck, as_json: boo
         raise typer.Exit(1)
 
 
-def check_file(spec_file: Path, trace: Path, validate: bool = True) -> SpecCheck:
-    """Check a raftlab trace, or an ITF document (a name ending in .json)
-    that ``raftlab export --format itf`` wrote; ``validate`` checks each
-    step against its action too."""
+def check_file(
+    spec_file: Path, trace: Path, validate: bool = True, itf: ItfTrace | None = None
+) -> SpecCheck:
+    """Check a raftlab trace, or an ITF document that ``raftlab export
+    --format itf`` wrote (``itf``, read from ``trace``); ``validate`` checks
+    each step against its action too."""
     from checkers.spec.check import check_events, check_steps, load_mapping
     from checkers.spec.itf_steps import itf_steps
-    from traces.itf import read_itf
     from traces.reader import TraceError, open_trace
 
     mapping = load_mapping(mapping_path(spec_file))
-    if trace.name.endswith(".json"):
-        return check_steps(mapping, itf_steps(read_itf(trace), str(trace)), validate)
+    if itf is not None:
+        return check_steps(mapping, itf_steps(itf, str(trace)), validate)
     _header, events = open_trace(trace)
     result = check_events(mapping, events, validate)
     integrity = events.drain()
