@@ -269,8 +269,6 @@ class SpecCheck:
         }
         self.failing: set[str] = set()
         self.previous: State | None = None
-        #: the state ``project`` built last (``_changed`` is relative to ``previous``)
-        self.previous_projected: State | None = None
         self.previous_seq = 0
         self._seq = 0  # the step being judged, for error messages
         self.states = 0
@@ -287,7 +285,8 @@ class SpecCheck:
         self._state_reads = {
             name: reads - set(mapping.labels) for name, reads in self._read_sets.items()
         }
-        #: the variables whose value the last projected state changed (all, at first)
+        #: the variables whose value the last projected state changed from
+        #: ``previous`` (None for the first state: everything is new)
         self._changed: frozenset[str] | None = None
         #: invariant -> its verdict in the last state it was judged in
         self._verdicts: dict[str, bool] = {}
@@ -309,7 +308,7 @@ class SpecCheck:
             self._validate(step, self._empty_state() if previous is None else previous, state)
         if previous is not None:
             for name in self.mapping.steps:
-                if self._stutters(name, previous, state):
+                if self._stutters(name):
                     continue
                 if not self._holds(name, previous, state):
                     self._report(name, step, state, previous)
@@ -385,14 +384,13 @@ class SpecCheck:
                 error.text,
             ) from None
 
-    def _stutters(self, name: str, before: State, after: State) -> bool:
-        """The step leaves every state variable the property reads unchanged:
-        a stuttering step, which a TLA+ step property ``[][P]_vars`` allows.
-        The mapping's ``labels`` (variables that describe the step, not the
-        state) do not count."""
-        if after is self.previous_projected and self._changed is not None:
-            return self._state_reads[name].isdisjoint(self._changed)
-        return all(before[v] is after[v] for v in self._state_reads[name])
+    def _stutters(self, name: str) -> bool:
+        """The step just projected leaves every state variable the property
+        reads unchanged: a stuttering step, which a TLA+ step property
+        ``[][P]_vars`` allows. The mapping's ``labels`` (variables that
+        describe the step, not the state) do not count."""
+        changed = self._changed
+        return changed is not None and self._state_reads[name].isdisjoint(changed)
 
     def project(self, step: SpecStep) -> State:
         """The spec state after ``step``: node and step variables, then the
@@ -435,7 +433,6 @@ class SpecCheck:
         self._changed = (
             None if before is None else frozenset(v for v, x in state.items() if before[v] is not x)
         )
-        self.previous_projected = state
         return state
 
     def _report(self, name: str, step: SpecStep, state: State, previous: State | None) -> None:
