@@ -7,7 +7,6 @@ quint``, which ``make test`` runs when npm is present)."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from raftlab.cli import app
-from tests.quint import quint
+from tests.quint import quint, run_quint
 
 COUNTER_TLA = r"""---- MODULE Counter ----
 EXTENDS Naturals, Sequences, FiniteSets
@@ -169,10 +168,7 @@ def test_a_trace_quint_wrote_is_checked_against_a_tla_spec(
     model = tmp_path / "counter.qnt"
     model.write_text(COUNTER_QNT)
     out = tmp_path / "quint.itf.json"
-    command = [str(quint()), "run", "--backend=typescript", "--max-samples=1", "--max-steps=6"]
-    command += ["--seed=7", f"--out-itf={out}", str(model)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_quint(model, out, 6)
     result = invoke(
         spec, out, "--invariant", "TypeOK", "--invariant", "SeenBelow", "--action", "Next"
     )

@@ -24,8 +24,6 @@ from checkers.spec.check import (
     SpecCheck,
     SpecMapping,
     check_events,
-    default_mapping_path,
-    load_mapping,
 )
 from tests.checkers import scenarios
 from tests.sim.test_unsafe_modes import CASES
@@ -34,17 +32,6 @@ from traces.export.steps import UNKNOWN_TERM, StepFold, spec_steps
 from traces.schema import INPUT_ACTIONS
 
 Event = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def mapping() -> SpecMapping:
-    return load_mapping(default_mapping_path())
-
-
-@pytest.fixture(scope="module")
-def safe_run(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
-    """A 3-node chaos run with membership changes, crashes and snapshots."""
-    return simulated_events(tmp_path_factory.mktemp("safe") / "run.jsonl", 3, "chaos", 3, 6.0)
 
 
 def findings(check: SpecCheck, name: str) -> list[Any]:

@@ -27,11 +27,6 @@ from tests.spec.runs import simulated_events
 Event = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def mapping() -> SpecMapping:
-    return load_mapping(default_mapping_path())
-
-
 def simulated(
     tmp_path: Path, seed: int, faults: str, nodes: int, duration_s: float, **kw: Any
 ) -> list[Event]:

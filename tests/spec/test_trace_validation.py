@@ -34,11 +34,6 @@ from traces.export.steps import spec_steps
 Event = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def mapping() -> SpecMapping:
-    return load_mapping(default_mapping_path())
-
-
 run = simulated_events
 
 
@@ -51,12 +46,6 @@ def test_safe_runs_of_every_profile_are_steps_of_the_spec(
     check = check_events(mapping, events)
     assert check.violations == [], [v.describe() for v in check.violations]
     assert check.validated > 1000 and check.unvalidated == 0
-
-
-@pytest.fixture(scope="module")
-def safe_run(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
-    """A 3-node chaos run with membership changes (it holds a rejected vote)."""
-    return run(tmp_path_factory.mktemp("safe") / "run.jsonl", 3, "chaos", 3, 6.0)
 
 
 def test_the_safe_run_passes(mapping: SpecMapping, safe_run: list[Event]) -> None:

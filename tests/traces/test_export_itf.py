@@ -5,7 +5,6 @@ ADR-015 JSON schema (tests/traces/fixtures), also on a trace Quint wrote."""
 
 from __future__ import annotations
 
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.quint import quint
+from tests.quint import quint, run_quint
 from tests.traces.simulated import simulate, write_trace
 from traces.export import export_trace
 from traces.export.itf import VARIABLES, itf_state
@@ -299,10 +298,7 @@ def test_read_itf_reads_what_quint_writes(tmp_path: Path) -> None:
     spec = tmp_path / "counter.qnt"
     spec.write_text(COUNTER)
     out = tmp_path / "counter.itf.json"
-    command = [str(quint()), "run", "--backend=typescript", "--max-samples=1", "--max-steps=4"]
-    command += ["--seed=7", f"--out-itf={out}", str(spec)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_quint(spec, out, 4)
     assert schema_validator().is_valid(orjson.loads(out.read_bytes()))
     trace = read_itf(out)
     assert {"x", "seen", "log", "pair", "last", "r"} <= set(trace.vars)
