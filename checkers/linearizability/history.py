@@ -12,7 +12,7 @@ times, the parsers use the line number, which preserves real-time order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, fields
 
 #: ``typing`` is for the type checker only: importing it costs ``raftlab
@@ -73,7 +73,7 @@ class Operation:
     dataclass-generated one took 1 us) and Python code still cannot
     assign.  Pure Python's frozen ``__setattr__`` would refuse them, so
     there the class gets :func:`_frozen_init` instead, and the parsers
-    build operations with :data:`_build_op` (1.2-2.2 us for eleven
+    build operations with :func:`new_operation` (1.2-2.2 us for eleven
     ``object.__setattr__`` calls is too slow for one per invocation).
     """
 
@@ -170,7 +170,7 @@ _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Operation))
 def _frozen_init(self: Operation, *args: object, **kwargs: object) -> None:
     """Pure Python's ``Operation(...)``: what the dataclass would generate
     (the stores of the class's own ``__init__`` would meet its frozen
-    ``__setattr__``).  Rarely called: the parsers use :data:`_build_op`."""
+    ``__setattr__``).  Rarely called: the parsers use :func:`new_operation`."""
     names = _FIELDS
     values = dict(zip(names, args, strict=False), **kwargs)
     if len(args) > len(names) or len(values) != len(names) or not values.keys() <= set(names):
@@ -183,7 +183,7 @@ if _PURE:
     Operation.__init__ = _frozen_init  # type: ignore[method-assign]
 
 
-def _new_op(
+def new_operation(
     i: int,
     client: int | str,
     f: str,
@@ -196,17 +196,18 @@ def _new_op(
     call_line: int,
     ret_line: int | None,
 ) -> Operation:
-    """The compiled build's :data:`_build_op`: called from a variable, the
-    class itself went through ``type``'s call and parsed its eleven
-    arguments from a tuple (700 instructions per operation under callgrind);
-    this function takes them as a vector and calls the native ``__init__``."""
+    """An :class:`Operation` from its fields in order: how the readers build one.
+
+    In pure Python a :class:`_Draft` (a third of the frozen ``__init__``'s
+    cost).  Compiled, where an object cannot change class, the native
+    ``__init__``, and the readers call this function natively, with their
+    integers unboxed: called through a variable, as before, each operation
+    cost a generic call, five boxed integers and, for the class itself, its
+    eleven arguments parsed from a tuple.
+    """
+    if _PURE:
+        return _Draft(i, client, f, key, arg, result, status, call, ret, call_line, ret_line)  # type: ignore[return-value]
     return Operation(i, client, f, key, arg, result, status, call, ret, call_line, ret_line)
-
-
-#: Builds an :class:`Operation` from its fields in order: a :class:`_Draft`
-#: in pure Python, :func:`_new_op` when compiled, where an object cannot
-#: change class.
-_build_op: Callable[..., Operation] = _Draft if _PURE else _new_op  # type: ignore[assignment]
 
 
 @dataclass(slots=True, frozen=True)
@@ -267,7 +268,6 @@ def pair_events(
     # that slot, when it completes.  No sort, one allocation per operation.
     slots: list[Operation | None] = []
     open_calls: dict[int | str, tuple[int, EventRow]] = {}
-    build = _build_op
     last_time: int | None = None
     for ev in events:
         client, typ, f, key, value, t, line = ev
@@ -312,13 +312,15 @@ def pair_events(
                 line,
             )
         if typ == "info":
-            slots[i] = build(
+            slots[i] = new_operation(
                 i, client, f, call[3], call[4], None, "info", call[5], None, call[6], line
             )
         else:
-            slots[i] = build(i, client, f, call[3], call[4], value, typ, call[5], t, call[6], line)
+            slots[i] = new_operation(
+                i, client, f, call[3], call[4], value, typ, call[5], t, call[6], line
+            )
     for i, call in open_calls.values():
-        slots[i] = build(
+        slots[i] = new_operation(
             i, call[0], call[2], call[3], call[4], None, "info", call[5], None, call[6], None
         )
     ops: tuple[Operation, ...] = tuple(slots)  # type: ignore[arg-type]  # every slot is filled

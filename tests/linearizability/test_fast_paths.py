@@ -131,6 +131,7 @@ BASE = (
         + '{:process :nemesis, :type :info, :f :stop, :value "done"}\n',
         BASE.replace(":process 1", ":process :reader"),  # a named process
         BASE.replace(':type :ok, :f :get, :key "x"', ":type :ok, :f :get"),  # no key on completion
+        BASE.replace(':f :put, :key "x"', ':f :put, :key "x, y"'),  # a comma: the lenient pattern
     ],
 )
 def test_canonical_variants_read_as_the_general_path_does(text: str) -> None:
@@ -150,6 +151,10 @@ def test_canonical_variants_read_as_the_general_path_does(text: str) -> None:
         '{:process 0, :type :invoke, :f :put, :key 7, :value "1"}\n'
         '{:process 0, :type :ok, :f :put, :key "7", :value "1"}\n',  # the same key, written twice
         BASE + "; a comment\n",
+        # What the strict pattern matches loosely, checked once per distinct text:
+        BASE.replace(":process 1", ":process 1x"),  # a symbol, not a number
+        BASE.replace(':key "x"', ":key x"),  # a symbol key
+        BASE.replace(':key "x"', ":key x, :extra 1"),  # another field
     ],
 )
 def test_unusual_texts_decline_and_read_as_before(text: str) -> None:

@@ -28,8 +28,9 @@ which the tests check on generated histories, legal and not.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from checkers.linearizability.history import History, _build_op
+from checkers.linearizability.history import History, new_operation
 from checkers.linearizability.parse import JEPSEN_KV
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
@@ -37,32 +38,106 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from typing import Final
 
-    from checkers.linearizability.history import Operation, Value
+    from checkers.linearizability.history import Operation, Status, Value
+
+#: A line's ``:type``, captured by its last letter (``e``, ``k``, ``l`` or ``o``
+#: for invoke, ok, fail, info): a one-character group is a string CPython
+#: keeps ready-made, where a group holding the word allocated one per line.
+_TYPE = r"(?:invok(?=e)|o(?=k)|fai(?=l)|inf(?=o))(.)"
+_VALUE = r"(\"[^\"\\\n]*\"|nil|-?\d+)"
 
 #: A canonical line exactly as Jepsen prints it (one space after each comma
-#: and keyword), else the line itself in the last group.  Literal
-#: separators make it a fifth faster than the lenient pattern below.
+#: and keyword), else the line itself in the last group.  The groups:
+#: process, type (see :data:`_TYPE`), the function and key as one text (a
+#: call's and its completion's are compared whole), value.  Literal
+#: separators make it a fifth faster than :data:`LENIENT`.  The process and
+#: the function and key are matched loosely (any word characters, dashes
+#: and colons; any text without a comma), which costs the matcher less than
+#: their exact forms, and checked exactly by :func:`_client` and
+#: :func:`_call_of` once per distinct text.  ASCII classes: other digits
+#: and letters are not canonical, and the general reader reads them.
 STRICT = re.compile(
-    r"^(?:\{:process (-?\d+|:[\w-]+), :type :(invoke|ok|fail|info), :f :([\w-]+)"
-    r"(?:, :key (\"[^\"\\\n]*\"|-?\d+))?, :value (\"[^\"\\\n]*\"|nil|-?\d+)\}|(.*))$",
-    re.MULTILINE,
+    r"^(?:\{:process ([-:\w]+), :type :"
+    + _TYPE
+    + r", (:f :[^,\n]*(?:, :key [^,\n]*)?), :value "
+    + _VALUE
+    + r"\}|(.*))$",
+    re.MULTILINE | re.ASCII,
 )
+#: :data:`STRICT` with any run of spaces, tabs and commas between fields, and
+#: white space around the map.
+LENIENT = re.compile(
+    r"^(?:[ \t]*\{:process[ \t,]+(-?\d+|:[\w-]+)[ \t,]+:type[ \t,]+:"
+    + _TYPE
+    + r"[ \t,]+(:f[ \t,]+:[\w-]+(?:[ \t,]+:key[ \t,]+(?:\"[^\"\\\n]*\"|-?\d+))?)"
+    + r"[ \t,]+:value[ \t,]+"
+    + _VALUE
+    + r"[ \t,]*\}[ \t\r]*|(.*))$",
+    re.MULTILINE | re.ASCII,
+)
+#: A canonical function and key text (see :func:`_call_of`).
+_CALL = re.compile(r":f[ \t,]+:([\w-]+)(?:[ \t,]+:key[ \t,]+(\"[^\"\\\n]*\"|-?\d+))?", re.ASCII)
+#: A canonical process: an integer or a keyword.
+_PROCESS = re.compile(r"-?\d+|:[\w-]+", re.ASCII)
 
 _NON_BLANK = re.compile(r"\S")
 
-#: Functions whose invocation may carry any canonical value (a string, an
-#: integer or ``nil``); ``put``/``write`` need a value and ``append`` a string
-#: (see ``parse._check_shapes``); ``cas`` needs a vector, which is never canonical.
-_ANY_VALUE = frozenset({"get", "read", "delete"})
-_NEEDS_VALUE = frozenset({"put", "write"})
-_NEEDS_STRING = frozenset({"append"})
-
-
+#: The characters a canonical value text may start with: a string, ``nil``,
+#: an integer.
+_ANY_START: Final = frozenset('"n-0123456789')
+#: For each function, the first characters its invocation's value may have
+#: (see ``parse._check_shapes``): ``put``/``write`` need a value, ``append`` a
+#: string; ``cas`` needs a vector, which is never canonical, and a function
+#: not listed here is left to the general reader's error message.
+_VALUE_STARTS: Final = {
+    "get": _ANY_START,
+    "read": _ANY_START,
+    "delete": _ANY_START,
+    "put": _ANY_START - {"n"},
+    "write": _ANY_START - {"n"},
+    "append": frozenset('"'),
+}
 #: The usual functions as constants, so that every operation holds the same
 #: string objects (compared by identity first), as it holds the literal statuses.
 _FUNCS: Final = {f: f for f in ("get", "read", "put", "write", "delete", "append", "cas")}
+_NO_START: Final[frozenset[str]] = frozenset()
 #: Marks a value text not read yet (``None`` is a value: ``nil``).
 _UNSEEN: Final = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What a line's function and key text says, read once per distinct text.
+
+    A class rather than a tuple: compiled, a tuple kept inside another is
+    boxed and unboxed on every line, where a class's fields are read in place.
+    """
+
+    f: str  #: the function, a shared constant
+    ktext: str  #: the key's text; empty when absent
+    key: str | None
+    starts: frozenset[str]  #: the first characters an invocation's value may have
+
+
+#: What a function and key text that is not canonical says: no function,
+#: and no value fits (so the reader declines).
+_NOT_CANONICAL: Final = Call("", "", None, _NO_START)
+
+
+def _call_of(fk: str, keys: dict[str, str]) -> Call:
+    """What the function and key text of a line says (:data:`_NOT_CANONICAL`
+    if it is not canonical); ``keys`` shares one key object per key text.
+
+    :data:`STRICT` admits any text without commas for the function and the
+    key, which is cheaper to match than their exact forms; this is checked
+    here, once per distinct text.
+    """
+    m = _CALL.fullmatch(fk)
+    if m is None:
+        return _NOT_CANONICAL
+    f, ktext = m.group(1), m.group(2) or ""
+    key = keys.setdefault(ktext, _key(ktext)) if ktext else None
+    return Call(_FUNCS.get(f, f), ktext, key, _VALUE_STARTS.get(f, _NO_START))
 
 
 def _value(text: str) -> Value:
@@ -76,7 +151,7 @@ def _value(text: str) -> Value:
 
 
 class _NotStrict(Exception):
-    """A line is not in :data:`STRICT` form: try the lenient pattern."""
+    """A line is not in :data:`STRICT` form: try :data:`LENIENT`."""
 
 
 def read_canonical(text: str, source: str) -> History | None:
@@ -84,13 +159,12 @@ def read_canonical(text: str, source: str) -> History | None:
 
     The first non-blank line decides which pattern runs (a ``findall``
     reads the whole text, so it is not started on a file that does not
-    begin with a canonical line): :data:`STRICT`, or the lenient
-    ``edn._CANON_LINES`` (any run of spaces, tabs and commas between fields;
-    also used when a later line is not strict).  A text with line breaks
+    begin with a canonical line): :data:`STRICT`, or :data:`LENIENT` (also
+    used when a later line is not strict).  A text with line breaks
     other than ``\n`` and ``\r\n`` goes to the general reader, so that line
     numbers agree with ``str.splitlines``.
     """
-    from checkers.linearizability.parse.edn import _CANON_LINES, _odd_breaks
+    from checkers.linearizability.parse.edn import _odd_breaks
 
     if _odd_breaks(text):
         return None
@@ -104,10 +178,10 @@ def read_canonical(text: str, source: str) -> History | None:
             return _pair(_chunks(STRICT, text), source, strict=True)
         except _NotStrict:
             pass
-    probe = _CANON_LINES.match(text, start)
+    probe = LENIENT.match(text, start)
     if probe is None or not probe.group(1):
         return None
-    return _pair(_chunks(_CANON_LINES, text), source, strict=False)
+    return _pair(_chunks(LENIENT, text), source, strict=False)
 
 
 #: How much text one ``findall`` reads at a time (cut at a line break).
@@ -137,96 +211,110 @@ def _pair(chunks: Iterable[list[tuple[str, ...]]], source: str, strict: bool) ->
 
     Two plain loops and a line counter: ``enumerate`` over a ``chain`` of the
     chunks cost a pair of objects per line (the numbered row, its number).
+    Each process gets a lane, a small number, on first sight: its open
+    invocation and its client are then list items, and a line costs one
+    dictionary look-up of a short text for them.  The dictionaries' methods
+    are called on the dictionaries, not kept in local variables: compiled
+    (``make accel``), those are native calls where a bound method went
+    through Python's generic call.
     """
     slots: list[Operation | None] = []
-    append_slot = slots.append
-    # process text -> (slot, f, key text, value text, line) of its open invocation
-    open_calls: dict[str, tuple[int, str, str, str, int]] = {}
-    pop_call = open_calls.pop
-    open_call = open_calls.setdefault
-    clients: dict[str, int | str] = {}
+    lanes: dict[str, int] = {}  # process text -> its lane
+    clients: list[int | str] = []  # lane -> its client
+    # lane -> (slot, call, function and key text, value text, line) of its open invocation
+    pending: list[tuple[int, Call, str, str, int] | None] = []
+    calls: dict[str, Call] = {}  # function and key text -> what it says
     keys: dict[str, str] = {}
-    build = _build_op
-    plain = _ANY_VALUE
-    needs_value = _NEEDS_VALUE
-    needs_string = _NEEDS_STRING
-    value = _value
-    # Each distinct text becomes one shared object (a function, a status, a
+    # Each distinct text becomes one shared object (a function, a key, a
     # value): the search and the reductions then compare and hash the same
     # object again and again, not a fresh slice of the line each time.
     shared: dict[str, Value] = {}
-    share = shared.get
     line = 0
     for rows in chunks:
-        for ptext, typ, f, ktext, vtext, other in rows:
+        for ptext, t, fk, vtext, other in rows:
             line += 1
-            if not ptext:
+            if not t:
                 if other and not other.isspace():
                     if strict:
                         raise _NotStrict
                     return None
                 continue
-            if typ == "invoke":
-                if ptext == ":nemesis":  # the general reader skips the nemesis's operations
-                    continue
-                if f not in plain and not (
-                    (f in needs_value and vtext != "nil") or (f in needs_string and vtext[0] == '"')
-                ):
-                    return None
-                # One look-up for the test and the store; by size, not by the
-                # identity of the tuple, which the compiled build does not keep.
-                seen = len(open_calls)
-                open_call(ptext, (len(slots), f, ktext, vtext, line))
-                if len(open_calls) == seen:  # the process has an open invocation
-                    return None
-                append_slot(None)
+            if ptext == ":nemesis":  # the general reader skips the nemesis's operations
                 continue
-            call = pop_call(ptext, None)
-            if call is None:
-                if ptext == ":nemesis":
-                    continue
-                return None
-            i, cf, ck, cv, cline = call
-            if cf != f or (ktext and ktext != ck):
-                return None
-            client = clients.get(ptext)
-            if client is None:
-                client = clients[ptext] = _client(ptext)
-            key = keys.get(ck) if ck else None
-            if key is None and ck:
-                key = keys[ck] = _key(ck)
-            # The invocation's text of the function (equal to this line's), whose
-            # hash the check above has computed already.
-            f = _FUNCS.get(cf) or cf
-            # _value, inline and shared (a call per value was a tenth of the reading time)
-            arg = share(cv, _UNSEEN)
-            if arg is _UNSEEN:
-                c = cv[0]
-                arg = shared[cv] = cv[1:-1] if c == '"' else None if c == "n" else int(cv)
-            if typ == "info":
-                slots[i] = build(i, client, f, key, arg, None, "info", cline, None, cline, line)
+            lane = lanes.get(ptext)
+            if lane is None:
+                client = _client(ptext)
+                if client is None:
+                    return None
+                lane = lanes[ptext] = len(clients)
+                clients.append(client)
+                pending.append(None)
+            opened = pending[lane]
+            if t == "e":  # an invocation
+                if opened is not None:  # the process has an open invocation
+                    return None
+                call = calls.get(fk)
+                if call is None:
+                    call = calls[fk] = _call_of(fk, keys)
+                if vtext[0] not in call.starts:
+                    return None  # not canonical, a value of the wrong shape, or an error to report
+                pending[lane] = (len(slots), call, fk, vtext, line)
+                slots.append(None)
+                continue
+            if opened is None:
+                return None  # a completion without its invocation
+            pending[lane] = None
+            i, call, cfk, cv, cline = opened
+            if fk != cfk:  # still the same call if it spaces it otherwise or leaves out the key
+                said = calls.get(fk)
+                if said is None:
+                    said = calls[fk] = _call_of(fk, keys)
+                if said.f != call.f or (said.ktext and said.ktext != call.ktext):
+                    return None
+            # _value, inline and shared (a call per value was a tenth of the reading time);
+            # nil needs no look-up.
+            if cv[0] == "n":
+                arg = None
             else:
-                res = share(vtext, _UNSEEN)
+                arg = shared.get(cv, _UNSEEN)
+                if arg is _UNSEEN:
+                    arg = shared[cv] = cv[1:-1] if cv[0] == '"' else int(cv)
+            if t == "o":
+                slots[i] = new_operation(
+                    i, clients[lane], call.f, call.key, arg, None, "info", cline, None, cline, line
+                )
+                continue
+            if vtext[0] == "n":
+                res = None
+            elif vtext == cv:  # a write's completion repeats its value
+                res = arg
+            else:
+                res = shared.get(vtext, _UNSEEN)
                 if res is _UNSEEN:
-                    c = vtext[0]
-                    res = shared[vtext] = (
-                        vtext[1:-1] if c == '"' else None if c == "n" else int(vtext)
-                    )
-                status = "ok" if typ == "ok" else "fail"  # (comparisons: no hash of a fresh text)
-                slots[i] = build(i, client, f, key, arg, res, status, cline, line, cline, line)
+                    res = shared[vtext] = vtext[1:-1] if vtext[0] == '"' else int(vtext)
+            status: Status = "ok" if t == "k" else "fail"
+            client = clients[lane]
+            slots[i] = new_operation(
+                i, client, call.f, call.key, arg, res, status, cline, line, cline, line
+            )
     # Invocations never completed count as unknown outcomes (``info``).
-    for ptext, (i, cf, ck, cv, cline) in open_calls.items():
-        key = _key(ck) if ck else None
-        slots[i] = build(
-            i, _client(ptext), cf, key, value(cv), None, "info", cline, None, cline, None
-        )
+    for lane, opened in enumerate(pending):
+        if opened is not None:
+            i, call, _fk, cv, cline = opened
+            arg = _value(cv)
+            client = clients[lane]
+            slots[i] = new_operation(
+                i, client, call.f, call.key, arg, None, "info", cline, None, cline, None
+            )
     ops: tuple[Operation, ...] = tuple(slots)  # type: ignore[arg-type]  # every slot is filled
     initial = "" if any(op.f in JEPSEN_KV for op in ops) else None
     return History(ops=ops, source=source, format="edn", initial=initial)
 
 
-def _client(ptext: str) -> int | str:
-    """A ``:process``: an integer, or a keyword's name."""
+def _client(ptext: str) -> int | str | None:
+    """A ``:process``: an integer, or a keyword's name; ``None`` if it is neither."""
+    if _PROCESS.fullmatch(ptext) is None:
+        return None
     return ptext[1:] if ptext[0] == ":" else int(ptext)
 
 
