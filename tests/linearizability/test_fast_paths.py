@@ -99,6 +99,12 @@ def test_chunk_boundaries_do_not_change_the_history(monkeypatch: pytest.MonkeyPa
         assert chunked is not None and whole is not None
         same(chunked, whole)
     same(read_canonical(BASE.replace("\n", "\r\n"), "h.edn"), general(BASE))  # type: ignore[arg-type]
+    # Blank lines wherever a chunk may start or end: no line number shifts.
+    lines = text.splitlines()[:40]
+    spaced = "\n".join(line + "\n" * (i % 3 == 0) for i, line in enumerate(lines)) + "\n"
+    for size in range(1, 160):  # every cut of the first lines, blank or not
+        monkeypatch.setattr(canonical, "CHUNK", size)
+        same(read_canonical(spaced, "h.edn"), general(spaced))  # type: ignore[arg-type]
 
 
 def test_the_bad_histories_stay_bad() -> None:
@@ -155,6 +161,8 @@ def test_canonical_variants_read_as_the_general_path_does(text: str) -> None:
         BASE.replace(":process 1", ":process 1x"),  # a symbol, not a number
         BASE.replace(':key "x"', ":key x"),  # a symbol key
         BASE.replace(':key "x"', ":key x, :extra 1"),  # another field
+        BASE.replace(':value "1"', ':value "1\\\\"'),  # an escaped backslash
+        BASE.replace(":process 1,", ':process "p1",'),  # a string, not an integer or keyword
     ],
 )
 def test_unusual_texts_decline_and_read_as_before(text: str) -> None:
@@ -170,6 +178,7 @@ def test_unusual_texts_decline_and_read_as_before(text: str) -> None:
         (BASE + '{:process 5, :type :invoke, :f :frob, :key "x", :value nil}\n', 5, "unknown"),
         (BASE + '{:process 5, :type :invoke, :f :put, :key "x", :value nil}\n', 5, "needs a"),
         (BASE + '{:process 5, :type :invoke, :f :append, :key "x", :value 3}\n', 5, "string"),
+        (BASE + '{:process 5, :type :invoke, :f :put, :key "x", :value "a\nb"}\n', 5, "untermin"),
         (
             '{:process 0, :type :invoke, :f :put, :key "x", :value "1"}\n'
             '{:process 0, :type :ok, :f :get, :key "x", :value "1"}\n',
