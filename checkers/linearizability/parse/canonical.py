@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 
 from checkers.linearizability.history import History, new_operation
-from checkers.linearizability.parse import JEPSEN_KV
+from checkers.linearizability.parse import JEPSEN_KV, odd_breaks
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
@@ -177,9 +177,7 @@ def read_canonical(text: str, source: str) -> History | None:
     other than ``\n`` and ``\r\n`` goes to the general reader, so that line
     numbers agree with ``str.splitlines``.
     """
-    from checkers.linearizability.parse.edn import _odd_breaks
-
-    if _odd_breaks(text):
+    if odd_breaks(text):
         return None
     first = _NON_BLANK.search(text)
     if first is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from checkers.linearizability.history import HistoryError, Value, freeze
+from checkers.linearizability.parse import odd_breaks
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
@@ -73,23 +74,6 @@ _CANON_LINES = re.compile(
     r"[ \t,]+:value[ \t,]+(\"[^\"\\\n]*\"|nil|-?\d+)[ \t,]*\}[ \t\r]*|(.*))$",
     re.MULTILINE,
 )
-#: Line breaks that ``str.splitlines`` honours and ``$`` does not (besides a
-#: lone ``\r``), the last three only in non-ASCII text.
-_ODD_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-
-
-def _odd_breaks(text: str) -> bool:
-    """True when ``text`` has a line break other than ``\n`` and ``\r\n``.
-
-    Plain substring searches: one regular expression over the whole text
-    cost a third of the reading time.
-    """
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
-        return True
-    odd = _ODD_BREAKS[:5] if text.isascii() else _ODD_BREAKS
-    return any(c in text for c in odd)
-
-
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 _CLOSE_OF = {"[": "]", "(": ")", "{": "}", "#{": "}"}
@@ -240,7 +224,7 @@ def parse_edn_text(text: str, source: str) -> list[EventRow]:
     ``\n`` and ``\r\n`` takes the per-line reader, so line numbers agree
     with ``splitlines``.
     """
-    if _odd_breaks(text):
+    if odd_breaks(text):
         return parse_edn_lines(text.splitlines(), source)
     events: list[EventRow] = []
     append = events.append
