@@ -49,24 +49,20 @@ _TYPE = r"(?:invok(?=e)|o(?=k)|fai(?=l)|inf(?=o))(.)"
 _VALUE = r"(\"[^\"]*\"|nil|-?\d+)"
 
 #: A canonical line exactly as Jepsen prints it (one space after each comma
-#: and keyword).  The groups: process, type (see :data:`_TYPE`), the
-#: function and key as one text (a call's and its completion's are compared
-#: whole), value.  Literal separators make it a fifth faster than
-#: :data:`LENIENT`.  The process and the function and key are matched
-#: loosely (any word characters, dashes and colons; any text without a
-#: comma), which costs the matcher less than their exact forms, and checked
-#: exactly by :func:`_client` and :func:`_call_of` once per distinct text.
-#: ASCII classes: other digits and letters are not canonical, and the
-#: general reader reads them.
-_STRICT_LINE = (
-    rf"\{{:process ([^,]+), :type :{_TYPE}, (:f :[^,]*(?:, :key [^,]*)?), :value {_VALUE}\}}"
+#: and keyword), else the line itself in the last group.  The groups:
+#: process, type (see :data:`_TYPE`), the function and key as one text (a
+#: call's and its completion's are compared whole), value.  Literal
+#: separators make it a fifth faster than :data:`LENIENT`.  The process, the
+#: function and key, and a string value are matched loosely (any text
+#: without a comma, or a quote), which sre runs in its tight loop for one
+#: excluded character where exact classes cost a set test per character;
+#: :func:`_client`, :func:`_call_of` and :func:`_value` check them exactly,
+#: once per distinct text.
+STRICT = re.compile(
+    rf"^(?:\{{:process ([^,]+), :type :{_TYPE}, (:f :[^,]*(?:, :key [^,]*)?), "
+    rf":value {_VALUE}\}}|(.*))$",
+    re.MULTILINE | re.ASCII,
 )
-#: Strict lines only: a line of another form is skipped, so its rows are
-#: trusted only when there is one per line (see :func:`_chunks`).  Without
-#: the fallback group of :data:`STRICT`, matching costs a tenth less.
-STRICT_ONLY = re.compile(r"^" + _STRICT_LINE + r"$", re.MULTILINE | re.ASCII)
-#: A strict line, else the line itself in a fifth group.
-STRICT = re.compile(r"^(?:" + _STRICT_LINE + r"|(.*))$", re.MULTILINE | re.ASCII)
 #: :data:`STRICT` with any run of spaces, tabs and commas between fields, and
 #: white space around the map.
 LENIENT = re.compile(
@@ -187,7 +183,7 @@ def read_canonical(text: str, source: str) -> History | None:
     try:
         if probe is not None and probe.group(1):
             try:
-                return _pair(_chunks(STRICT, text, STRICT_ONLY), source, strict=True)
+                return _pair(_chunks(STRICT, text), source, strict=True)
             except _NotStrict:
                 pass
         probe = LENIENT.match(text, start)
@@ -202,40 +198,29 @@ def read_canonical(text: str, source: str) -> History | None:
 CHUNK: Final = 1 << 20
 
 
-def _chunks(
-    pattern: re.Pattern[str], text: str, fast: re.Pattern[str] | None = None
-) -> Iterator[list[tuple[str, ...]]]:
+def _chunks(pattern: re.Pattern[str], text: str) -> Iterator[list[tuple[str, ...]]]:
     """``pattern.findall(text)``, a megabyte at a time: one row per line, in
     lists that follow one another line after line.
 
     The rows of a whole 100k-operation file take 60 MB that must be paged
     in and freed; a chunk's rows reuse the same memory while it is still in
-    the cache, which made reading a fifth faster.  ``fast`` (a pattern with
-    the groups of ``pattern`` but its fallback) reads each chunk first; its
-    rows stand when there is one for each line of the chunk, else
-    ``pattern`` reads the chunk again.
+    the cache, which made reading a fifth faster.  (A pattern without the
+    fallback group matches a tenth faster, but its rows, which skip a line
+    of another form, could be trusted only by counting the chunk's line
+    breaks, which costs as much.)
     """
+    findall = pattern.findall
     pos, n = 0, len(text)
     while pos < n:
         end = text.find("\n", pos + CHUNK)
         if end < 0:
             end = n
-        if fast is not None:
-            rows = fast.findall(text, pos, end)
-            # The chunk's lines: one more than its line breaks, but for the
-            # nothing after the line break that ends the text.
-            lines = text.count("\n", pos, end) + (end < n or text[end - 1] != "\n")
-            if len(rows) == lines:
-                yield rows
-                pos = end + 1
-                continue
-        yield pattern.findall(text, pos, end)
+        yield findall(text, pos, end)
         pos = end + 1
 
 
 def _pair(chunks: Iterable[list[tuple[str, ...]]], source: str, strict: bool) -> History | None:
-    """Pair the rows of ``findall`` (groups as in :data:`STRICT`, or
-    :data:`STRICT_ONLY`'s four) into a history.
+    """Pair the rows of ``findall`` (groups as in :data:`STRICT`) into a history.
 
     Two plain loops and a line counter: ``enumerate`` over a ``chain`` of the
     chunks cost a pair of objects per line (the numbered row, its number).
@@ -259,11 +244,9 @@ def _pair(chunks: Iterable[list[tuple[str, ...]]], source: str, strict: bool) ->
     shared: dict[str, Value] = {}
     line = 0
     for rows in chunks:
-        for row in rows:
+        for ptext, t, fk, vtext, other in rows:
             line += 1
-            ptext, t, fk, vtext = row[0], row[1], row[2], row[3]
-            if not t:  # not a canonical line: blank, else the fallback group holds it
-                other = row[4]
+            if not t:  # not a canonical line: blank, or the fallback group holds it
                 if other and not other.isspace():
                     if strict:
                         raise _NotStrict
