@@ -184,6 +184,9 @@ def _search(
     state: State = model.init()
     h = 0
     cache: set[tuple[int, State]] = set()  # configurations known to fail
+    # Their linearized sets' hashes: a first test that builds no pair (most
+    # steps reach a set never backed out of, whatever the state).
+    failed: set[int] = set()
     configurations = 0  # reached by a step (what Lowe's cache would hold)
     # The placed operations, last first, each with the state before it: the
     # search's stack and its witness in one (a backtrack takes the head off).
@@ -212,7 +215,7 @@ def _search(
             ok, s2 = model.step(state, ops[o])
             if ok:
                 h2 = h ^ e.zob
-                if not cache or (h2, s2) not in cache:
+                if h2 not in failed or (h2, s2) not in cache:
                     trail = (e, trail, state)
                     depth += 1
                     configurations += 1
@@ -247,6 +250,7 @@ def _search(
                 configurations=configurations,
             )
         cache.add((h, state))  # the configuration backed out of: it fails
+        failed.add(h)
         e, trail, state = trail
         depth -= 1
         h ^= e.zob
