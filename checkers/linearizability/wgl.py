@@ -5,30 +5,33 @@ Theory of operation
 The history becomes a doubly linked list of invocation and return entries
 in timeline order.  The search repeatedly takes the first invocation that
 can be linearized next (its step is legal, and the resulting configuration
-is not known to fail), removes it and its return from the list, and starts again from the
-head.  Meeting a return entry means that operation should have been placed
-by now, so the last choice is undone (entries are relinked in place, as in
-dancing links) and the search moves on to the next candidate.  It succeeds
-when no return entry is left: every completed operation is placed, and
-open-forever operations left over are the ones that never took effect.
+is not known to fail), removes it and its return from the list, and starts
+again from the head.  Meeting a return entry means that operation should
+have been placed by now, so the last choice is undone (entries are relinked
+in place, as in dancing links) and the search moves on to the next
+candidate.  It succeeds when no return entry is left: every completed
+operation is placed, and open-forever operations left over are the ones
+that never took effect.
 
-The memo cache holds every configuration the search has backed out of, as
-``(hash of the linearized set, state)``: every way on from it failed.
-Lowe's cache holds every configuration reached, but one still on the
-search's path needs no entry, as it cannot be met again while it is there:
-the path holds one configuration per number of placed operations, and below
-it the search only places more.  So the search takes the same steps, and
-the cache, its memory and the time to free it are as many entries as there
-were backtracks (a tenth of the configurations on a 100k-operation history
-with 10 keys), while ``configurations`` still counts every configuration
-reached.  Porcupine keys its cache by a bitset of
-the linearized operations, copied at every step; here the set is a 128-bit
-Zobrist hash (the XOR of one random number per placed operation), updated
-in O(1) when an operation is placed or undone.  Two different sets collide
-with probability about ``k**2 / 2**129`` for ``k`` cached configurations
-(below 1e-20 for a billion), and a collision could only prune a branch, so
-the search stays sound for verdicts of ``linearizable``.  The numbers come
-from a seeded generator, so results do not depend on ``PYTHONHASHSEED``.
+A configuration is ``(hash of the linearized set, state)``.  Porcupine
+keys its cache by a bitset of the linearized operations, copied at every
+step; here the set is a 128-bit Zobrist hash (the XOR of one random number
+per placed operation), updated in O(1) when an operation is placed or
+undone.  A configuration reached and a different cached one collide with
+probability about ``k**2 / 2**128`` for ``k`` configurations reached (below
+1e-20 for a billion), and a collision could only prune a branch, so the
+search stays sound for verdicts of ``linearizable``.  The numbers come from
+a seeded generator, so results do not depend on ``PYTHONHASHSEED``.
+
+The memo cache holds every configuration the search has backed out of:
+every way on from it failed.  Lowe's cache holds every configuration
+reached, but one still on the search's path needs no entry, as it cannot be
+met again while it is there: the path holds one configuration per number of
+placed operations, and below it the search only places more.  So the search
+takes the same steps, while the cache, its memory and the time to free it
+shrink to one entry per backtrack (a tenth of the configurations on a
+100k-operation history with 10 keys); ``configurations`` still counts every
+configuration reached, and the cap applies to that count.
 
 DFS tends to find a linearization of a correct history quickly, which is
 why :mod:`.portfolio` races it against the configuration-set search.
