@@ -36,7 +36,7 @@ from checkers.linearizability.result import (
     UNKNOWN,
     PartitionResult,
 )
-from checkers.linearizability.wgl import DEFAULT_MAX_CACHE, search_wgl
+from checkers.linearizability.wgl import DEFAULT_MAX_CACHE, search_wgl, zobrist
 
 TYPE_CHECKING = False  # no ``typing`` at run time: start-up (see history.py)
 if TYPE_CHECKING:
@@ -87,7 +87,12 @@ def rungs(part: Partition) -> int:
 
 
 def solve_rung(
-    part: Partition, model: Model, deadline: float | None, rung: int, suspect: bool = False
+    part: Partition,
+    model: Model,
+    deadline: float | None,
+    rung: int,
+    suspect: bool = False,
+    zob: list[int] | None = None,
 ) -> PartitionResult | None:
     """One rung of the ladder: both searches with the budgets of ``rung``.
 
@@ -102,6 +107,8 @@ def solve_rung(
     (one that looks not linearizable, see :func:`suspicious`) the
     configuration-set search goes first: on the 50-client appends history
     the depth-first attempt cost 2 ms of a 10 ms check before it gave up.
+    ``zob`` are the depth-first search's Zobrist numbers, when the caller
+    drew them for every partition (:func:`.wgl.zobrist`).
     """
     if not part.ops:
         return PartitionResult(
@@ -119,11 +126,11 @@ def solve_rung(
         sets = search_jit(part, model, deadline, max_configs=jit_cap)
         if sets.verdict != UNKNOWN or _late(deadline):
             return sets
-        dfs = search_wgl(part, model, deadline, max_cache=wgl_cap)
+        dfs = search_wgl(part, model, deadline, max_cache=wgl_cap, zob=zob)
         if dfs.verdict != UNKNOWN:
             return dfs
     else:
-        dfs = search_wgl(part, model, deadline, max_cache=wgl_cap)
+        dfs = search_wgl(part, model, deadline, max_cache=wgl_cap, zob=zob)
         if dfs.verdict == LINEARIZABLE or _late(deadline):
             return dfs
         sets = search_jit(part, model, deadline, max_configs=jit_cap)
@@ -151,9 +158,10 @@ def solve(
             return dfs
         alt = search_jit(part, model, deadline)
         return alt if alt.verdict != UNKNOWN else dfs
+    zob = zobrist(len(part))  # drawn once, for every rung
     rung = 0
     while True:
-        res = solve_rung(part, model, deadline, rung)
+        res = solve_rung(part, model, deadline, rung, zob=zob)
         if res is not None:
             return res
         rung += 1
@@ -278,6 +286,7 @@ def _interleaved(
     """All partitions in this process, rung by rung (see :func:`schedule`), into ``results``."""
     flags = suspects(parts, model)
     waiting = schedule(parts, model, flags)
+    zob = zobrist(max((len(p) for p in parts), default=0))  # drawn once, for every search
     rung = 0
 
     def record(i: int, res: PartitionResult) -> None:
@@ -293,7 +302,7 @@ def _interleaved(
                 left.append(i)
                 continue
             try:
-                res = solve_rung(parts[i], model, deadline, rung, flags[i])
+                res = solve_rung(parts[i], model, deadline, rung, flags[i], zob)
             except MemoryError:
                 res = undecided(parts[i], OUT_OF_MEMORY)
             if res is None:

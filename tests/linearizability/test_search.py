@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from checkers.linearizability import check, get_model, history_from_records
@@ -9,7 +11,7 @@ from checkers.linearizability.generate import Mix, generate, mutate
 from checkers.linearizability.history import History
 from checkers.linearizability.jit import search_jit
 from checkers.linearizability.normalize import prepare
-from checkers.linearizability.wgl import search_wgl
+from checkers.linearizability.wgl import search_wgl, zobrist
 
 from .helpers import history, op
 
@@ -196,3 +198,72 @@ def test_witness_is_a_real_linearization() -> None:
                 ra = rets.get(a)
                 if ra is not None and ra < by_id[b].call:
                     assert pos[a] < pos[b]
+
+
+def _outcome(res: object) -> tuple[object, ...]:
+    return tuple(
+        getattr(res, f) for f in ("verdict", "order", "prefix", "blocked", "configurations")
+    )
+
+
+def test_shared_zobrist_numbers_change_no_result() -> None:
+    # The portfolio draws one list for every partition; each search then
+    # uses its first numbers, the same ones it would draw itself.
+    assert zobrist(5) == zobrist(50)[:5]
+    recs = generate(400, 6, 3, seed=4, mix=Mix(cas=0.05, unknown=0.02))
+    bad, _ = mutate(recs, 4, "read")
+    verdicts = set()
+    for records in (recs, bad):
+        h = history_from_records(records)
+        m = get_model("kv", h.initial)
+        parts = prepare(h.ops, m)
+        shared = zobrist(max(len(p) for p in parts))
+        for p in parts:
+            alone = search_wgl(p, m)
+            assert _outcome(search_wgl(p, m, zob=shared)) == _outcome(alone)
+            assert _outcome(search_wgl(p, m, zob=shared[:1])) == _outcome(alone)  # too short
+            verdicts.add(alone.verdict)
+    assert verdicts == {"linearizable", "not-linearizable"}
+
+
+def test_wgl_counts_every_configuration_reached() -> None:
+    # Sequential operations: one configuration per operation placed, though
+    # the cache only remembers configurations backed out of (none here).
+    h = history(*(op(0, "put", "x", str(i), None, 2 * i, 2 * i + 1) for i in range(7)))
+    m = get_model("kv")
+    [part] = prepare(h.ops, m)
+    res = search_wgl(part, m)
+    assert res.verdict == "linearizable"
+    assert res.configurations == 7
+
+
+def test_wgl_cache_cap_gives_unknown() -> None:
+    h = _hard(3000, 8, 1)
+    m = get_model("kv")
+    [part] = prepare(h.ops, m)
+    res = search_wgl(part, m, None, max_cache=100)
+    assert res.verdict == "unknown"
+    assert res.reason == "more than 100 cached configurations"
+    assert res.configurations > 100
+
+
+def test_wgl_leaves_no_reference_cycles() -> None:
+    # Its linked entries point at each other; they must be unlinked when the
+    # search ends, since the checker runs with the cyclic collector paused.
+    recs = generate(300, 5, 2, seed=9)
+    bad, _ = mutate(recs, 9, "read")
+    searched = []
+    for records in (recs, bad):
+        h = history_from_records(records)
+        m = get_model("kv", h.initial)
+        searched += [(p, m) for p in prepare(h.ops, m)]
+    was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        verdicts = {search_wgl(p, m).verdict for p, m in searched}
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
+    assert verdicts == {"linearizable", "not-linearizable"}

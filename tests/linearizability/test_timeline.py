@@ -60,3 +60,9 @@ def test_invocations_out_of_operation_order_are_sorted_too() -> None:
 
 def test_an_empty_partition_has_an_empty_timeline() -> None:
     assert timeline(_part([])) == []
+
+
+def test_negative_and_huge_times_keep_their_order() -> None:
+    # Returns sort as ``time * n + i``: negative times and times past 64 bits too.
+    part = _part([(-5, -3), (-4, 2**70), (-3, -3), (0, 1), (2**69, 2**70)])
+    assert timeline(part) == _reference(part)

@@ -197,12 +197,15 @@ def reduce_values(ops: list[Operation], initial: Value) -> Reduction:
     value and no expected value of a swap is dropped (anything that read
     past it would contain the suffix, until a put or delete resets the key).
     """
-    # One pass gathers what the three rules need: how many operations write
-    # each value, which values are observed, and the earliest return of a
-    # completed observer.  (Written with the functions inline: on a
+    # One pass gathers what the three rules need: which values more than one
+    # operation writes, which values are observed, and the earliest return
+    # of a completed observer.  (Written with the functions inline: on a
     # 100k-operation history a call per operation and per rule was a fifth
-    # of the whole check.)
-    writers: dict[Value, int] = {}  # value -> how many puts and swaps write it
+    # of the whole check.)  A value is written again when adding it to
+    # ``written`` leaves the set's size unchanged: one hash look-up per write,
+    # where a count per value cost two and a boxed count.
+    written: set[Value] = set()  # values that puts and swaps write
+    rewritten: set[Value] = set()  # ... more than one of them
     completed_obs: dict[Value, int] = {}  # value -> earliest return of a completed observer
     any_obs: set[Value] = set()
     for op in ops:
@@ -213,11 +216,17 @@ def reduce_values(ops: list[Operation], initial: Value) -> Reduction:
             v = op.result
         elif f == "put" or f == "write":
             v = op.arg
-            writers[v] = writers.get(v, 0) + 1
+            seen = len(written)
+            written.add(v)
+            if len(written) == seen:
+                rewritten.add(v)
             continue
         elif f == "cas":
             v, new = cas_arg(op)
-            writers[new] = writers.get(new, 0) + 1
+            seen = len(written)
+            written.add(new)
+            if len(written) == seen:
+                rewritten.add(new)
         elif f == "append":
             return _reduce_appends(ops)
         else:
@@ -244,7 +253,7 @@ def reduce_values(ops: list[Operation], initial: Value) -> Reduction:
         else:
             kept.append(op)
             continue
-        if v is None or v == initial or writers[v] != 1:  # not a unique value
+        if v is None or v == initial or v in rewritten:  # not a unique value
             kept.append(op)
             continue
         if op.status == "info":
